@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from reviewbook import batch, effects, pooling  # noqa: E402
+from reviewbook.engine import batch, effects, pooling  # noqa: E402
 
 R_CODE = r"""
 suppressPackageStartupMessages({library(metafor); library(jsonlite)})

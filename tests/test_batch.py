@@ -3,7 +3,7 @@ against metafor in test_engine_reference.py and test_metafor_live.py)."""
 import numpy as np
 import pytest
 
-from reviewbook import batch, effects, pooling
+from reviewbook.engine import batch, effects, pooling
 from tolerances import BATCH, close
 
 

@@ -137,7 +137,7 @@ def test_bad_arguments(tmp_path):
 
 
 def test_arguments_errors_name_the_allowed_values():
-    from reviewbook import effects, pooling
+    from reviewbook.engine import effects, pooling
     from reviewbook.errors import ArgumentError
 
     es = effects.generic([0.1, 0.2], [0.1, 0.1])

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbook import datapackage as dp
-from reviewbook.build_package import coverage_by_comparison
+from reviewbook.package import datapackage as dp
+from reviewbook.package.extraction import coverage_by_comparison
 from reviewbook.book import coverage_of
 
 ROOT = Path(__file__).resolve().parents[1]

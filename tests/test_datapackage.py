@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbook import datapackage as dp
-from reviewbook.audit import audit_package
+from reviewbook.package import datapackage as dp
+from reviewbook.package.audit import audit_package
 from reviewbook.errors import InputError
 
 FIX = Path(__file__).parent / "fixtures"

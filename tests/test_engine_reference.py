@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reviewbook import effects, pooling
+from reviewbook.engine import effects, pooling
 from tolerances import ABS_FLOOR, CLOSED, ITERATIVE, close
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())

@@ -182,7 +182,7 @@ def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
 def generated_package(tmp_path, study_name):
     """A small package the test writes itself: one dichotomous analysis of an
     unknown intervention, one continuous analysis claimed by the memantine rule."""
-    from reviewbook import datapackage as dp
+    from reviewbook.package import datapackage as dp
 
     pkg = dp.read(FIX / "Fleiss1993.zip")
     rows = pkg.rows.copy()

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reviewbook import effects, pooling
+from reviewbook.engine import effects, pooling
 from tolerances import CLOSED, ITERATIVE, close
 
 SCRIPT = Path(__file__).parent / "reference" / "live_check.R"

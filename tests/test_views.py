@@ -4,8 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from reviewbook import analysis as an
-from reviewbook import datapackage as dp
+from reviewbook.package import analysis as an
+from reviewbook.package import datapackage as dp
 from reviewbook.views.forest import forest_plot
 from reviewbook.views.tables import Table, escape
 from reviewbook.views.style import plain

@@ -5,30 +5,12 @@ Exit codes: 0 success; 1 an audit mismatch; 2 invalid input or arguments.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 
-from .effects import MEASURES
+from .engine.effects import MEASURES
+from .engine.pooling import METHODS
+from .engine.report import dumps
 from .errors import ArgumentError, InputError
-from .pooling import METHODS
-
-
-def _clean(obj):
-    """JSON-safe: NaN/inf -> null, numpy scalars -> Python."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def dumps(obj) -> str:
-    return json.dumps(_clean(obj), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def _fail(message: str) -> int:
@@ -37,9 +19,9 @@ def _fail(message: str) -> int:
 
 
 def cmd_pool(args) -> int:
-    from .poolcsv import read_pool_csv
-    from .pooling import subgroups, meta
-    from .report import meta_table, subgroup_table
+    from .package.poolcsv import read_pool_csv
+    from .engine.pooling import meta, subgroups
+    from .engine.report import meta_table, subgroup_table
 
     measure = args.measure
     if args.method in ("MH", "MH-DL", "PETO") and measure not in ("RR", "OR", "RD"):
@@ -74,32 +56,32 @@ def cmd_pool(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from .audit import run_audit
+    from .package.audit import run_audit
 
     return run_audit(args.package, as_json=args.json, tolerance=args.tolerance)
 
 
 def cmd_build_package(args) -> int:
-    from .build_package import main as build_main
+    from .package.extraction import main as build_main
 
     return build_main(args.extraction, args.output)
 
 
 def cmd_book(args) -> int:
-    from .runner import main as run_main
+    from .book.runner import main as run_main
 
     return run_main(args.data, jobs=args.jobs, force=args.force, previous=args.previous,
                     allow_warnings=args.allow_warnings)
 
 
 def cmd_refresh(args) -> int:
-    from .runner import refresh_notebooks
+    from .book.runner import refresh_notebooks
 
     return refresh_notebooks()
 
 
 def cmd_pdf(args) -> int:
-    from .pdf import main as pdf_main
+    from .book.pdf import main as pdf_main
 
     return pdf_main(args.output)
 

@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
-from ..pooling import backtransform  # noqa: E402
-from ..report import fmt, fmt_ci, fmt_p  # noqa: E402
+from ..engine.pooling import backtransform  # noqa: E402
+from ..engine.report import fmt, fmt_ci, fmt_p  # noqa: E402
 from .style import COLORS, apply_style, plain  # noqa: E402
 
 ROW = 0.26  # inches per row

@@ -3,7 +3,7 @@
 Every cell that comes from a data package is escaped: each ASCII punctuation
 character is backslash-escaped (CommonMark), so HTML, script tags, roles or
 directives in a study name render as literal text, never as markup.
-Numbers are rounded half away from zero (:func:`reviewbook.report.fmt`).
+Numbers are rounded half away from zero (:func:`reviewbook.engine.report.fmt`).
 """
 from __future__ import annotations
 

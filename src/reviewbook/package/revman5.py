@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
+from .schema import DATA_ROW_COLUMNS, OVERALL_COLUMNS_OLD, SUBGROUP_COLUMNS, Package
 from .tabular import Cells, read_csv
 
 DATA_TYPE = {"DIC": "Dichotomous", "CON": "Continuous", "GIV": "Generic inverse variance",
@@ -32,8 +33,6 @@ REQUIRED = ["Comparison Number", "Outcome Number", "Subgroup Number", "Name", "D
 
 
 def read_revman5(path):
-    from .datapackage import (DATA_ROW_COLUMNS, OVERALL_COLUMNS_OLD, SUBGROUP_COLUMNS, Package)
-
     path = Path(path)
     name = path.name
     header, rows = read_csv(path, name)

@@ -40,7 +40,7 @@ from scipy import stats
 
 from . import tau2 as tau2_mod
 from .effects import RATIO_MEASURES, EffectSizes, check_choice
-from .errors import ArgumentError
+from ..errors import ArgumentError
 
 METHODS = ("FE", "MH", "MH-DL", "PETO", "DL", "REML", "PM")
 RANDOM_METHODS = ("MH-DL", "DL", "REML", "PM")
@@ -188,7 +188,7 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
     Parameters
     ----------
     es : EffectSizes
-        From :func:`reviewbook.effects.continuous`, ``dichotomous`` or ``generic``.
+        From :func:`reviewbook.engine.effects.continuous`, ``dichotomous`` or ``generic``.
     method : {"FE", "MH", "MH-DL", "PETO", "DL", "REML", "PM"}
     hksj : {None, "plain", "adhoc"}
         Hartung-Knapp-Sidik-Jonkman CI (random-effects methods only).

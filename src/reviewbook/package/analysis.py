@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import effects, pooling
-from .datapackage import AnalysisSettings, Package
+from ..engine import effects, pooling
+from .schema import AnalysisSettings, Package
 
 
 class NotComputable(Exception):

@@ -10,7 +10,7 @@ import io
 import math
 from pathlib import Path
 
-from .errors import Problem
+from ..errors import Problem
 
 
 def read_csv_text(text: str, name: str):

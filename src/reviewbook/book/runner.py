@@ -36,10 +36,10 @@ from pathlib import Path
 
 import yaml
 
-from .datapackage import read
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
+from ..package.datapackage import read
 
-ROOT = Path(__file__).resolve().parents[2]
+from .paths import ROOT
 BOOK = ROOT / "book"
 BUILD = BOOK / "_build"
 SITE = BUILD / "html"
@@ -79,7 +79,7 @@ def _code_hash() -> str:
 
 def fingerprint(pkg, reads: str) -> str:
     """Hash of the part of the package a run reads."""
-    from .book import claim
+    from .sections import claim
 
     if reads == "studies":
         return sha(pkg.studies.to_csv(), pkg.rows[["Study", "Analysis group", "Analysis number",
@@ -304,7 +304,7 @@ def _jupyter_book(staging: Path) -> None:
 
 def _downloads(html: Path, pkg, staging: Path, runs) -> None:
     """The data package (as read and validated) and the executed notebooks, downloadable from the site."""
-    from .datapackage import write_zip
+    from ..package.datapackage import write_zip
 
     dl = html / "downloads"
     dl.mkdir(exist_ok=True)
@@ -327,9 +327,10 @@ def _swap(new: Path, target: Path) -> None:
 
 def collect_results(pkg) -> dict:
     """Every pooled estimate of the package as a deterministic dict (the results JSON)."""
-    from . import analysis as an
-    from . import grade as grading
-    from .book import _participants, _rob_assessed, claim
+    from ..package import analysis as an
+    from ..views import grade as grading
+    from .sections import _participants, claim
+    from .synthesis import _rob_assessed
 
     owners = claim(pkg)
     out = {"package": pkg.id, "analyses": {}}

@@ -8,8 +8,8 @@ REML uses Fisher scoring from the DL start, vectorised, with step halving
 wherever a step would lower the restricted likelihood, projection onto
 [0, inf), and a final comparison with the boundary tau2 = 0; rows that have not
 converged after ``maxiter`` steps are refined by the single-fit estimator of
-:mod:`reviewbook.tau2` (which finds the global maximum).  Tests check every row
-against :func:`reviewbook.pooling.meta` to relative 1e-8.
+:mod:`reviewbook.engine.tau2` (which finds the global maximum).  Tests check every row
+against :func:`reviewbook.engine.pooling.meta` to relative 1e-8.
 """
 from __future__ import annotations
 

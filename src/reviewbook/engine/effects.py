@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ArgumentError
+from ..errors import ArgumentError
 
 MEASURES = ("MD", "SMD", "RR", "OR", "RD", "GEN")
 RATIO_MEASURES = ("RR", "OR")

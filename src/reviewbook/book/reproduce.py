@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import re
 
-from .report import fmt, fmt_ci
+from ..engine.report import fmt, fmt_ci
+from .paths import resolve
 
 COMPARISON_PATTERNS = {
     "ketamine_iv": r"intravenous ketamine|\bIV ketamine", "ketamine_oral": r"oral ketamine",
@@ -24,8 +25,6 @@ LABELS = {"ketamine_iv": "IV ketamine", "ketamine_oral": "Oral ketamine", "ketam
 
 
 def read_published(path):
-    from .book import resolve
-
     p = resolve(path)
     if not p.exists():
         return []

@@ -20,10 +20,11 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass, field
 
+from ..engine.report import dumps, fmt
+from ..errors import ArgumentError, InputError
 from . import analysis as an
-from .datapackage import StoredEstimate, read
-from .errors import ArgumentError, InputError
-from .report import fmt
+from .datapackage import read
+from .schema import StoredEstimate
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def run_audit(path, *, as_json=False, tolerance=None) -> int:
     for w in pkg.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if as_json:
-        from .cli import dumps
+
 
         counts = {}
         for r in rows:

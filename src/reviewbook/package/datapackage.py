@@ -27,233 +27,16 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
+from .schema import (CI_METHODS, DATA_ROW_NUMERIC, DATA_TYPES, ESTIMATORS, FILES, MAX_ZIP_BYTES,
+                     MEASURE_CODES, METHODS, MODELS, OVERALL_NUMERIC, OVERALL_REQUIRED, REQUIRED_FILES,
+                     RIS_KINDS, SUBGROUP_COLUMNS, SUBGROUP_NUMERIC, Package, analysis_id)
 from .tabular import Cells, read_csv_text
-
-# ------------------------------------------------------------------ vocabulary
-
-DATA_TYPES = ("Dichotomous", "Continuous", "O-E and variance", "Contrast level",
-              "Generic inverse variance")
-METHODS = ("MH", "IV", "Peto")
-MEASURE_CODES = {
-    "Risk Ratio": "RR", "Odds Ratio": "OR", "Risk Difference": "RD",
-    "Mean Difference": "MD", "Standardized Mean Difference": "SMD",
-    "Standardised Mean Difference": "SMD", "Peto Odds Ratio": "OR", "Hazard Ratio": "HR",
-    "Rate Ratio": "RaR", "Ratio of Means": "ROM",
-}
-MODELS = ("Fixed effect", "Random effect", "Random effects", "Fixed effects")
-ESTIMATORS = ("DL", "REML", "PM", "")
-CI_METHODS = ("Wald", "HKSJ", "")
-
-DATA_ROW_COLUMNS = [
-    "Analysis group", "Analysis number", "Analysis name", "Subgroup", "Applicability", "Study",
-    "Study year", "GIV Mean", "GIV SE", "Experimental mean", "Experimental SD",
-    "Experimental cases", "Experimental N", "Control mean", "Control SD", "Control cases",
-    "Control N", "O-E", "Variance", "Weight", "Mean", "CI start", "CI end", "Footnotes"]
-DATA_ROW_NUMERIC = DATA_ROW_COLUMNS[7:23]
-
-OVERALL_REQUIRED = [
-    "Analysis group", "Analysis number", "Analysis name", "Data type", "Statistical method",
-    "Effect measure", "Analysis model", "Mean", "CI start", "CI end"]
-OVERALL_COLUMNS_OLD = [
-    "Analysis group", "Analysis number", "Analysis name", "Analysis group name", "Data source",
-    "Data source eligibility", "Data type", "Log-scale data", "Outcome", "Intervention grouping",
-    "Experimental intervention", "Control intervention", "Subgroup by", "Filter criteria",
-    "Experimental group label", "Control group label", "Statistical method", "Effect measure",
-    "Unit of effect measure", "Analysis model", "Subgroup estimates", "Overall estimates",
-    "Test for subgroup differences", "Swap event and non-event", "Study CI", "Estimate CI",
-    "Experimental cases", "Experimental N", "Control cases", "Control N", "Mean", "CI start",
-    "CI end", "Heterogeneity Tau²", "Heterogeneity Chi²", "Heterogeneity df", "Heterogeneity P",
-    "Heterogeneity I²", "Effect Z", "Effect P", "Subgroup Chi²", "Subgroup df", "Subgroup P",
-    "Subgroup I²", "ID"]
-OVERALL_NEW_EXTRA = ["Heterogeneity estimator", "CI method", "Prediction interval", "CI/PI level",
-                     "Graph label (left)", "Graph label (right)", "Show risk of bias"]
-OVERALL_NUMERIC = [
-    "Analysis group", "Analysis number", "Experimental cases", "Experimental N", "Control cases",
-    "Control N", "Mean", "CI start", "CI end", "Heterogeneity Tau²", "Heterogeneity Chi²",
-    "Heterogeneity df", "Heterogeneity P", "Heterogeneity I²", "Effect Z", "Effect P",
-    "Subgroup Chi²", "Subgroup df", "Subgroup P", "Subgroup I²"]
-SUBGROUP_COLUMNS = [
-    "Analysis group", "Analysis number", "Subgroup", "Subgroup number", "Experimental cases",
-    "Experimental N", "Control cases", "Control N", "Weight", "Mean", "CI start", "CI end",
-    "Heterogeneity Tau²", "Heterogeneity Chi²", "Heterogeneity df", "Heterogeneity P",
-    "Heterogeneity I²", "Effect Z", "Effect P", "ID"]
-SUBGROUP_NUMERIC = [c for c in SUBGROUP_COLUMNS if c not in ("Subgroup", "ID")]
-STUDY_INFO_COLUMNS = ["Study", "Year", "Data source", "Char: Methods", "Char: Participants",
-                      "Char: Interventions", "Char: Outcomes", "Char: Notes"]
-RIS_KINDS = ("included", "excluded", "ongoing", "awaiting")
-
-FILES = {
-    "rows": ("analysis-data", "data-rows.csv"),
-    "overall": ("analysis-data", "overall-estimates-and-settings.csv"),
-    "subgroups": ("analysis-data", "subgroup-estimates.csv"),
-    "studies": ("study-data", "study-information.csv"),
-    "rob": ("study-data", "risk-of-bias.csv"),
-}
-REQUIRED_FILES = ("rows", "overall")
-MAX_ZIP_BYTES = 2 * 1024 ** 3  # refuse zip bombs
-
-
-@dataclass(frozen=True)
-class Package:
-    """A Cochrane data package as typed tables.
-
-    ``analyses``: one row per analysis (overall-estimates-and-settings.csv);
-    ``rows``: one row per study per analysis (data-rows.csv);
-    ``subgroup_estimates``, ``studies`` (study-information.csv), ``risk_of_bias``:
-    as in the package (empty frames where absent); ``references``: RIS records
-    by kind (included, excluded, ongoing, awaiting), each a dict tag -> list of
-    values; ``extra``: other CSV files of ``<ID>-study-data`` (e.g. our
-    ``study-flow.csv``) by file name suffix.  ``source_format`` is
-    ``"revman-web"`` or ``"revman5-csv"``.
-    """
-
-    id: str
-    analyses: pd.DataFrame
-    rows: pd.DataFrame
-    subgroup_estimates: pd.DataFrame
-    studies: pd.DataFrame
-    risk_of_bias: pd.DataFrame
-    references: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
-    warnings: tuple = ()
-    source_format: str = "revman-web"
-
-    def __eq__(self, other):
-        if not isinstance(other, Package):
-            return NotImplemented
-        frames = ("analyses", "rows", "subgroup_estimates", "studies", "risk_of_bias")
-        return (self.id == other.id and self.references == other.references
-                and all(_frame_equal(getattr(self, f), getattr(other, f)) for f in frames)
-                and self.extra.keys() == other.extra.keys()
-                and all(_frame_equal(self.extra[k], other.extra[k]) for k in self.extra))
-
-    __hash__ = None
-
-    def analysis_ids(self):
-        return [analysis_id(g, n) for g, n in zip(self.analyses["Analysis group"],
-                                                   self.analyses["Analysis number"])]
-
-    def analysis(self, aid: str) -> "AnalysisSettings":
-        for i, a in enumerate(self.analysis_ids()):
-            if a == aid:
-                return AnalysisSettings.from_row(self.analyses.iloc[i])
-        raise KeyError(f"no analysis {aid!r} in package {self.id}; it has {', '.join(self.analysis_ids())}")
-
-    def rows_of(self, aid: str) -> pd.DataFrame:
-        g, n = (int(x) for x in aid.split("."))
-        m = (self.rows["Analysis group"] == g) & (self.rows["Analysis number"] == n)
-        return self.rows[m].reset_index(drop=True)
-
-    def subgroups_of(self, aid: str) -> pd.DataFrame:
-        g, n = (int(x) for x in aid.split("."))
-        se = self.subgroup_estimates
-        if se.empty:
-            return se
-        m = (se["Analysis group"] == g) & (se["Analysis number"] == n)
-        return se[m].reset_index(drop=True)
-
-
-def _frame_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    if list(a.columns) != list(b.columns) or len(a) != len(b):
-        return False
-    for c in a.columns:
-        x, y = a[c].to_numpy(), b[c].to_numpy()
-        for u, v in zip(x, y):
-            if isinstance(u, float) and isinstance(v, float):
-                if not (u == v or (np.isnan(u) and np.isnan(v))):
-                    return False
-            elif u != v:
-                return False
-    return True
-
-
-def analysis_id(group, number) -> str:
-    return f"{int(group)}.{int(number)}"
-
-
-@dataclass(frozen=True)
-class StoredEstimate:
-    """RevMan's own pooled result as stored in the package (None where blank)."""
-
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    tau2: float | None = None
-    chi2: float | None = None
-    df: float | None = None
-    p_het: float | None = None
-    i2: float | None = None
-    z: float | None = None
-    p: float | None = None
-
-    @property
-    def is_blank(self) -> bool:
-        """No usable stored estimate (blank, or all zero as RevMan writes uncomputed ones)."""
-        vals = (self.estimate, self.ci_low, self.ci_high)
-        return any(v is None for v in vals) or all(v == 0 for v in vals)
-
-
-@dataclass(frozen=True)
-class AnalysisSettings:
-    """The settings of one analysis, typed (from overall-estimates-and-settings.csv)."""
-
-    id: str
-    name: str
-    group_name: str
-    data_type: str
-    method: str
-    measure: str
-    measure_code: str | None
-    model: str  # "fixed" or "random"
-    estimator: str | None
-    ci_method: str | None
-    level: float
-    prediction_interval: bool
-    label_left: str
-    label_right: str
-    experimental_label: str
-    control_label: str
-    subgroup_by: str
-    log_scale: bool
-    stored: StoredEstimate
-
-    @classmethod
-    def from_row(cls, row) -> "AnalysisSettings":
-        def text(c):
-            v = row.get(c, "")
-            return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-
-        def num(c):
-            v = row.get(c)
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
-
-        level_text = text("CI/PI level") or text("Estimate CI") or "95%"
-        level = float(level_text.rstrip("%")) / 100 if level_text.rstrip("%").replace(".", "").isdigit() else 0.95
-        model = "random" if text("Analysis model").lower().startswith("random") else "fixed"
-        return cls(
-            id=analysis_id(row["Analysis group"], row["Analysis number"]),
-            name=text("Analysis name"), group_name=text("Analysis group name"),
-            data_type=text("Data type"), method=text("Statistical method"),
-            measure=text("Effect measure"), measure_code=MEASURE_CODES.get(text("Effect measure")),
-            model=model, estimator=text("Heterogeneity estimator") or None,
-            ci_method=text("CI method") or None, level=level,
-            prediction_interval=text("Prediction interval").lower() == "true",
-            label_left=text("Graph label (left)") or "Favours " + (text("Experimental group label") or "experimental"),
-            label_right=text("Graph label (right)") or "Favours " + (text("Control group label") or "control"),
-            experimental_label=text("Experimental group label") or "Experimental",
-            control_label=text("Control group label") or "Control",
-            subgroup_by=text("Subgroup by"), log_scale=text("Log-scale data").lower() == "true",
-            stored=StoredEstimate(
-                num("Mean"), num("CI start"), num("CI end"), num("Heterogeneity Tau²"),
-                num("Heterogeneity Chi²"), num("Heterogeneity df"), num("Heterogeneity P"),
-                num("Heterogeneity I²"), num("Effect Z"), num("Effect P")))
 
 
 # ------------------------------------------------------------------ locating files
@@ -414,7 +197,7 @@ def read(path, *, strict=True) -> Package:
     """
     path = Path(path)
     if path.is_file() and path.suffix.lower() == ".csv":
-        from .revman5 import read_revman5
+        from .revman5 import read_revman5  # lazily: most packages are not RevMan 5 CSVs
 
         return read_revman5(path)
     problems: list[Problem] = []

@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .datapackage import (DATA_ROW_COLUMNS, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA,
-                          SUBGROUP_COLUMNS, Package, write)
-from .effects import combine_arms
-from .errors import InputError, Problem
+from ..engine.effects import combine_arms
+from ..errors import InputError, Problem
+from .datapackage import write
+from .schema import DATA_ROW_COLUMNS, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA, SUBGROUP_COLUMNS, Package
 from .tabular import Cells, read_csv
 
 PACKAGE_ID = "CD015373"

@@ -1,5 +1,8 @@
-"""Plain-text rendering of results (the CLI's tables).  Deterministic output."""
+"""Text forms of results: plain-text tables (the CLI's) and JSON.  Deterministic output."""
 from __future__ import annotations
+
+import json
+import math
 
 from .pooling import METHOD_LABELS, MetaResult, SubgroupResult
 
@@ -33,7 +36,6 @@ def effect_line(r: MetaResult, digits=2) -> str:
 
 def meta_table(r: MetaResult, title: str = "") -> str:
     from .pooling import backtransform
-    import math
 
     lines = []
     if title:
@@ -71,3 +73,20 @@ def subgroup_table(res: SubgroupResult) -> str:
         parts.append(f"Test for subgroup differences: Chi2 = {fmt(t.q)}, df = {t.df} "
                      f"({fmt_p(t.p)}), I2 = {fmt(t.i2, 1)}%")
     return "\n\n".join(parts)
+
+
+def _clean(obj):
+    """JSON-safe: NaN/inf -> null, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def dumps(obj) -> str:
+    return json.dumps(_clean(obj), indent=2, ensure_ascii=False, allow_nan=False)

@@ -7,8 +7,8 @@ numbers computed here, none typed.
 """
 from __future__ import annotations
 
-from .report import fmt
-from .views.tables import escape, md_table
+from ..engine.report import fmt
+from ..views.tables import escape, md_table
 
 
 def diff(current: dict, previous: dict | None) -> dict:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import effects
-from .errors import InputError, Problem
+from ..engine import effects
+from ..errors import InputError, Problem
 from .tabular import Cells, read_csv
 
 LAYOUTS = {

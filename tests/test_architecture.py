@@ -1,0 +1,72 @@
+"""The architecture the README describes, enforced: the layers contract of
+pyproject.toml (``lint-imports``), no import cycles between modules, and thin
+notebooks (issue: one clear house)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_linter_contracts_are_kept():
+    exe = Path(sys.executable).with_name("lint-imports")
+    res = subprocess.run([str(exe), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "0 broken" in res.stdout
+
+
+def _cycles(graph):
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.find_modules_directly_imported_by(v):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for m in sorted(graph.modules):
+        if m not in index:
+            visit(m)
+    return out
+
+
+def test_no_import_cycles_between_modules():
+    # every import counts, including those inside functions (grimp sees them)
+    cycles = _cycles(grimp.build_graph("reviewbook"))
+    assert not cycles, cycles
+
+
+def test_notebooks_are_thin_templates():
+    """A parameters cell of typed literals, then one package call per output:
+    no function or class definitions, no loops, no analysis code."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert "parameters" in code[0]["metadata"].get("tags", []), path.name
+        assert len(code) <= 12, path.name
+        for c in code[1:]:
+            src = "".join(c["source"])
+            for word in ("def ", "class ", "for ", "while ", "lambda", "import pandas", "import numpy"):
+                assert word not in src, (path.name, src)
+            assert len([ln for ln in src.splitlines() if ln.strip()]) <= 4, (path.name, src)
