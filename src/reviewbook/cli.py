@@ -61,6 +61,18 @@ def cmd_audit(args) -> int:
     return run_audit(args.package, as_json=args.json, tolerance=args.tolerance)
 
 
+def cmd_import_rows(args) -> int:
+    from .package.importer import main as import_main
+
+    return import_main(args.rows, args.out_dir, pkg_id=args.id, groups_csv=args.groups)
+
+
+def cmd_build_review(args) -> int:
+    from .package.review_data import main as review_main
+
+    return review_main(args.sources, args.output)
+
+
 def cmd_build_package(args) -> int:
     from .package.extraction import main as build_main
 
@@ -110,7 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "in the last stored decimal, i.e. the rounding of stored values)")
     a.set_defaults(func=cmd_audit)
 
-    b = sub.add_parser("build-package", help="build a Cochrane data package from data/extraction")
+    i = sub.add_parser("import-rows", help="write a complete package from a table of Cochrane data rows, "
+                                          "inferring each analysis's settings from RevMan's stored results")
+    i.add_argument("rows", metavar="ROWS.csv", help="data rows (RevMan or R make.names headers)")
+    i.add_argument("out_dir", metavar="OUT_DIR", help="the package folder to write")
+    i.add_argument("--id", default=None, help="package id (default: from the file name)")
+    i.add_argument("--groups", metavar="GROUPS.csv", default=None,
+                   help="comparison names: Analysis group, Analysis group name, Experimental group label, "
+                        "Control group label")
+    i.set_defaults(func=cmd_import_rows)
+
+    v = sub.add_parser("build-review", help="build the embedded package from the review's data rows and "
+                                           "our sources (data/sources)")
+    v.add_argument("sources", help="folder with sources.yml (e.g. data/sources)")
+    v.add_argument("output", help="the package folder to write (e.g. data/CD015373)")
+    v.set_defaults(func=cmd_build_review)
+
+    b = sub.add_parser("build-package", help="build the independent package from our own extraction "
+                                             "(data/independent/extraction)")
     b.add_argument("extraction")
     b.add_argument("output")
     b.set_defaults(func=cmd_build_package)

@@ -8,13 +8,23 @@ Manager 5*, 2010) unless stated:
   approximate correction ``g = d (1 - 3/(4N - 9))`` with
   ``vi = N/(n1 n2) + g^2 / (2 (N - 3.94))``; ``smd_correction="exact"`` uses
   metafor's exact gamma-function correction with ``vi = 1/n1 + 1/n2 + g^2/(2N)``
-  (``escalc(measure="SMD")``, vtype "LS").  Validated against metafor 3.8-1
-  (exact) and the RevMan formula computed in R (``tests/reference``).
+  (``escalc(measure="SMD")``, vtype "LS"); ``smd_correction="hedges"`` uses the
+  approximate correction with the large-sample variance of Hedges & Olkin
+  (1985), ``vi = N/(n1 n2) + g^2/(2N)`` (a formula other programs use; the
+  settings inference tries all three against RevMan's stored results).
+  Validated against metafor 3.8-1 (exact) and the RevMan formula computed in R
+  (``tests/reference``).
 * ``RR``, ``OR`` on the log scale, ``RD`` on the risk scale.  A study with a
   zero cell gets 0.5 added to all four cells.  For RR and OR a study with no
-  events (or only events) in both arms is *not estimable* and is dropped with
-  that reason; for RD it is kept (Cochrane Handbook 10.4.4.1).
-* ``GEN`` generic inverse variance: ``yi`` and ``vi`` given.
+  events in both arms is *not estimable* and is dropped with that reason; for
+  RD it is kept (Cochrane Handbook 10.4.4.1).  A study in which every
+  participant of both arms had the event is not estimable for OR; for RR its
+  estimate is exactly 1 with the variance of the corrected table, as RevMan's
+  stored per-study results show (CD001703.pub4, analysis 1.25, Atkinson 1998).
+* ``GEN`` generic inverse variance: ``yi`` and ``vi`` given, reported as they are;
+  ``GENR`` the same for ratios given on the log scale (reported exponentiated).
+* ``HR`` O-E and variance data (RevMan's "O-E and variance"): ``yi = (O-E)/V``
+  (log hazard ratio), ``vi = 1/V``; a study with ``V = 0`` is not estimable.
 
 Group 1 is the experimental arm throughout, as in RevMan.
 """
@@ -26,11 +36,11 @@ import numpy as np
 
 from ..errors import ArgumentError
 
-MEASURES = ("MD", "SMD", "RR", "OR", "RD", "GEN")
-RATIO_MEASURES = ("RR", "OR")
+MEASURES = ("MD", "SMD", "RR", "OR", "RD", "HR", "GEN", "GENR")
+RATIO_MEASURES = ("RR", "OR", "HR", "GENR")
 DICHOTOMOUS_MEASURES = ("RR", "OR", "RD")
 CONTINUOUS_MEASURES = ("MD", "SMD")
-SMD_CORRECTIONS = ("revman", "exact")
+SMD_CORRECTIONS = ("revman", "exact", "hedges")
 
 #: Continuity correction added to every cell of a table with a zero cell (RevMan).
 CC = 0.5
@@ -63,6 +73,10 @@ class EffectSizes:
         studies *after* the continuity correction, used by Mantel-Haenszel.
     raw_tables : numpy.ndarray or None
         The same tables without any correction, used by Peto.
+    index : tuple of int
+        The position (0-based, in the input) of each estimable study, so that
+        anything given per input row (subgroup labels, arm data) can be
+        filtered along with the studies that are not estimable.
     """
 
     measure: str
@@ -72,6 +86,11 @@ class EffectSizes:
     excluded: tuple = ()
     tables: np.ndarray | None = field(default=None, repr=False)
     raw_tables: np.ndarray | None = field(default=None, repr=False)
+    index: tuple = ()
+
+    def __post_init__(self):
+        if not self.index and len(self.study):
+            object.__setattr__(self, "index", tuple(range(len(self.study))))
 
     @property
     def k(self) -> int:
@@ -83,6 +102,10 @@ def _as_float(name, values):
     if arr.ndim != 1:
         raise ArgumentError(f"{name} must be one-dimensional")
     return arr
+
+
+def _kept(labels, keep) -> tuple:
+    return tuple(lab for lab, k in zip(labels, keep) if k)
 
 
 def _labels(study, k):
@@ -128,6 +151,9 @@ def continuous(n1, mean1, sd1, n2, mean2, sd2, *, measure="MD", study=None,
         if smd_correction == "revman":
             yi = d * (1 - 3 / (4 * big_n - 9))
             vi = big_n / (n1 * n2) + yi ** 2 / (2 * (big_n - 3.94))
+        elif smd_correction == "hedges":
+            yi = d * (1 - 3 / (4 * big_n - 9))
+            vi = big_n / (n1 * n2) + yi ** 2 / (2 * big_n)
         else:
             from scipy.special import gammaln
 
@@ -138,7 +164,8 @@ def continuous(n1, mean1, sd1, n2, mean2, sd2, *, measure="MD", study=None,
     keep = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
     excluded = tuple((labels[i], "not estimable: zero variance (SD = 0 in both arms)")
                      for i in np.flatnonzero(~keep))
-    return EffectSizes(measure, tuple(np.asarray(labels)[keep]), yi[keep], vi[keep], excluded)
+    return EffectSizes(measure, _kept(labels, keep), yi[keep], vi[keep], excluded,
+                       index=tuple(int(i) for i in np.flatnonzero(keep)))
 
 
 def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> EffectSizes:
@@ -164,8 +191,10 @@ def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> Effect
     raw = np.column_stack([e1, t1 - e1, e2, t2 - e2])
     none_both = (e1 == 0) & (e2 == 0)
     all_both = (e1 == t1) & (e2 == t2)
-    if measure in RATIO_MEASURES:
+    if measure == "OR":
         keep = ~(none_both | all_both)
+    elif measure == "RR":
+        keep = ~none_both  # every participant with the event in both arms: RR = 1 (below)
     else:
         keep = np.ones(k, dtype=bool)
     excluded = tuple(
@@ -180,6 +209,10 @@ def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> Effect
     if measure == "RR":
         yi = np.log((a / m1) / (c / m2))
         vi = 1 / a - 1 / m1 + 1 / c - 1 / m2
+        # RevMan: when every participant of both arms had the event the risk
+        # ratio is exactly 1 (the corrected table would move it), with the SE
+        # of the corrected table (seen in RevMan Web's stored study results)
+        yi = np.where(all_both[keep], 0.0, yi)
     elif measure == "OR":
         yi = np.log((a * d) / (b * c))
         vi = 1 / a + 1 / b + 1 / c + 1 / d
@@ -187,8 +220,8 @@ def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> Effect
         p1, p2 = a / m1, c / m2
         yi = p1 - p2
         vi = p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
-    return EffectSizes(measure, tuple(np.asarray(labels)[keep]), yi, vi, excluded,
-                       tables=tab, raw_tables=raw[keep])
+    return EffectSizes(measure, _kept(labels, keep), yi, vi, excluded,
+                       tables=tab, raw_tables=raw[keep], index=tuple(int(i) for i in np.flatnonzero(keep)))
 
 
 def generic(yi, vi, *, study=None, measure="GEN") -> EffectSizes:
@@ -206,6 +239,36 @@ def generic(yi, vi, *, study=None, measure="GEN") -> EffectSizes:
         raise ArgumentError("vi must be finite and > 0")
     labels = _labels(study, len(yi))
     return EffectSizes(measure, labels, yi, vi)
+
+
+def oe(o_e, v, *, study=None) -> EffectSizes:
+    """O-E and variance data (RevMan's "O-E and variance" data type).
+
+    Parameters
+    ----------
+    o_e, v : array_like
+        Observed minus expected events and their variance per study (log-rank
+        or Peto statistics, group 1 experimental).
+
+    Returns
+    -------
+    EffectSizes
+        ``measure="HR"``: ``yi = (O-E)/V`` (log hazard ratio) and ``vi = 1/V``,
+        as RevMan computes them (Deeks & Higgins 2010, section 2.1.1.3); a study
+        with ``V = 0`` is not estimable.  Checked against hand computation and
+        against the Peto odds ratio of the same tables (``tests/test_oe.py``).
+    """
+    o_e = _as_float("o_e", o_e)
+    v = _as_float("v", v)
+    if len(o_e) != len(v):
+        raise ArgumentError("o_e and v must have the same length")
+    if np.any(~np.isfinite(o_e)) or np.any(~np.isfinite(v)) or np.any(v < 0):
+        raise ArgumentError("o_e must be finite and v finite and >= 0")
+    labels = _labels(study, len(o_e))
+    keep = v > 0
+    excluded = tuple((labels[i], "not estimable: variance V = 0") for i in np.flatnonzero(~keep))
+    return EffectSizes("HR", _kept(labels, keep), o_e[keep] / v[keep], 1.0 / v[keep], excluded,
+                       index=tuple(int(i) for i in np.flatnonzero(keep)))
 
 
 def combine_arms(n, mean, sd):

@@ -172,6 +172,14 @@ def _mh(tables: np.ndarray, measure: str):
     return float(te), float(np.sqrt(var)), w
 
 
+def _ratio(te: float, se: float) -> float:
+    """``te / se`` without ZeroDivisionError: +-inf when ``se`` is 0 (nan for 0/0),
+    as R gives for metafor's z and t statistics."""
+    if se > 0:
+        return te / se
+    return float("nan") if te == 0 else float(np.copysign(np.inf, te))
+
+
 def _peto(raw: np.ndarray):
     a, b, c, d = raw.T
     n1, n2 = a + b, c + d
@@ -191,7 +199,12 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
         From :func:`reviewbook.engine.effects.continuous`, ``dichotomous`` or ``generic``.
     method : {"FE", "MH", "MH-DL", "PETO", "DL", "REML", "PM"}
     hksj : {None, "plain", "adhoc"}
-        Hartung-Knapp-Sidik-Jonkman CI (random-effects methods only).
+        Hartung-Knapp-Sidik-Jonkman CI (random-effects methods only).  With
+        ``"plain"`` and a weighted residual sum of squares of at most machine
+        epsilon (Q = 0: every estimate identical), the variance factor is 0,
+        as in metafor's ``rma(test="knha")``: SE 0, the CI collapses to the
+        estimate, the t statistic is +-inf (nan when the estimate is 0) and
+        p is 0 (nan); a note says so.  ``"adhoc"`` truncates the factor at 1.
     level : float
         Confidence level in (0, 1).
     tau2 : float, optional
@@ -258,20 +271,27 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
 
     stat_df = None
     if hksj is not None and k >= 2:
-        qh = float(np.sum(weights * (yi - te) ** 2) / (k - 1))
+        rss = float(np.sum(weights * (yi - te) ** 2))
+        # metafor (rma.uni, test="knha") sets the variance factor to 0 when the
+        # weighted residual sum of squares is at most machine epsilon (all yi
+        # equal); the SE is then 0 and the CI collapses to the estimate.
+        qh = 0.0 if rss <= np.finfo(float).eps else rss / (k - 1)
         mult = max(1.0, qh) if hksj == "adhoc" else qh
         se = float(np.sqrt(mult / np.sum(weights)))
         stat_df = k - 1
         crit = stats.t.ppf(0.5 + level / 2, stat_df)
-        stat = te / se
-        p = float(2 * stats.t.sf(abs(stat), stat_df))
+        stat = _ratio(te, se)
+        p = float(2 * stats.t.sf(abs(stat), stat_df)) if not np.isnan(stat) else float("nan")
+        if se == 0.0:
+            notes.append("HKSJ with Q = 0 (identical estimates): the variance factor is 0, so the "
+                         "CI collapses to the estimate (as metafor does)")
     else:
         if hksj is not None:
             notes.append("one study: no HKSJ adjustment is possible; Wald interval shown")
             hksj = None
         crit = zcrit
-        stat = te / se
-        p = float(2 * stats.norm.sf(abs(stat)))
+        stat = _ratio(te, se)
+        p = float(2 * stats.norm.sf(abs(stat))) if not np.isnan(stat) else float("nan")
     lo_te, hi_te = te - crit * se, te + crit * se
 
     pi_lo = pi_hi = None
@@ -325,7 +345,8 @@ def subset(es: EffectSizes, mask) -> EffectSizes:
     return replace(
         es, study=tuple(np.asarray(es.study, dtype=object)[mask]), yi=es.yi[mask], vi=es.vi[mask],
         tables=None if es.tables is None else es.tables[mask],
-        raw_tables=None if es.raw_tables is None else es.raw_tables[mask])
+        raw_tables=None if es.raw_tables is None else es.raw_tables[mask],
+        index=tuple(i for i, m in zip(es.index, mask) if m))
 
 
 def subgroup_test(results) -> SubgroupTest | None:

@@ -12,12 +12,18 @@ Dichotomous, IV        fixed / random                  ``FE`` / ``DL`` ``REML`` 
 Dichotomous, Peto      fixed                           ``PETO``
 Continuous, IV         fixed / random                  ``FE`` / estimator (DL if blank)
 Generic inverse var.   fixed / random                  as Continuous, on ``GIV Mean``/``GIV SE``
-O-E and variance       -                               not computable (not implemented)
+O-E and variance       fixed / random                  as Continuous, on ``yi = (O-E)/V``, ``vi = 1/V``
 =====================  ==============================  ==========================
 
 ``CI method`` HKSJ means the plain Hartung-Knapp-Sidik-Jonkman interval.
 Settings may be overridden (the book's notebook parameters): ``model``,
 ``estimator``, ``ci_method``, ``level``, ``measure`` (SMD instead of MD).
+
+Rows are keyed by their position, not by study name: the same study may
+appear twice in one analysis (separate participant groups or arms), and each
+such row gets a distinct label (:func:`row_labels`).  An analysis in which no
+study is estimable (e.g. no events in either arm of every study) is returned
+with ``result=None`` and shown as RevMan does, "Not estimable".
 """
 from __future__ import annotations
 
@@ -35,16 +41,61 @@ class NotComputable(Exception):
 
 @dataclass(frozen=True)
 class AnalysisResult:
-    """One analysis: its settings, the engine method used, the pooled result,
-    subgroup results (if the rows have subgroups) and the per-study arm data."""
+    """One analysis: its settings, the engine method used, the pooled result
+    (``None`` when no study is estimable), subgroup results (if the rows have
+    subgroups), the per-study arm data of the estimable rows and the rows that
+    are not estimable.
+
+    ``labels`` has one distinct label per data row (input order);
+    ``study_subgroup`` the subgroup of each estimable study (``''`` if none).
+    ``totals`` is false for a review that shows subtotals only: study weights
+    are then relative to each subgroup and there is no overall total.
+    """
 
     settings: AnalysisSettings
     engine_method: str
     hksj: str | None
-    result: pooling.MetaResult
+    result: pooling.MetaResult | None
     subgroups: pooling.SubgroupResult | None
     arms: tuple  # per estimable study: dict of arm data (for forest plots)
     study_subgroup: tuple  # subgroup label per estimable study ('' if none)
+    labels: tuple = ()
+    excluded: tuple = ()  # (label, reason) of rows that are not estimable
+    totals: bool = True
+
+    @property
+    def estimable(self) -> bool:
+        return self.result is not None
+
+    @property
+    def participants(self) -> int:
+        """Participants in the estimable rows (experimental + control N)."""
+        return int(sum((a.get("Experimental N") or 0) + (a.get("Control N") or 0) for a in self.arms))
+
+    def weights(self) -> dict:
+        """Study weight in percent by label, as RevMan shows it: relative to the
+        overall total, or to the subgroup total when the review shows subtotals only."""
+        if self.result is None:
+            return {}
+        if self.totals or self.subgroups is None:
+            return {s.study: s.weight for s in self.result.studies}
+        return {s.study: s.weight for _, g in self.subgroups.groups for s in g.studies}
+
+
+def row_labels(studies) -> tuple:
+    """One distinct label per row: the study name, numbered ``(1)``, ``(2)``, ...
+    in row order where the same study appears more than once in the analysis."""
+    names = [str(s) for s in studies]
+    counts = {n: names.count(n) for n in set(names)}
+    seen: dict = {}
+    out = []
+    for n in names:
+        if counts[n] > 1:
+            seen[n] = seen.get(n, 0) + 1
+            out.append(f"{n} ({seen[n]})")
+        else:
+            out.append(n)
+    return tuple(out)
 
 
 def engine_method(s: AnalysisSettings, *, model=None, estimator=None) -> str:
@@ -61,31 +112,53 @@ def engine_method(s: AnalysisSettings, *, model=None, estimator=None) -> str:
     return "FE" if model == "fixed" else est
 
 
-def effect_sizes(s: AnalysisSettings, rows, measure=None, smd_correction="revman"):
+def _num(rows, col):
+    if col not in rows.columns:
+        return np.zeros(len(rows))
+    return np.nan_to_num(np.asarray(rows[col], float), nan=0.0)
+
+
+def effect_sizes(s: AnalysisSettings, rows, measure=None, smd_correction=None, labels=None):
+    """Effect sizes of the rows of one analysis (labels: :func:`row_labels`)."""
     measure = measure or s.measure_code
-    study = list(rows["Study"])
+    study = list(labels) if labels is not None else list(row_labels(rows["Study"]))
     if s.data_type == "Dichotomous":
         if measure not in effects.DICHOTOMOUS_MEASURES:
             raise NotComputable(f"effect measure '{s.measure}' is not computed for dichotomous data")
-        return effects.dichotomous(rows["Experimental cases"], rows["Experimental N"],
-                                   rows["Control cases"], rows["Control N"], measure=measure, study=study)
+        return effects.dichotomous(_num(rows, "Experimental cases"), rows["Experimental N"],
+                                   _num(rows, "Control cases"), rows["Control N"], measure=measure,
+                                   study=study)
     if s.data_type == "Continuous":
         if measure not in effects.CONTINUOUS_MEASURES:
             raise NotComputable(f"effect measure '{s.measure}' is not computed for continuous data")
-        return effects.continuous(rows["Experimental N"], rows["Experimental mean"],
-                                  rows["Experimental SD"], rows["Control N"], rows["Control mean"],
-                                  rows["Control SD"], measure=measure, study=study,
-                                  smd_correction=smd_correction)
+        return effects.continuous(rows["Experimental N"], _num(rows, "Experimental mean"),
+                                  _num(rows, "Experimental SD"), rows["Control N"], _num(rows, "Control mean"),
+                                  _num(rows, "Control SD"), measure=measure, study=study,
+                                  smd_correction=smd_correction or s.smd_formula)
     if s.data_type in ("Contrast level", "Generic inverse variance"):
-        yi = np.asarray(rows["GIV Mean"], float)
-        se = np.asarray(rows["GIV SE"], float)
-        gen_measure = measure if measure in effects.MEASURES else "GEN"
-        return effects.generic(yi, se ** 2, study=study, measure=gen_measure)
-    raise NotComputable(f"data type '{s.data_type}' (O-E and variance) is not implemented")
+        yi, se = _num(rows, "GIV Mean"), _num(rows, "GIV SE")
+        gen = measure if measure in effects.MEASURES else ("GENR" if s.log_scale else "GEN")
+        keep = np.isfinite(se) & (se > 0)
+        es = effects.generic(yi[keep], se[keep] ** 2, study=[x for x, k in zip(study, keep) if k],
+                             measure=gen) if keep.any() else effects.EffectSizes(gen, (), np.array([]),
+                                                                               np.array([]))
+        return _with_dropped(es, keep, study, "not estimable: no standard error (GIV SE is 0 or blank)")
+    if s.data_type == "O-E and variance":
+        return effects.oe(_num(rows, "O-E"), _num(rows, "Variance"), study=study)
+    raise NotComputable(f"data type '{s.data_type}' is not known")
+
+
+def _with_dropped(es, keep, study, reason):
+    """``es`` computed on the rows where ``keep``, re-indexed to all rows."""
+    from dataclasses import replace
+
+    positions = [i for i, k in enumerate(keep) if k]
+    return replace(es, index=tuple(positions[i] for i in es.index),
+                   excluded=tuple((study[i], reason) for i, k in enumerate(keep) if not k) + tuple(es.excluded))
 
 
 def run(pkg: Package, aid: str, *, model=None, estimator=None, ci_method=None, level=None,
-        measure=None, smd_correction="revman") -> AnalysisResult:
+        measure=None, smd_correction=None) -> AnalysisResult:
     """Recompute analysis ``aid`` of ``pkg`` (settings as stored unless overridden)."""
     s = pkg.analysis(aid)
     rows = pkg.rows_of(aid)
@@ -93,25 +166,25 @@ def run(pkg: Package, aid: str, *, model=None, estimator=None, ci_method=None, l
         raise NotComputable("the analysis has no data rows")
     if s.data_type == "Dichotomous" and s.method == "Peto" and (measure or s.measure_code) != "OR":
         raise NotComputable("Peto method needs the odds ratio")
-    es = effect_sizes(s, rows, measure, smd_correction)
-    if es.k == 0:
-        raise NotComputable("no estimable study: " + "; ".join(f"{a}: {b}" for a, b in es.excluded))
+    labels = row_labels(rows["Study"])
+    es = effect_sizes(s, rows, measure, smd_correction, labels)
     method = engine_method(s, model=model, estimator=estimator)
     ci = ci_method or s.ci_method
     hksj = "plain" if (ci == "HKSJ" and method in pooling.RANDOM_METHODS) else None
     lvl = level or s.level
+    subgroup_col = [str(x) for x in rows["Subgroup"]] if "Subgroup" in rows.columns else [""] * len(rows)
+    groups = [subgroup_col[i] for i in es.index]
+    arms = tuple(dict(_arm(rows.iloc[i]), label=labels[i]) for i in es.index)
+    if es.k == 0:
+        return AnalysisResult(s, method, hksj, None, None, (), (), labels, tuple(es.excluded), s.totals)
     result = pooling.meta(es, method, hksj=hksj, level=lvl)
-    keep = set(es.study)
-    labels = [str(x) for x, st in zip(rows.get("Subgroup", [""] * len(rows)), rows["Study"]) if st in keep]
-    sub = None
-    if any(labels) and len(set(labels)) >= 1 and any(x for x in labels):
-        sub = pooling.subgroups(es, labels, method, hksj=hksj, level=lvl)
-    arms = tuple(_arm(r) for _, r in rows.iterrows() if r["Study"] in keep)
-    return AnalysisResult(s, method, hksj, result, sub, arms, tuple(labels))
+    sub = pooling.subgroups(es, groups, method, hksj=hksj, level=lvl) if any(groups) else None
+    return AnalysisResult(s, method, hksj, result, sub, arms, tuple(groups), labels, tuple(es.excluded),
+                          s.totals)
 
 
 def _arm(r) -> dict:
     keys = ["Study", "Study year", "Subgroup", "Experimental mean", "Experimental SD",
             "Experimental cases", "Experimental N", "Control mean", "Control SD", "Control cases",
-            "Control N", "GIV Mean", "GIV SE", "Footnotes"]
+            "Control N", "GIV Mean", "GIV SE", "O-E", "Variance", "Footnotes"]
     return {k: r[k] for k in keys if k in r.index}

@@ -10,20 +10,34 @@ Tolerance: by default each stored number is allowed half a unit in its last
 stored decimal (RevMan writes rounded values, e.g. ``0.896866``), plus 1e-12.
 ``--tolerance X`` sets one absolute tolerance instead.
 
+Every stored per-study result is checked too: the estimate, its CI (ratio
+scale for RR/OR/HR) and the weight, within the rounding of the stored values
+(:func:`study_tolerances`).  In JSON each analysis has ``"studies":
+{"checked", "matched", "mismatches": [{"study", "quantity", "stored",
+"recomputed"}]}`` and the summary ``"studies_checked"`` and
+``"studies_matched"``; the text table says ``m/n studies match``.
+
 Statuses: ``match``; ``mismatch``; ``no stored estimate`` (RevMan stored blank
 or all-zero numbers, so there is nothing to compare: reported, never counted as
-a match); ``not computable`` with the reason.  Exit 0 when everything that can
-be compared matches, 1 on any mismatch, 2 on invalid input.
+a match); ``not estimable`` (no study is estimable, e.g. no events in either
+arm: reported as RevMan does, no error); ``not computable`` with the reason.
+Exit 0 when everything that can be compared matches, 1 on any mismatch, 2 on
+invalid input.
 """
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import asdict, dataclass, field
 
+from scipy import stats
+
+from ..engine.pooling import backtransform
 from ..engine.report import dumps, fmt
 from ..errors import ArgumentError, InputError
 from . import analysis as an
 from .datapackage import read
+from .infer import column_tolerance
 from .schema import StoredEstimate
 
 
@@ -50,6 +64,7 @@ class AuditRow:
     max_abs_diff: float | None = None
     comparisons: tuple = ()
     subgroups: tuple = field(default=())
+    studies: dict = field(default_factory=lambda: {"checked": 0, "matched": 0, "mismatches": []})
 
 
 def decimals_tolerance(value: float) -> float:
@@ -88,17 +103,78 @@ def _comparisons(stored: StoredEstimate, r, tolerance, *, heterogeneity=True):
     return tuple(_compare(n, s, c, tolerance) for n, s, c in pairs if s is not None)
 
 
-def _weight_comparisons(pkg, aid, r, tolerance):
-    """Study weights (percent) where RevMan stored them (non-zero)."""
+@dataclass(frozen=True)
+class StudyCheck:
+    """RevMan's stored per-study results of one analysis against ours."""
+
+    checked: int
+    matched: int
+    mismatches: tuple  # of dicts: study, quantity, stored, recomputed
+
+    def to_dict(self) -> dict:
+        return {"checked": self.checked, "matched": self.matched, "mismatches": list(self.mismatches)}
+
+
+def study_tolerances(pkg, tolerance=None) -> dict:
+    """Absolute tolerance by stored per-study column: the rounding of the stored
+    values (half a unit in the column's last stored decimal, see
+    :func:`reviewbook.package.infer.column_tolerance`), or ``tolerance``."""
+    cols = ("Mean", "CI start", "CI end", "Weight")
+    if tolerance is not None:
+        return dict.fromkeys(cols, tolerance)
+    return {c: (column_tolerance(pkg.rows[c]) if c in pkg.rows.columns else 5e-7) for c in cols}
+
+
+def check_studies(pkg, aid, res, tols) -> StudyCheck:
+    """Every stored per-study ``Mean``, ``CI start``, ``CI end`` (ratio scale for
+    ratio measures) and ``Weight`` of analysis ``aid`` against ``res``.
+
+    A row counts as checked when RevMan stored a result for it, or when we
+    estimate a study RevMan left blank (a disagreement about estimability).
+    Rows blank on both sides (not estimable) are not counted.
+    """
     rows = pkg.rows_of(aid)
-    if "Weight" not in rows.columns:
-        return ()
-    ours = {s.study: s.weight for s in r.studies}
-    out = []
-    for study, w in zip(rows["Study"], rows["Weight"]):
-        if w == w and w != 0 and study in ours:
-            out.append(_compare(f"weight {study}", float(w), ours[study], tolerance))
-    return tuple(out)
+    if "Mean" not in rows.columns:
+        return StudyCheck(0, 0, ())
+    est = {}
+    if res.result is not None:
+        z = stats.norm.ppf(0.5 + res.settings.study_level / 2)
+        for label, st in zip((a["label"] for a in res.arms), res.result.studies):
+            half = z * math.sqrt(st.vi)
+            est[label] = tuple(backtransform(res.result.measure, x) for x in (st.yi, st.yi - half, st.yi + half))
+    weights = res.weights()
+    checked = matched = 0
+    mismatches = []
+    for label, (_, row) in zip(res.labels, rows.iterrows()):
+        stored = [None if not (row[c] == row[c]) else float(row[c]) for c in ("Mean", "CI start", "CI end")]
+        w = row.get("Weight", float("nan"))
+        w = None if not (w == w) or w == 0 else float(w)
+        if all(v is None or v == 0 for v in stored) and w is None:
+            stored = [None, None, None]
+        ours = est.get(label)
+        if stored[0] is None and ours is None:
+            continue
+        checked += 1
+        bad = []
+        if stored[0] is None or ours is None:
+            bad.append({"study": label, "quantity": "estimate", "stored": stored[0],
+                        "recomputed": None if ours is None else ours[0]})
+        else:
+            for q, sv, ov, col in zip(("estimate", "ci_low", "ci_high"), stored, ours, ("Mean", "CI start", "CI end")):
+                if sv is not None and not _within(sv, ov, tols[col]):
+                    bad.append({"study": label, "quantity": q, "stored": sv, "recomputed": ov})
+            ow = weights.get(label)
+            if w is not None and (ow is None or not _within(w, ow, tols["Weight"])):
+                bad.append({"study": label, "quantity": "weight", "stored": w, "recomputed": ow})
+        if bad:
+            mismatches.extend(bad)
+        else:
+            matched += 1
+    return StudyCheck(checked, matched, tuple(mismatches))
+
+
+def _within(stored, ours, tol) -> bool:
+    return abs(stored - ours) <= tol + 1e-9 * abs(stored)
 
 
 def _summary(r):
@@ -109,6 +185,7 @@ def _summary(r):
 def audit_package(pkg, tolerance=None):
     """Audit rows for every analysis of ``pkg`` (a :class:`Package`)."""
     out = []
+    tols = study_tolerances(pkg, tolerance)
     for aid in pkg.analysis_ids():
         s = pkg.analysis(aid)
         stored = s.stored
@@ -120,7 +197,14 @@ def audit_package(pkg, tolerance=None):
             out.append(AuditRow(aid, s.name, len(pkg.rows_of(aid)) or None, "not computable", str(exc),
                                 stored=st))
             continue
+        studies = check_studies(pkg, aid, res, tols)
         r = res.result
+        if r is None:
+            ok = not studies.mismatches
+            out.append(AuditRow(aid, s.name, 0, "not estimable" if ok else "mismatch",
+                                "no study is estimable (" + "; ".join(f"{a}: {b}" for a, b in res.excluded)
+                                + ")", res.engine_method, st, None, None, (), (), studies.to_dict()))
+            continue
         subrows = []
         stored_sub = pkg.subgroups_of(aid)
         if res.subgroups is not None and not stored_sub.empty:
@@ -140,17 +224,20 @@ def audit_package(pkg, tolerance=None):
                                     "status": "match" if all(c.ok for c in comps) else "mismatch",
                                     "comparisons": [asdict(c) for c in comps]})
         if stored.is_blank:
-            out.append(AuditRow(aid, s.name, r.k, "no stored estimate",
+            status = "mismatch" if studies.mismatches else "no stored estimate"
+            out.append(AuditRow(aid, s.name, r.k, status,
                                 "RevMan stored no pooled result for this analysis (blank or zero); "
                                 "recomputed values are shown but not compared",
-                                res.engine_method, st, _summary(r), None, (), tuple(subrows)))
+                                res.engine_method, st, _summary(r), None, (), tuple(subrows), studies.to_dict()))
             continue
-        comps = _comparisons(stored, r, tolerance) + _weight_comparisons(pkg, aid, r, tolerance)
-        ok = all(c.ok for c in comps) and all(x["status"] != "mismatch" for x in subrows)
+        comps = _comparisons(stored, r, tolerance)
+        ok = (all(c.ok for c in comps) and all(x["status"] != "mismatch" for x in subrows)
+              and not studies.mismatches)
         diffs = [c.abs_diff for c in comps if c.quantity in ("estimate", "ci_low", "ci_high")
                  and c.abs_diff is not None]
         out.append(AuditRow(aid, s.name, r.k, "match" if ok else "mismatch", "", res.engine_method, st,
-                            _summary(r), max(diffs) if diffs else None, comps, tuple(subrows)))
+                            _summary(r), max(diffs) if diffs else None, comps, tuple(subrows),
+                            studies.to_dict()))
     return out
 
 
@@ -169,6 +256,12 @@ def render(pkg_id, rows) -> str:
         lines.append(f"{r.id:<6} {r.k if r.k is not None else '':>3}  {stored:<28} {_ci(r.recomputed):<28} "
                      f"{diff:>10}  {r.status}")
         lines.append(f"       {r.name}" + (f" [{r.method}]" if r.method else ""))
+        st = r.studies
+        if st["checked"] or st["mismatches"]:
+            lines.append(f"       {st['matched']}/{st['checked']} studies match")
+        for m in st["mismatches"]:
+            lines.append(f"       study {m['study']}, {m['quantity']}: stored {m['stored']}, "
+                         f"recomputed {m['recomputed']}")
         if r.reason:
             lines.append(f"       reason: {r.reason}")
         for c in r.comparisons:
@@ -177,11 +270,22 @@ def render(pkg_id, rows) -> str:
                              f"(|diff| {c.abs_diff}, tolerance {c.tolerance:.1e})")
         for sg in r.subgroups:
             lines.append(f"       subgroup {sg['subgroup']}: {sg['status']}")
+    counts = _counts(rows)
+    lines.append("Summary: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+                 + f"; {_studies_total(rows, 'matched')}/{_studies_total(rows, 'checked')} "
+                   "stored per-study results match")
+    return "\n".join(lines)
+
+
+def _counts(rows) -> dict:
     counts = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
-    lines.append("Summary: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    return "\n".join(lines)
+    return counts
+
+
+def _studies_total(rows, key) -> int:
+    return sum(r.studies[key] for r in rows)
 
 
 def run_audit(path, *, as_json=False, tolerance=None) -> int:
@@ -203,9 +307,9 @@ def run_audit(path, *, as_json=False, tolerance=None) -> int:
     if as_json:
 
 
-        counts = {}
-        for r in rows:
-            counts[r.status] = counts.get(r.status, 0) + 1
+        counts = _counts(rows)
+        counts["studies_checked"] = _studies_total(rows, "checked")
+        counts["studies_matched"] = _studies_total(rows, "matched")
         print(dumps({"package": pkg.id, "format": pkg.source_format,
                      "tolerance": tolerance if tolerance is not None else "rounding of stored values",
                      "analyses": [asdict(r) for r in rows], "summary": counts}))

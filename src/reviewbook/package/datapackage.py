@@ -350,10 +350,16 @@ def _validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems):
         study = str(row["Study"]).strip()
         if not study:
             problems.append(Problem(name, line, "Study", "an empty cell", "a study name"))
-        dkey = (g, n, str(row.get("Subgroup", "")), study)
+        # the same study may appear twice in one analysis (separate participant
+        # groups or arms): legal, and rows are keyed by row; a row identical to
+        # an earlier one in every field is most likely entered twice
+        dkey = (g, n, str(row.get("Subgroup", "")), study,
+                tuple(repr(row[c]) for c in DATA_ROW_NUMERIC if c in r.columns))
         if dkey in seen:
-            problems.append(Problem(name, line, "Study", f"'{study}' again in analysis {analysis_id(g, n)}",
-                                    f"each study once per analysis (first on line {seen[dkey]})"))
+            problems.append(Problem(name, line, "Study", f"'{study}' again in analysis {analysis_id(g, n)}, "
+                                    f"identical to line {seen[dkey]}",
+                                    "a row that differs from the study's other rows (a row entered twice?)",
+                                    severity="warning"))
         seen.setdefault(dkey, line)
         dtype = types.get(key)
         if dtype == "Dichotomous":

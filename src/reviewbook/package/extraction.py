@@ -1,6 +1,6 @@
 """Build the embedded Cochrane data package from the extraction.
 
-``python -m reviewbook build-package data/extraction data/CD015373``
+``python -m reviewbook build-package data/independent/extraction data/independent/package``
 
 Reads ``studies.csv``, ``outcomes.csv``, ``excluded.csv``, ``windows.csv`` and
 ``study_flow.csv`` of the extraction folder and writes a package in the RevMan
@@ -41,7 +41,7 @@ from .datapackage import write
 from .schema import DATA_ROW_COLUMNS, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA, SUBGROUP_COLUMNS, Package
 from .tabular import Cells, read_csv
 
-PACKAGE_ID = "CD015373"
+PACKAGE_ID = "CD015373-independent"  # our extraction, a second package beside the review's
 
 COMPARISONS = [  # analysis group number = position + 1 (stable ids)
     ("ketamine_iv", "Intravenous ketamine versus control", "IV ketamine"),

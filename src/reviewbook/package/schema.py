@@ -22,9 +22,19 @@ METHODS = ("MH", "IV", "Peto")
 MEASURE_CODES = {
     "Risk Ratio": "RR", "Odds Ratio": "OR", "Risk Difference": "RD",
     "Mean Difference": "MD", "Standardized Mean Difference": "SMD",
-    "Standardised Mean Difference": "SMD", "Peto Odds Ratio": "OR", "Hazard Ratio": "HR",
+    "Standardised Mean Difference": "SMD", "Std. Mean Difference": "SMD",
+    "Peto Odds Ratio": "OR", "Hazard Ratio": "HR",
     "Rate Ratio": "RaR", "Ratio of Means": "ROM",
+    # generic inverse variance whose measure the data cannot name (import-rows)
+    "Generic (difference scale)": "GEN", "Generic (ratio, log scale)": "GENR",
 }
+#: Effect measure text written for each engine measure code (RevMan's spelling).
+MEASURE_NAMES = {"RR": "Risk Ratio", "OR": "Odds Ratio", "RD": "Risk Difference", "MD": "Mean Difference",
+                 "SMD": "Standardized Mean Difference", "HR": "Hazard Ratio",
+                 "GEN": "Generic (difference scale)", "GENR": "Generic (ratio, log scale)"}
+#: Our extension column of overall-estimates-and-settings.csv: the SMD formula
+#: (RevMan does not store it; blank means RevMan 5's).
+SMD_FORMULAS = {"RevMan 5": "revman", "exact (metafor)": "exact", "Hedges-Olkin": "hedges"}
 MODELS = ("Fixed effect", "Random effect", "Random effects", "Fixed effects")
 ESTIMATORS = ("DL", "REML", "PM", "")
 CI_METHODS = ("Wald", "HKSJ", "")
@@ -201,6 +211,9 @@ class AnalysisSettings:
     subgroup_by: str
     log_scale: bool
     stored: StoredEstimate
+    smd_formula: str = "revman"  # engine code: revman, exact or hedges
+    study_level: float = 0.95  # level of the per-study CIs ("Study CI")
+    totals: bool = True  # "Overall estimates": false means subtotals only, weights within subgroups
 
     @classmethod
     def from_row(cls, row) -> "AnalysisSettings":
@@ -212,8 +225,7 @@ class AnalysisSettings:
             v = row.get(c)
             return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
 
-        level_text = text("CI/PI level") or text("Estimate CI") or "95%"
-        level = float(level_text.rstrip("%")) / 100 if level_text.rstrip("%").replace(".", "").isdigit() else 0.95
+        level = _percent(text("CI/PI level") or text("Estimate CI"))
         model = "random" if text("Analysis model").lower().startswith("random") else "fixed"
         return cls(
             id=analysis_id(row["Analysis group"], row["Analysis number"]),
@@ -231,4 +243,13 @@ class AnalysisSettings:
             stored=StoredEstimate(
                 num("Mean"), num("CI start"), num("CI end"), num("Heterogeneity Tau²"),
                 num("Heterogeneity Chi²"), num("Heterogeneity df"), num("Heterogeneity P"),
-                num("Heterogeneity I²"), num("Effect Z"), num("Effect P")))
+                num("Heterogeneity I²"), num("Effect Z"), num("Effect P")),
+            smd_formula=SMD_FORMULAS.get(text("SMD formula"), "revman"),
+            study_level=_percent(text("Study CI")),
+            totals=text("Overall estimates").lower() != "false")
+
+
+def _percent(text: str, default: float = 0.95) -> float:
+    """'95%' -> 0.95; blank or unreadable -> ``default``."""
+    t = text.rstrip("%").strip()
+    return float(t) / 100 if t.replace(".", "", 1).isdigit() else default

@@ -1,0 +1,359 @@
+"""``reviewbook import-rows``: a complete package from a table of data rows.
+
+    python -m reviewbook import-rows ROWS.csv OUT_DIR [--id ID] [--groups GROUPS.csv]
+
+Reads the rows (:mod:`.rows`), infers every analysis's settings from RevMan's
+stored per-study results (:mod:`.infer`) and writes ``OUT_DIR`` as a package
+folder that every other command reads:
+
+* ``<ID>-analysis-data/``: the data rows with RevMan's headers (unused numeric
+  fields 0.0, as RevMan writes them; the review's footnotes are not copied,
+  only what kind of note each row had, in our words, see
+  :data:`FOOTNOTE_KINDS`); ``overall-estimates-and-settings.csv`` with the
+  inferred settings and the stored pooled results blank; the subgroup
+  estimates (subgroup names and totals, stored results blank);
+* ``<ID>-study-data/``: study information (study, year) and the risk of bias
+  from the RoB 2 judgement columns, one row per data row ("Not reported"
+  where a row carries no judgement; the support texts are not copied);
+* ``settings-inferred.csv``: one row per analysis, ``analysis, data_type,
+  measure, method, model, estimator, weights_rule, status, candidates,
+  max_abs_diff_estimate, max_abs_diff_weight``, and ``settings-evidence.csv``
+  with the evidence for each;
+* ``provenance.csv``: one row per value (analysis, study row, column, value,
+  and the file, line and column it was read from).
+
+``--groups`` names the comparisons (``Analysis group, Analysis group name,
+Experimental group label, Control group label``; extra columns ignored).
+Exit codes: 0 on success, 2 on invalid input (file, line, column, the value
+found and what was expected).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem
+from . import infer as inf
+from .analysis import row_labels
+from .datapackage import write
+from .rows import make_names, read_rows_table
+from .schema import (DATA_ROW_COLUMNS, MEASURE_NAMES, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA,
+                     SMD_FORMULAS, SUBGROUP_COLUMNS, Package)
+from .tabular import Cells, read_csv_text
+
+SETTINGS_COLUMNS = ["analysis", "data_type", "measure", "method", "model", "estimator", "weights_rule",
+                    "status", "candidates", "max_abs_diff_estimate", "max_abs_diff_weight"]
+GROUP_COLUMNS = ["Analysis group", "Analysis group name", "Experimental group label", "Control group label"]
+STORED = ("Mean", "CI start", "CI end", "Weight")
+ROB_DOMAINS_ORDER = ("randomization", "deviations", "missing", "measurement", "selection", "overall")
+
+#: What kind of note a row's footnote is, in our words (first match wins).
+#: The review's footnote text itself is never copied.
+FOOTNOTE_KINDS = (
+    (r"software|digiti[sz]|from (a |the )?(figure|graph|plot)|read (off|from)", "value read off a figure with software"),
+    (r"(first|1st) (phase|period)|cross-?over", "first-period data of a crossover trial from the study authors"),
+    (r"provided by|supplied by|personal communication|unpublished|contacted|on request",
+     "unpublished data from the study authors"),
+    (r"only|separately|subset", "only part of the reported events or participants counted"),
+)
+FOOTNOTE_OTHER = "the review gives a note on this row (not copied)"
+
+
+def footnote_kind(text: str) -> str:
+    """Our one-line category for a footnote of the review ('' when there is none)."""
+    t = (text or "").strip()
+    if not t:
+        return ""
+    for pattern, kind in FOOTNOTE_KINDS:
+        if re.search(pattern, t, re.I):
+            return kind
+    return FOOTNOTE_OTHER
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    package: Package
+    inference: dict  # analysis id -> Inference
+    settings: pd.DataFrame  # settings-inferred.csv
+    evidence: pd.DataFrame
+    provenance: pd.DataFrame
+    seconds: float
+
+
+def _aid(g, n) -> str:
+    return f"{int(g)}.{int(n)}"
+
+
+def read_groups(path, analysis_groups) -> dict:
+    """``Analysis group -> {name, experimental label, control label}`` from a groups CSV."""
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError:
+        raise InputError([Problem(name, None, None, "no such file", "a CSV naming the comparisons")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(name, None, None, f"bytes that are not UTF-8 ({exc.reason})",
+                                  "a UTF-8 CSV file")]) from None
+    header, rows = read_csv_text(text, name)
+    alias = {make_names(c): c for c in GROUP_COLUMNS}
+    header_map = {h: (h if h in GROUP_COLUMNS else alias.get(h, h)) for h in header}
+    problems = [Problem(name, 1, c, "no such column", f"a column '{c}'")
+                for c in GROUP_COLUMNS[:2] if c not in header_map.values()]
+    if problems:
+        raise InputError(problems)
+    out, seen = {}, {}
+    for line, row in rows:
+        row = {header_map[k]: v for k, v in row.items() if k in header_map}
+        cells = Cells(name, line, row, problems)
+        g = cells.number("Analysis group", integer=True, minimum=1)
+        if g is None:
+            continue
+        g = int(g)
+        if g in seen:
+            cells.problem("Analysis group", f"group {g} again", f"each group once (first on line {seen[g]})")
+            continue
+        seen[g] = line
+        if g not in analysis_groups:
+            cells.problem("Analysis group", f"group {g}",
+                          "a group that has data rows (" + ", ".join(str(x) for x in sorted(analysis_groups)) + ")")
+            continue
+        if not cells.text("Analysis group name"):
+            cells.problem("Analysis group name", "an empty cell", "the comparison's name")
+        out[g] = {c: cells.text(c) for c in GROUP_COLUMNS[1:]}
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def build(rows_csv, *, pkg_id=None, groups_csv=None, collection=None) -> ImportResult:
+    """Read, infer and assemble (nothing written); see the module docstring."""
+    t0 = time.perf_counter()
+    table = read_rows_table(rows_csv)
+    rows = table.rows
+    name = table.name
+    pkg_id = pkg_id or re.sub(r"(_data)?\.csv$", "", Path(rows_csv).name, flags=re.I)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", pkg_id):
+        raise InputError([Problem(name, None, None, f"the package id '{pkg_id}'",
+                                  "an id of letters, digits, '.', '_' or '-' (give one with --id)")])
+    keys = list(dict.fromkeys(zip(rows["Analysis group"], rows["Analysis number"])))
+    keys.sort(key=lambda k: (k[0], k[1]))
+    lines = np.asarray(table.lines)
+    by_analysis, positions = {}, {}
+    for g, n in keys:
+        idx = np.flatnonzero((rows["Analysis group"] == g) & (rows["Analysis number"] == n))
+        sub = rows.iloc[idx].reset_index(drop=True)
+        aid = _aid(g, n)
+        by_analysis[aid] = (sub, row_labels(sub["Study"]))
+        positions[aid] = idx
+    tol = {c: inf.column_tolerance(rows[c]) for c in STORED}
+    inference = inf.infer(by_analysis, tol)
+    problems = []
+    for aid, res in inference.items():
+        if res.candidate is None:
+            first = int(lines[positions[aid][0]])
+            problems.append(Problem(name, first, _file_column(table, "Experimental N"),
+                                    f"analysis {aid} with no numbers in any data field",
+                                    "arm means and SDs, events and totals, GIV Mean and GIV SE, "
+                                    "or O-E and Variance, from which the data type can be inferred"))
+    if problems:
+        raise InputError(problems)
+    groups = read_groups(groups_csv, {int(g) for g, _ in keys}) if groups_csv else {}
+    analyses = _analyses_frame(keys, by_analysis, inference, groups)
+    data_rows, prov = _rows_frame(table, keys, positions, by_analysis, collection or name)
+    subgroups = _subgroups_frame(keys, by_analysis)
+    studies = _studies_frame(rows)
+    rob = _rob_frame(table, keys, positions, by_analysis)
+    pkg = Package(pkg_id, analyses, data_rows, subgroups, studies, rob)
+    settings = pd.DataFrame([_settings_row(aid, r) for aid, r in inference.items()], columns=SETTINGS_COLUMNS)
+    evidence = pd.DataFrame([[aid, r.evidence] for aid, r in inference.items()], columns=["analysis", "evidence"])
+    return ImportResult(pkg, inference, settings, evidence, prov, time.perf_counter() - t0)
+
+
+def _file_column(table, canonical):
+    return canonical if canonical in table.rows.columns else make_names(canonical)
+
+
+def _fmt(x) -> str:
+    return "" if x is None else f"{x:.3g}"
+
+
+def _settings_row(aid, r):
+    c = r.candidate
+    measure = ("OR" if c.variant.peto else c.variant.measure)
+    return [aid, c.variant.data_type, measure, c.method, c.model, c.estimator or "", c.weights_rule, r.status,
+            r.n_candidates, _fmt(r.max_abs_diff_estimate), _fmt(r.max_abs_diff_weight)]
+
+
+def _analyses_frame(keys, by_analysis, inference, groups):
+    cols = OVERALL_COLUMNS_OLD + OVERALL_NEW_EXTRA + ["SMD formula"]
+    smd_text = {v: k for k, v in SMD_FORMULAS.items()}
+    out = []
+    for g, n in keys:
+        aid = _aid(g, n)
+        sub, _ = by_analysis[aid]
+        c = inference[aid].candidate
+        subgrouped = any(str(x).strip() for x in sub["Subgroup"])
+        grp = groups.get(int(g), {})
+        measure = "Peto Odds Ratio" if c.variant.peto else MEASURE_NAMES[c.variant.measure]
+        ratio = c.variant.measure in ("RR", "OR", "HR", "GENR") or c.variant.peto
+        level = f"{int(round(c.level * 100))}%"
+        a = {k: "" for k in cols}
+        a.update({
+            "Analysis group": float(g), "Analysis number": float(n), "Analysis name": sub["Analysis name"].iloc[0],
+            "Analysis group name": grp.get("Analysis group name", ""), "Data source": "Imported data rows",
+            "Data type": c.variant.data_type, "Log-scale data": "true" if ratio else "false",
+            "Experimental group label": grp.get("Experimental group label", ""),
+            "Control group label": grp.get("Control group label", ""),
+            "Statistical method": c.method, "Effect measure": measure,
+            "Analysis model": "Fixed effect" if c.model == "fixed" else "Random effects",
+            "Subgroup estimates": "true" if subgrouped else "false",
+            "Overall estimates": "false" if (subgrouped and c.weights_rule == "subgroup") else "true",
+            "Test for subgroup differences": "true" if (subgrouped and c.weights_rule == "overall") else "false",
+            "Swap event and non-event": "false", "Study CI": level, "Estimate CI": "95%",
+            "Heterogeneity estimator": c.estimator or "", "CI method": "Wald", "Prediction interval": "false",
+            "CI/PI level": "95%", "Show risk of bias": "false",
+            "SMD formula": smd_text.get(c.variant.smd, "") if c.variant.measure == "SMD" else "",
+        })
+        for k in ("Experimental cases", "Experimental N", "Control cases", "Control N", "Mean", "CI start",
+                  "CI end", "Heterogeneity Tau²", "Heterogeneity Chi²", "Heterogeneity df", "Heterogeneity P",
+                  "Heterogeneity I²", "Effect Z", "Effect P", "Subgroup Chi²", "Subgroup df", "Subgroup P",
+                  "Subgroup I²"):
+            a[k] = np.nan  # RevMan's pooled results: not in data rows, left blank
+        out.append(a)
+    return pd.DataFrame(out, columns=cols)
+
+
+def _rows_frame(table, keys, positions, by_analysis, collection):
+    out, prov = [], []
+    rows = table.rows
+    numeric = DATA_ROW_COLUMNS[7:23]
+    file_col = {c: _file_column(table, c) for c in DATA_ROW_COLUMNS}
+    for g, n in keys:
+        aid = _aid(g, n)
+        _, labels = by_analysis[aid]
+        for j, i in enumerate(positions[aid]):
+            r = rows.iloc[i]
+            line = table.lines[i]
+            d = {c: r[c] for c in DATA_ROW_COLUMNS}
+            kind = footnote_kind(r["Footnotes"])
+            d["Footnotes"] = kind
+            for c in numeric:
+                v = d[c]
+                if c in STORED:
+                    d[c] = v if v == v and not (v == 0 and c == "Weight") else np.nan
+                else:
+                    d[c] = 0.0 if v != v else float(v)
+                raw = r[c]
+                if raw == raw and (raw != 0 or c in STORED):
+                    prov.append([aid, labels[j], c, repr(float(raw)), collection, line, file_col[c], kind])
+            out.append(d)
+    frame = pd.DataFrame(out, columns=DATA_ROW_COLUMNS)
+    for c in ("Analysis group", "Analysis number"):
+        frame[c] = frame[c].astype(float)
+    provenance = pd.DataFrame(prov, columns=["analysis", "study", "column", "value", "source", "line",
+                                             "source_column", "how_obtained"])
+    return frame, provenance
+
+
+def _subgroups_frame(keys, by_analysis):
+    out = []
+    for g, n in keys:
+        sub, _ = by_analysis[_aid(g, n)]
+        names = [s for s in dict.fromkeys(str(x).strip() for x in sub["Subgroup"]) if s]
+        for k, s in enumerate(names, start=1):
+            part = sub[sub["Subgroup"].astype(str).str.strip() == s]
+            row = {c: np.nan for c in SUBGROUP_COLUMNS}
+            row.update({"Analysis group": float(g), "Analysis number": float(n), "Subgroup": s,
+                        "Subgroup number": float(k), "ID": ""})
+            for c in ("Experimental cases", "Experimental N", "Control cases", "Control N"):
+                row[c] = float(np.nansum(part[c]))
+            out.append(row)
+    return pd.DataFrame(out, columns=SUBGROUP_COLUMNS)
+
+
+def _studies_frame(rows):
+    seen = {}
+    for s, y in zip(rows["Study"], rows["Study year"]):
+        seen.setdefault(str(s).strip(), str(y).strip())
+    return pd.DataFrame([[s, y, "", "", "", "", "", ""] for s, y in sorted(seen.items())],
+                        columns=["Study", "Year", "Data source", "Char: Methods", "Char: Participants",
+                                 "Char: Interventions", "Char: Outcomes", "Char: Notes"])
+
+
+def _rob_frame(table, keys, positions, by_analysis):
+    domains = list(table.domains)
+    cols = ["Study", "Analysis group", "Analysis number", "Result"] + [f"Domain (judgement): {d}" for d in domains]
+    out = []
+    for g, n in keys:
+        aid = _aid(g, n)
+        _, labels = by_analysis[aid]
+        for j, i in enumerate(positions[aid]):
+            judged = [table.rob.iloc[i][d] if domains else "" for d in domains]
+            out.append([str(table.rows.iloc[i]["Study"]), str(int(g)), str(int(n)), labels[j]]
+                       + [v or "Not reported" for v in judged])
+    return pd.DataFrame(out, columns=cols)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """Plain CSV (UTF-8, no BOM, '\\n' line ends) of an auxiliary table."""
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return buf.getvalue()
+
+
+def write_import(result: ImportResult, out_dir) -> Path:
+    out = Path(out_dir)
+    write(result.package, out)
+    (out / "settings-inferred.csv").write_text(csv_text(result.settings), encoding="utf-8")
+    (out / "settings-evidence.csv").write_text(csv_text(result.evidence), encoding="utf-8")
+    (out / "provenance.csv").write_text(csv_text(result.provenance), encoding="utf-8")
+    return out
+
+
+def main(rows_csv, out_dir, *, pkg_id=None, groups_csv=None) -> int:
+    """The ``import-rows`` command; returns the exit code."""
+    try:
+        out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise InputError([Problem(str(out_dir), None, None, "a file", "a folder to write the package into")])
+        result = build(rows_csv, pkg_id=pkg_id, groups_csv=groups_csv)
+        if out.exists() and any(out.iterdir()):
+            _clear_package(out, result.package.id)
+        write_import(result, out)
+    except InputError as exc:
+        for p in exc.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    counts = {}
+    for r in result.inference.values():
+        counts[r.status] = counts.get(r.status, 0) + 1
+    pkg = result.package
+    print(f"read {len(pkg.rows)} data rows of {len(pkg.analyses)} analyses "
+          f"({len(pkg.studies)} studies) from {Path(rows_csv).name}")
+    print("settings: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("inferred", "tie-broken",
+                                                                      "not identifiable")))
+    print(f"wrote package {pkg.id} to {out_dir} (settings-inferred.csv beside it)")
+    return 0
+
+
+def _clear_package(out: Path, pkg_id: str) -> None:
+    """Remove a previous import of this package id from ``out`` (never other files)."""
+    import shutil
+
+    for sub in (f"{pkg_id}-analysis-data", f"{pkg_id}-study-data"):
+        if (out / sub).is_dir():
+            shutil.rmtree(out / sub)
+    others = [p for p in out.glob("*-analysis-data") if p.is_dir()]
+    if others:
+        raise InputError([Problem(str(out), None, None, f"another package inside ({others[0].name})",
+                                  "an empty folder, or one holding an earlier import of the same package")])
+

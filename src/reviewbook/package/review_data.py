@@ -1,0 +1,230 @@
+"""``reviewbook build-review``: the embedded package from a review's published
+data rows plus what we established ourselves, each value with its source.
+
+    python -m reviewbook build-review data/sources data/CD015373
+
+``data/sources/sources.yml`` names the inputs (paths relative to it):
+
+* ``rows``: the review's analysis data rows (read in place, e.g. from
+  Pairwise70), imported by :mod:`.importer` with the settings inferred from
+  RevMan's stored per-study results;
+* ``comparisons``: the name, arm labels and evidence (trial reports) of each
+  comparison (the ``--groups`` table of ``import-rows`` plus sources);
+* ``studies``: characteristics of the pooled studies (condition, design,
+  drug, route, comparator), each with the report it was read in; blank where
+  no source was found (the book prints "not reported");
+* ``row_notes``: why a study has more than one row in an analysis, in our words;
+* ``study_aliases``: names in our extraction that denote a study of the rows;
+* ``study_flow``: the review's PRISMA counts; ``extraction_studies``: our own
+  extraction, whose eligible studies that no analysis uses are listed with the
+  reason each is not pooled.
+
+The output is deterministic (building twice gives identical bytes) and is
+written beside the target and then renamed into place, so a failed build
+never leaves a half-written package.  ``provenance.csv`` has one row per
+value: the review, the analysis, the study (row label), the column, the value,
+the collection and line it was read from, and how the review obtained it
+(footnote category, in our words) or the source of a value we added.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ..errors import InputError, Problem
+from . import importer
+from .schema import Package
+from .tabular import read_csv
+
+STUDY_COLUMNS = ["study", "year", "condition", "design", "drug", "route", "comparator", "source", "location", "notes"]
+NOT_POOLED_COLUMNS = ["Study", "Comparison (our extraction)", "Design", "Condition", "Eligibility (our judgement)",
+                      "Why not pooled (our extraction)", "Source", "Location"]
+
+
+def _table(path: Path, required) -> list:
+    try:
+        header, rows = read_csv(path, path.name)
+    except FileNotFoundError:
+        raise InputError([Problem(path.name, None, None, "a missing file", f"{path}")]) from None
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError([Problem(path.name, 1, c, "no such column", f"a column '{c}'") for c in missing])
+    return rows
+
+
+def study_key(name: str) -> str:
+    """A study name reduced for matching across sources: accents, case,
+    punctuation and a trailing report letter removed (``Noppers 2011a`` ->
+    ``noppers2011``); a trial registration number stands for itself."""
+    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
+    m = re.search(r"nct\d{8}", s)
+    if m:
+        return m.group(0)
+    m = re.match(r"\s*([a-z][a-z \-']*?)\s+(\d{4})[a-z]?\b", s)
+    return re.sub(r"[^a-z]", "", m.group(1)) + m.group(2) if m else re.sub(r"[^a-z0-9]", "", s)
+
+
+def load_sources(folder):
+    folder = Path(folder)
+    path = folder / "sources.yml"
+    if not path.exists():
+        raise InputError([Problem("sources.yml", None, None, "a missing file", f"{path}")])
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    need = ("package_id", "review", "review_id", "rows", "collection", "comparisons", "studies")
+    problems = [Problem("sources.yml", None, k, "no such key", f"a key '{k}'") for k in need if k not in cfg]
+    if problems:
+        raise InputError(problems)
+    paths = {k: (folder / v) for k, v in cfg.items() if k in ("rows", "comparisons", "studies", "row_notes",
+                                                                "study_aliases", "study_flow",
+                                                                "extraction_studies")}
+    return cfg, paths
+
+
+def build(folder):
+    """Assemble the package (nothing written); returns ``(Package, ImportResult)``."""
+    cfg, paths = load_sources(folder)
+    rows_path = paths["rows"]
+    if not rows_path.exists():
+        raise InputError([Problem(rows_path.name, None, None, "a missing file",
+                                  f"the review's data rows at {rows_path}")])
+    res = importer.build(rows_path, pkg_id=cfg["package_id"], groups_csv=paths["comparisons"],
+                         collection=cfg["collection"])
+    pkg = res.package
+    rows = pkg.rows.copy()
+    prov = res.provenance.copy()
+    # notes on repeated rows, in our words, into Footnotes and the provenance
+    notes = {}
+    if "row_notes" in paths:
+        for line, r in _table(paths["row_notes"], ["analysis", "study", "row", "note"]):
+            notes[(r["analysis"], r["study"], int(r["row"]))] = r["note"]
+    seen = {}
+    foot = []
+    for _, r in rows.iterrows():
+        aid = f"{int(r['Analysis group'])}.{int(r['Analysis number'])}"
+        k = (aid, r["Study"])
+        seen[k] = seen.get(k, 0) + 1
+        note = notes.get((aid, r["Study"], seen[k]), "")
+        foot.append("; ".join(x for x in (r["Footnotes"], note) if x))
+    rows["Footnotes"] = foot
+    studies, study_prov = _studies(paths["studies"], pkg)
+    comparisons, comp_prov = _comparisons(paths["comparisons"])
+    extra = {"study-data/comparisons.csv": comparisons}
+    if "extraction_studies" in paths:
+        extra["study-data/studies-not-pooled.csv"] = _not_pooled(paths["extraction_studies"],
+                                                                  paths.get("study_aliases"), pkg)
+    if "study_flow" in paths:
+        header, flow = read_csv(paths["study_flow"], paths["study_flow"].name)
+        extra["study-flow.csv"] = pd.DataFrame([[r.get(h, "") for h in header] for _, r in flow], columns=header)
+    prov.insert(0, "review", cfg["review_id"])
+    prov = prov.rename(columns={"source": "collection"})
+    added = pd.DataFrame(study_prov + comp_prov, columns=["review", "analysis", "study", "column", "value",
+                                                          "collection", "line", "source_column", "how_obtained"])
+    prov = pd.concat([prov, added], ignore_index=True)
+    extra["settings-inferred.csv"] = res.settings.astype(str)
+    extra["settings-evidence.csv"] = res.evidence
+    extra["provenance.csv"] = prov.astype(str)
+    out = Package(pkg.id, pkg.analyses, rows, pkg.subgroup_estimates, studies, pkg.risk_of_bias, {}, extra)
+    return out, res
+
+
+def _studies(path, pkg):
+    table = _table(path, STUDY_COLUMNS)
+    by = {r["study"]: (line, r) for line, r in table}
+    problems = []
+    names = list(pkg.studies["Study"])
+    for s in names:
+        if s not in by:
+            problems.append(Problem(path.name, None, "study", f"no row for '{s}'", "a row for every pooled study"))
+    for s, (line, _) in by.items():
+        if s not in names:
+            problems.append(Problem(path.name, line, "study", f"'{s}'", "a study of the data rows"))
+    if problems:
+        raise InputError(problems)
+    out, prov = [], []
+    nr = "not reported"
+    for _, s in pkg.studies.iterrows():
+        line, r = by[s["Study"]]
+        cond, design = r["condition"] or nr, r["design"] or nr
+        drug, route, comp = r["drug"] or nr, r["route"] or "route not reported", r["comparator"] or nr
+        src = f"{r['source']} ({r['location']})" if r["source"] else "no report found"
+        out.append([s["Study"], s["Year"], "Published data rows of the review (Pairwise70)",
+                    f"Design: {design}", f"Condition: {cond}", f"{drug}, {route}; comparator: {comp}", "",
+                    f"Characteristics from: {src}. {r['notes']}".strip()])
+        for col in ("condition", "design", "drug", "route", "comparator"):
+            if r[col]:
+                prov.append(["", "", s["Study"], col, r[col], r["source"], str(line), r["location"],
+                             "trial report or registry record read by us"])
+    frame = pd.DataFrame(out, columns=["Study", "Year", "Data source", "Char: Methods", "Char: Participants",
+                                       "Char: Interventions", "Char: Outcomes", "Char: Notes"])
+    return frame, [["", *p[1:]] for p in prov]
+
+
+def _comparisons(path):
+    cols = ["Analysis group", "Analysis group name", "Experimental group label", "Control group label", "drug",
+            "route", "comparator", "evidence", "source", "location"]
+    table = _table(path, cols)
+    out, prov = [], []
+    for line, r in table:
+        out.append([r[c] for c in cols])
+        prov.append(["", r["Analysis group"], "", "Analysis group name", r["Analysis group name"], r["source"],
+                     str(line), r["location"], "comparison named from the trial reports (evidence column)"])
+    return pd.DataFrame(out, columns=cols), prov
+
+
+def _not_pooled(extraction, aliases_path, pkg):
+    pooled = {study_key(s): s for s in pkg.studies["Study"]}
+    alias = {}
+    if aliases_path is not None and aliases_path.exists():
+        for _, r in _table(aliases_path, ["extraction_study", "review_study", "verified", "note"]):
+            alias[r["extraction_study"]] = r["review_study"]
+    out, seen = [], set()
+    for _, r in _table(extraction, ["study", "comparison", "design", "condition", "eligible", "reason",
+                                    "citation", "location"]):
+        name = r["study"]
+        if r["eligible"] not in ("yes", "uncertain") or name in seen:
+            continue
+        if study_key(name) in pooled or alias.get(name) in pkg.studies["Study"].values:
+            continue
+        seen.add(name)
+        out.append([name, r["comparison"], r["design"] or "not reported", r["condition"] or "not reported",
+                    r["eligible"], r["reason"] or "not recorded", r["citation"], r["location"]])
+    return pd.DataFrame(out, columns=NOT_POOLED_COLUMNS)
+
+
+def write_package(pkg: Package, output) -> Path:
+    from .datapackage import write
+
+    output = Path(output)
+    tmp = output.with_name(output.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    write(pkg, tmp)
+    if output.exists():
+        shutil.rmtree(output)
+    tmp.rename(output)  # never leave a half-written package in place
+    return output
+
+
+def main(folder, output) -> int:
+    try:
+        pkg, res = build(folder)
+        write_package(pkg, output)
+    except InputError as exc:
+        for p in exc.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    counts = {}
+    for r in res.inference.values():
+        counts[r.status] = counts.get(r.status, 0) + 1
+    print(f"wrote {output}: {len(pkg.analyses)} analyses, {len(pkg.rows)} data rows, {len(pkg.studies)} "
+          f"pooled studies, {len(pkg.extra['study-data/studies-not-pooled.csv'])} other included studies "
+          f"(our extraction), {len(pkg.extra['provenance.csv'])} provenance rows")
+    print("settings: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("inferred", "tie-broken",
+                                                                      "not identifiable")))
+    return 0

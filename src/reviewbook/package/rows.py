@@ -1,0 +1,192 @@
+"""Read a table of Cochrane data rows on its own (no settings file).
+
+People hold data rows without the rest of a package: the Cochrane Library's
+download of one analysis, collections such as Pairwise70, or an R user's
+``write.csv`` of a package.  :func:`read_rows_table` reads such a table with
+either header spelling:
+
+* RevMan's (``Experimental SD``, ``CI start``, ``O-E``), or
+* R's ``make.names`` spelling (``Experimental.SD``, ``CI.start``, ``O.E``,
+  ``Bias.arising.from.the.randomization.process..judgement.``).
+
+Extra columns are ignored (e.g. ``review_url``, ``Subgroup.number``); a UTF-8
+byte-order mark and quoted cells with newlines are accepted.  Blank numeric
+cells (R's ``NA``) and RevMan's ``0.0`` in unused fields are both read as
+"no data".  The RoB 2 columns ``<domain> (judgement)`` are read where present
+(their ``(support)`` texts are the review authors' words and are not kept).
+
+Every problem is reported at once, naming the file, line, column, the value
+found and what was expected (:class:`~reviewbook.errors.InputError`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem
+from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC
+from .tabular import Cells, read_csv_text
+
+REQUIRED = ("Analysis group", "Analysis number", "Study")
+INTEGER_COLUMNS = ("Analysis group", "Analysis number")
+JUDGEMENT = re.compile(r"^(?P<domain>.+?)(?: \(judgement\)|\.\.judgement\.)$")
+#: RoB 2 judgements as written in data rows, and the spelling the package uses.
+JUDGEMENTS = {"low risk": "Low risk", "low": "Low risk", "some concerns": "Some concerns",
+              "high risk": "High risk", "high": "High risk"}
+
+
+def make_names(name: str) -> str:
+    """R's ``make.names`` of a column header (the spelling ``write.csv`` of an R
+    data frame gives): every character that is not a letter, digit, ``.`` or
+    ``_`` becomes ``.``."""
+    return re.sub(r"[^A-Za-z0-9._]", ".", name)
+
+
+#: RevMan header by its R spelling (both spellings map to RevMan's).
+HEADER_ALIASES = {make_names(c): c for c in DATA_ROW_COLUMNS}
+
+
+@dataclass(frozen=True)
+class RowsTable:
+    """A data-rows table: ``rows`` with RevMan's headers and numbers as floats
+    (NaN where blank), ``lines`` the file line of each row, ``rob`` the RoB 2
+    judgements per row (columns: domain names, values ``Low risk``, ``Some
+    concerns``, ``High risk`` or ``""``), and ``name`` the file name."""
+
+    name: str
+    rows: pd.DataFrame
+    lines: tuple
+    rob: pd.DataFrame
+    domains: tuple
+
+
+def _canonical(header):
+    """Map each header to RevMan's spelling (or keep it); RoB judgement columns to
+    ``('rob', domain)``."""
+    out = []
+    for h in header:
+        if h in DATA_ROW_COLUMNS:
+            out.append(h)
+        elif h in HEADER_ALIASES:
+            out.append(HEADER_ALIASES[h])
+        else:
+            m = JUDGEMENT.match(h)
+            if m:
+                domain = m.group("domain")
+                if "." in domain and " " not in domain:  # R spelling: dots stand for spaces
+                    domain = re.sub(r"\.+", " ", domain).strip()
+                out.append(("rob", domain))
+            else:
+                out.append(None)  # ignored
+    return out
+
+
+def read_rows_table(path) -> RowsTable:
+    """Read and check a data-rows table (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        With every problem found: unreadable file, missing columns, text in
+        numeric cells, negative counts or SDs, events above N, unknown RoB
+        judgements.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(name, None, None, "no such file", "a CSV file of Cochrane data rows")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(name, None, None, f"bytes that are not UTF-8 ({exc.reason})",
+                                  "a UTF-8 CSV file")]) from None
+    except OSError as exc:
+        raise InputError([Problem(name, None, None, f"an unreadable file ({exc.__class__.__name__})",
+                                  "a CSV file of Cochrane data rows")]) from None
+    header, raw = read_csv_text(text, name)
+    canon = _canonical(header)
+    present = {c for c in canon if isinstance(c, str)}
+    missing = [c for c in REQUIRED if c not in present]
+    if missing:
+        raise InputError([Problem(name, 1, c, "no such column",
+                                  f"a column '{c}' (RevMan spelling) or '{make_names(c)}' (R spelling)")
+                          for c in missing])
+    if not raw:
+        raise InputError([Problem(name, None, None, "no data rows", "at least one row")])
+    by_canon = {}
+    for h, c in zip(header, canon):
+        if c is not None and c not in by_canon:
+            by_canon[c] = h
+    domains = tuple(c[1] for c in by_canon if isinstance(c, tuple))
+    problems: list[Problem] = []
+    data = {c: [] for c in DATA_ROW_COLUMNS}
+    rob = {d: [] for d in domains}
+    lines = []
+    for line, row in raw:
+        # the row's cells under RevMan's names (the problems name the file's own column)
+        cells = Cells(name, line, {}, problems)
+        lines.append(line)
+        for c in DATA_ROW_COLUMNS:
+            h = by_canon.get(c)
+            cells.row = row
+            value = (row.get(h) or "").strip() if h else ""
+            if c in DATA_ROW_NUMERIC or c in INTEGER_COLUMNS:
+                data[c].append(_number(cells, h, value, c))
+            else:
+                data[c].append(value)
+        for d in domains:
+            h = by_canon[("rob", d)]
+            v = (row.get(h) or "").strip()
+            if v and v.lower() not in JUDGEMENTS:
+                cells.problem(h, f"'{v}'", "a RoB 2 judgement: Low risk, Some concerns, High risk or blank")
+                v = ""
+            rob[d].append(JUDGEMENTS.get(v.lower(), ""))
+    frame = pd.DataFrame(data, columns=DATA_ROW_COLUMNS)
+    _check_values(frame, lines, name, by_canon, problems)
+    if problems:
+        raise InputError(problems)
+    return RowsTable(name, frame, tuple(lines), pd.DataFrame(rob, columns=list(domains)), domains)
+
+
+def _number(cells: Cells, header, value: str, column: str):
+    if value == "" or value.upper() == "NA":
+        if column in INTEGER_COLUMNS:
+            cells.problem(header, "an empty cell", "a whole number (the analysis number)")
+        return np.nan
+    try:
+        x = float(value)
+    except ValueError:
+        cells.problem(header, f"'{value}'", "a number")
+        return np.nan
+    if not np.isfinite(x):
+        cells.problem(header, f"'{value}'", "a finite number")
+        return np.nan
+    if column in INTEGER_COLUMNS and x != int(x):
+        cells.problem(header, f"'{value}'", "a whole number")
+    return x
+
+
+def _check_values(frame, lines, name, by_canon, problems):
+    """Counts and SDs that cannot be right, wherever they are given."""
+    for i, line in enumerate(lines):
+        r = frame.iloc[i]
+        if not str(r["Study"]).strip():
+            problems.append(Problem(name, line, by_canon.get("Study"), "an empty cell", "a study name"))
+        for arm in ("Experimental", "Control"):
+            n, ev, sd = r[f"{arm} N"], r[f"{arm} cases"], r[f"{arm} SD"]
+            for col, v in ((f"{arm} N", n), (f"{arm} cases", ev)):
+                if v == v and (v < 0 or v != int(v)):
+                    problems.append(Problem(name, line, by_canon.get(col), f"'{v:g}'", "a whole number >= 0"))
+            if sd == sd and sd < 0:
+                problems.append(Problem(name, line, by_canon.get(f"{arm} SD"), f"'{sd:g}'", "a number >= 0"))
+            if ev == ev and n == n and ev > n >= 0 and n > 0:
+                problems.append(Problem(name, line, by_canon.get(f"{arm} cases"), f"{ev:g} events",
+                                        f"at most {arm} N = {n:g}"))
+        for col in ("GIV SE", "Variance"):
+            v = r[col]
+            if v == v and v < 0:
+                problems.append(Problem(name, line, by_canon.get(col), f"'{v:g}'", "a number >= 0"))
