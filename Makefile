@@ -1,6 +1,7 @@
 # The two commands of the README: `make book [DATA=path/to/package]` and `make test`.
 PY := .venv/bin/python
 DATA ?= data/CD015373
+REVIEW ?=
 
 .PHONY: setup book test pdf bench clean
 
@@ -8,7 +9,7 @@ setup:
 	@bash scripts/setup.sh
 
 book: setup
-	$(PY) -m reviewbook book --data "$(DATA)"
+	$(PY) -m reviewbook book --data "$(DATA)" $(if $(REVIEW),--review "$(REVIEW)")
 
 test: setup
 	$(PY) -m pytest

@@ -1,13 +1,12 @@
-"""The embedded data set: the package rebuilds identically from the extraction,
-every value has its provenance, values and transformations agree, and the
-README states the coverage the data really have.
-
-Expected numbers here are recomputed from the extraction by formulas written
-out in this file (independently of build_package), e.g. SD = SEM × √n
-(Cochrane Handbook 6.5.2.3)."""
+"""The embedded data: data/CD015373 is what build-review makes of the review's own
+data rows (../shared/datasets/pairwise70/CD015373_pub2_data.csv) and our sources;
+every value has its provenance; nothing of the review's own sentences is copied;
+our independent extraction (data/independent) rebuilds identically and its
+conversions are recomputed here by formulas written out in this file (e.g.
+SD = SEM × √n, Cochrane Handbook 6.5.2.3)."""
 import csv
-import filecmp
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +15,14 @@ import pytest
 
 from reviewbook.package import datapackage as dp
 from reviewbook.package.extraction import coverage_by_comparison
-from reviewbook.book import coverage_of
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 PKG = DATA / "CD015373"
+IND = DATA / "independent"
+SHARED = ROOT.parent / "shared" / "datasets" / "pairwise70"
+SOURCE_ROWS = SHARED / "CD015373_pub2_data.csv"
+needs_shared = pytest.mark.skipif(not SOURCE_ROWS.exists(), reason="../shared/datasets/pairwise70 is not present")
 
 
 def rows(path):
@@ -28,43 +30,171 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
-def test_package_rebuild_is_identical(tmp_path):
+def same_tree(a: Path, b: Path):
+    fa = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    fb = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert fa == fb
+    for rel in fa:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+@needs_shared
+def test_review_package_rebuilds_identically_from_the_reviews_rows(tmp_path):
     out = tmp_path / "CD015373"
-    res = subprocess.run([sys.executable, "-m", "reviewbook", "build-package", str(DATA / "extraction"), str(out)],
+    res = subprocess.run([sys.executable, "-m", "reviewbook", "build-review", str(DATA / "sources"), str(out)],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    cmp = filecmp.dircmp(PKG, out)
-    def check(c):
-        assert not c.left_only and not c.right_only and not c.diff_files, (c.left, c.left_only, c.right_only, c.diff_files)
-        for sub in c.subdirs.values():
-            check(sub)
-    check(cmp)
-    for p in PKG.rglob("*"):
-        if p.is_file():
-            assert p.read_bytes() == (out / p.relative_to(PKG)).read_bytes(), p
+    same_tree(PKG, out)
 
 
-def test_every_numeric_value_has_exactly_one_provenance_row():
+def test_independent_package_rebuilds_identically(tmp_path):
+    out = tmp_path / "package"
+    res = subprocess.run([sys.executable, "-m", "reviewbook", "build-package", str(IND / "extraction"), str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    same_tree(IND / "package", out)
+
+
+@needs_shared
+def test_rows_are_the_reviews_rows():
+    """Every number of data/CD015373's data rows is the review's number, row by row
+    and in the review's own analysis numbering (1.1 ... 13.1)."""
+    src = rows(SOURCE_ROWS)
+    ours = rows(next(PKG.rglob("*-data-rows.csv")))
+    key = lambda r, g, n: (int(r[g]), int(r[n]))  # noqa: E731
+    src.sort(key=lambda r: key(r, "Analysis.group", "Analysis.number"))
+    assert len(ours) == len(src) == 176
+    pairs = [("Experimental.mean", "Experimental mean"), ("Experimental.SD", "Experimental SD"),
+             ("Experimental.cases", "Experimental cases"), ("Experimental.N", "Experimental N"),
+             ("Control.mean", "Control mean"), ("Control.SD", "Control SD"), ("Control.cases", "Control cases"),
+             ("Control.N", "Control N"), ("Mean", "Mean"), ("CI.start", "CI start"), ("CI.end", "CI end"),
+             ("Weight", "Weight")]
+    for s, o in zip(src, ours):
+        assert (s["Analysis.group"], s["Analysis.number"], s["Study"]) == (o["Analysis group"], o["Analysis number"],
+                                                                         o["Study"])
+        for a, b in pairs:
+            if s[a] not in ("", "0") or b in ("Mean", "CI start", "CI end", "Weight"):
+                assert (float(s[a]) if s[a] else None) == (float(o[b]) if o[b] else None), (s["Study"], a)
+    ids = [f"{r['Analysis group']}.{r['Analysis number']}" for r in rows(next(PKG.rglob("*-overall-estimates-and-settings.csv")))]
+    assert ids[0] == "1.1" and ids[-1] == "13.1" and len(ids) == 95
+
+
+@needs_shared
+def test_no_sentence_of_the_review_is_copied():
+    """Footnotes and RoB support texts are the review authors' words: none appears in data/."""
+    texts = set()
+    for r in rows(SOURCE_ROWS):
+        for k, v in r.items():
+            if (k == "Footnotes" or k.endswith("support.")) and len(v.strip()) >= 25:
+                texts.add(re.sub(r"<[^>]+>", "", v).strip()[:60])
+    assert texts
+    blob = "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in DATA.rglob("*") if p.is_file()
+                     and p.suffix in (".csv", ".md", ".yml", ".ris"))
+    leaked = [t for t in texts if t in blob]
+    assert not leaked, leaked
+
+
+def test_every_value_has_its_provenance():
+    """One provenance row per value of the data rows (the review, analysis, study,
+    column, collection and line), plus one per study characteristic and comparison name."""
     pkg = dp.read(PKG)
     prov = rows(PKG / "provenance.csv")
     index = {}
     for r in prov:
-        key = (r["analysis"], r["study"], r["column"])
-        index[key] = index.get(key, 0) + 1
-        assert r["citation"].strip() and r["location"].strip(), r
-        assert r["verbatim"].strip() and r["transformation"].strip(), r
+        assert r["review"] == "CD015373.pub2" and r["collection"].strip(), r
+        index[(r["analysis"], r["study"], r["column"])] = index.get((r["analysis"], r["study"], r["column"]), 0) + 1
     assert all(v == 1 for v in index.values()), [k for k, v in index.items() if v > 1]
-    n_values = 0
-    for aid in pkg.analysis_ids():
-        s = pkg.analysis(aid)
-        cols = (["Experimental mean", "Experimental SD", "Experimental N", "Control mean", "Control SD", "Control N"]
-                if s.data_type == "Continuous" else ["Experimental cases", "Experimental N", "Control cases", "Control N"])
-        for _, r in pkg.rows_of(aid).iterrows():
-            for c in cols:
-                assert index.get((aid, r["Study"], c)) == 1, (aid, r["Study"], c)
-                n_values += 1
-    assert n_values == len(prov)
+    from reviewbook.package import analysis as an
 
+    n = 0
+    for aid in pkg.analysis_ids():
+        r_ = pkg.rows_of(aid)
+        for label, (_, row) in zip(an.row_labels(r_["Study"]), r_.iterrows()):
+            for col in ("Experimental N", "Control N", "Mean", "CI start", "CI end", "Weight"):
+                v = row[col]
+                if v == v and v != 0:
+                    assert index.get((aid, label, col)) == 1, (aid, label, col)
+                    n += 1
+    assert n > 900
+    studies = {r["study"] for r in prov if r["column"] in ("condition", "design", "route")}
+    assert len(studies) >= 20  # characteristics of the pooled studies, each with its source
+    names = [r for r in prov if r["column"] == "Analysis group name"]
+    assert len(names) == 13 and all(r["collection"] for r in names)
+
+
+def test_footnotes_are_categories_in_our_words():
+    from reviewbook.package.importer import FOOTNOTE_KINDS, FOOTNOTE_OTHER
+
+    allowed = {k for _, k in FOOTNOTE_KINDS} | {FOOTNOTE_OTHER}
+    notes = [r["note"] for r in rows(DATA / "sources" / "row_notes.csv")]
+    for r in rows(next(PKG.rglob("*-data-rows.csv"))):
+        rest = r["Footnotes"]
+        for text in sorted(notes, key=len, reverse=True) + sorted(allowed, key=len, reverse=True):
+            rest = rest.replace(text, "")
+        assert rest.replace(";", "").strip() == "", r["Footnotes"]
+    cats = {r["how_obtained"] for r in rows(PKG / "provenance.csv") if r["how_obtained"]}
+    assert "value read off a figure with software" in cats
+    assert "first-period data of a crossover trial from the study authors" in cats
+
+
+def test_same_study_twice_is_kept_and_labelled():
+    """Dadabayev 2020 reports participants with and without PTSD separately; the
+    review enters both groups in 2.1 and 2.2 (legal), and each row keeps its own label."""
+    from reviewbook.package import analysis as an
+
+    pkg = dp.read(PKG)
+    res = an.run(pkg, "2.1")
+    assert res.labels == ("Dadabayev 2020 (1)", "Dadabayev 2020 (2)") and res.result.k == 2
+    assert "PTSD" in pkg.rows_of("2.1")["Footnotes"][1]
+
+
+@needs_shared
+def test_risk_of_bias_is_the_reviews_and_not_reported_elsewhere():
+    src = rows(SOURCE_ROWS)
+    rob = rows(next(PKG.rglob("*-risk-of-bias.csv")))
+    assert len(rob) == len(src)
+    src.sort(key=lambda r: (int(r["Analysis.group"]), int(r["Analysis.number"])))
+    for s, o in zip(src, rob):
+        assert s["Study"] == o["Study"]
+        j = s["Overall.bias..judgement."].strip()
+        assert o["Domain (judgement): Overall bias"] == (j or "Not reported")
+    judged = [r for r in rob if r["Domain (judgement): Overall bias"] != "Not reported"]
+    assert len(judged) == 4  # the Pairwise70 README: 4 rows judged overall
+
+
+def test_study_information_has_sources_or_says_not_reported():
+    info = rows(next(PKG.rglob("*-study-information.csv")))
+    assert len(info) == 28
+    for r in info:
+        assert r["Char: Methods"].startswith("Design: ") and r["Char: Participants"].startswith("Condition: ")
+        assert "Characteristics from:" in r["Char: Notes"]
+    not_pooled = rows(next(PKG.rglob("*-studies-not-pooled.csv")))
+    assert len(not_pooled) >= 40 and all(r["Why not pooled (our extraction)"] for r in not_pooled)
+    pooled = {r["Study"] for r in info}
+    assert not pooled & {r["Study"] for r in not_pooled}
+
+
+def test_comparisons_are_named_with_evidence():
+    comp = rows(next(PKG.rglob("*-comparisons.csv")))
+    assert [int(r["Analysis group"]) for r in comp] == list(range(1, 14))
+    for r in comp:
+        assert r["Analysis group name"] and r["evidence"] and r["source"]
+    settings = rows(next(PKG.rglob("*-overall-estimates-and-settings.csv")))
+    assert {r["Analysis group name"] for r in settings if r["Analysis group"] == "1"} == {
+        "Intravenous ketamine versus placebo"}
+
+
+def test_audit_of_the_review_package_matches_every_stored_study_result():
+    res = subprocess.run([sys.executable, "-m", "reviewbook", "audit", str(PKG), "--json"], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    import json
+
+    s = json.loads(res.stdout)["summary"]
+    assert s["studies_checked"] == 169 and s["studies_matched"] == 169  # 176 rows, 7 not estimable
+
+
+# ------------------------------------------------------------------ the independent extraction
 
 def _recompute(column, ext_rows):
     """The package value from the extraction rows, by the rules of data/README.md."""
@@ -83,9 +213,9 @@ def _recompute(column, ext_rows):
     return {"SD": disp, "SEM": disp * math.sqrt(n)}[kind] * factor
 
 
-def test_values_and_transformations_agree():
-    ext = rows(DATA / "extraction" / "outcomes.csv")
-    for p in rows(PKG / "provenance.csv"):
+def test_independent_values_and_transformations_agree():
+    ext = rows(IND / "extraction" / "outcomes.csv")
+    for p in rows(IND / "package" / "provenance.csv"):
         lines = [int(x) for x in p["extraction_lines"].split()]
         src = [ext[i - 2] for i in lines]
         assert all(s["study"] == p["study"] for s in src)
@@ -94,19 +224,20 @@ def test_values_and_transformations_agree():
             assert "SD = SEM × √n" in p["transformation"]
 
 
-def test_sigtermans_by_hand():
+def test_sigtermans_by_hand_agrees_with_the_review():
     """Sigtermans 2009 abstract: week 1 NRS ketamine 2.68 ± 0.51, placebo 5.45 ± 0.48, n = 30 each;
-    ± read as SEM (data/README.md rule): SD = 0.51 × √30 × 10 = 27.934 on 0-100."""
-    pkg = dp.read(PKG)
-    r = pkg.rows_of("1.1").iloc[0]
-    assert r["Study"] == "Sigtermans 2009"
-    assert r["Experimental mean"] == pytest.approx(26.8) and r["Control mean"] == pytest.approx(54.5)
-    assert r["Experimental SD"] == pytest.approx(0.51 * math.sqrt(30) * 10)
-    assert r["Control SD"] == pytest.approx(0.48 * math.sqrt(30) * 10)
+    ± read as SEM (our rule): SD = 0.51 × √30 × 10 = 27.934 on 0-100, which is the review's
+    value in analysis 1.1 (27.93385)."""
+    ours = dp.read(IND / "package").rows_of("1.1").iloc[0]
+    assert ours["Study"] == "Sigtermans 2009"
+    assert ours["Experimental SD"] == pytest.approx(0.51 * math.sqrt(30) * 10)
+    review = dp.read(PKG).rows_of("1.1")
+    row = review[review["Study"] == "Sigtermans 2009"].iloc[0]
+    assert row["Experimental SD"] == pytest.approx(ours["Experimental SD"], abs=5e-6)
 
 
 def test_every_reported_number_is_in_the_verbatim_text():
-    for i, r in enumerate(rows(DATA / "extraction" / "outcomes.csv"), start=2):
+    for i, r in enumerate(rows(IND / "extraction" / "outcomes.csv"), start=2):
         text = r["verbatim"].replace(",", ".")
         assert r["citation"].strip() and r["location"].strip() and r["verbatim"].strip(), i
         for c in ("reported_mean", "reported_dispersion", "events"):
@@ -116,7 +247,7 @@ def test_every_reported_number_is_in_the_verbatim_text():
 
 
 def test_study_flow_and_published_estimates_have_sources():
-    for r in rows(DATA / "extraction" / "study_flow.csv"):
+    for r in rows(IND / "extraction" / "study_flow.csv"):
         if r["count"].strip():
             assert r["source"].strip(), r
         else:
@@ -125,22 +256,7 @@ def test_study_flow_and_published_estimates_have_sources():
         assert r["source"].strip() and r["location"].strip(), r
 
 
-def test_risk_of_bias_is_not_invented():
-    rob = rows(next(PKG.rglob("*-risk-of-bias.csv")))
-    assert rob and all(r["Domain (judgement): Overall risk of bias (RoB 2)"] == "Not assessed" for r in rob)
-
-
-def test_readme_states_the_real_coverage():
+def test_readme_states_the_independent_coverage():
     readme = (DATA / "README.md").read_text()
-    for label, described, pooled, parts, n_out in coverage_by_comparison(DATA / "extraction", PKG):
+    for label, described, pooled, parts, n_out in coverage_by_comparison(IND / "extraction", IND / "package"):
         assert f"| {label} | {described} | {pooled} | {parts} | {n_out} |" in readme, label
-    c = coverage_of(dp.read(PKG))
-    flat = " ".join(readme.split())
-    assert f"{c.studies_with_data} studies with {c.participants_pooled} participants are in our meta-analyses" in flat
-    assert f"{100 * c.studies_with_data / c.review_studies:.1f}% and {100 * c.participants_pooled / c.review_participants:.1f}%" in flat
-
-
-def test_audit_of_our_package_says_there_is_nothing_stored():
-    res = subprocess.run([sys.executable, "-m", "reviewbook", "audit", str(PKG)], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    assert "no stored estimate" in res.stdout and "mismatch" not in res.stdout

@@ -152,9 +152,6 @@ OVERALL = "overall-estimates-and-settings.csv"
      f"{PID}-data-rows.csv, line 3, column 'Control cases': found 900 events; expected at most Control N = 771"),
     (lambda f: set_cell(f, ROWS, 10, "Experimental SD", "-1.71"),
      f"{PID}-data-rows.csv, line 10, column 'Experimental SD': found '-1.71'; expected a number >= 0"),
-    (lambda f: set_cell(f, ROWS, 3, "Study", "AMIS"),
-     f"{PID}-data-rows.csv, line 3, column 'Study': found 'AMIS' again in analysis 1.1; "
-     "expected each study once per analysis (first on line 2)"),
     (lambda f: set_cell(f, OVERALL, 2, "Statistical method", "XYZ"),
      f"{PID}-overall-estimates-and-settings.csv, line 2, column 'Statistical method': found 'XYZ'; expected one of MH, IV, Peto"),
     (lambda f: set_cell(f, OVERALL, 2, "Effect measure", "Odds"),
@@ -251,9 +248,12 @@ def test_audit_fleiss_matches_revman():
     assert a11["status"] == "match" and a11["method"] == "MH" and a11["k"] == 7
     compared = {c["quantity"] for c in a11["comparisons"]}
     assert {"estimate", "ci_low", "ci_high", "chi2", "i2", "z"} <= compared
-    assert sum(q.startswith("weight ") for q in compared) == 7  # every stored study weight
+    # every stored per-study estimate, CI and weight (RevMan's rounding: 6 decimals)
+    assert a11["studies"] == {"checked": 7, "matched": 7, "mismatches": []}
     assert a12["status"] == "no stored estimate"  # RevMan stored zeros: reported, not counted
-    assert out["summary"] == {"match": 1, "no stored estimate": 1}
+    assert a12["studies"] == {"checked": 0, "matched": 0, "mismatches": []}  # zeros: nothing stored
+    assert out["summary"] == {"match": 1, "no stored estimate": 1, "studies_checked": 7, "studies_matched": 7}
+    assert "7/7 studies match" in res.stdout
 
 
 def test_audit_revman5_csv_matches_both():
@@ -275,7 +275,28 @@ def test_audit_tolerance_option(folder):
     assert cli("audit", folder, "--tolerance", "-1").returncode == 2
 
 
-def test_audit_package_api_reports_o_e_as_not_computable(folder):
-    set_cell(folder, OVERALL, 2, "Data type", "O-E and variance")
-    rows = audit_package(dp.read(folder))
-    assert rows[0].status == "not computable" and "O-E" in rows[0].reason
+def test_audit_reports_a_changed_study_result(folder):
+    """A stored per-study weight that no longer matches is named, with both values."""
+    set_cell(folder, ROWS, 2, "Weight", "11.5")
+    out = json.loads(cli("audit", folder, "--json").stdout)
+    a11 = out["analyses"][0]
+    assert a11["status"] == "mismatch"
+    assert a11["studies"]["checked"] == 7 and a11["studies"]["matched"] == 6
+    m = a11["studies"]["mismatches"][0]
+    assert (m["study"], m["quantity"], m["stored"]) == ("AMIS", "weight", 11.5)
+    assert abs(m["recomputed"] - 10.153491) < 5e-7
+
+
+def test_same_study_twice_is_legal_but_an_identical_row_is_flagged(folder):
+    """Real reviews enter one study twice in an analysis (separate participant groups):
+    legal, keyed by row.  A row identical to another in every field is a warning."""
+    set_cell(folder, ROWS, 3, "Study", "AMIS")
+    pkg = dp.read(folder)
+    assert not pkg.warnings
+    from reviewbook.package import analysis as an
+
+    assert an.run(pkg, "1.1").labels[:2] == ("AMIS (1)", "AMIS (2)")
+    edit_csv(folder, ROWS, lambda h, b: (h, b + [list(b[0])]))
+    warnings = [str(w) for w in dp.read(folder).warnings]
+    assert any("line 14, column 'Study': found 'AMIS' again in analysis 1.1, identical to line 2" in w
+               for w in warnings), warnings

@@ -82,7 +82,7 @@ def cmd_build_package(args) -> int:
 def cmd_book(args) -> int:
     from .book.runner import main as run_main
 
-    return run_main(args.data, jobs=args.jobs, force=args.force, previous=args.previous,
+    return run_main(args.data, review=args.review, jobs=args.jobs, force=args.force, previous=args.previous,
                     allow_warnings=args.allow_warnings)
 
 
@@ -145,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build_package)
     k = sub.add_parser("book", help="execute the notebooks and build the static site")
     k.add_argument("--data", default=None, help="data package (default: the embedded data/CD015373)")
+    k.add_argument("--review", default=None,
+                   help="review file (default: book/review.yml when it names the package, else none)")
     k.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
     k.add_argument("--force", action="store_true", help="re-execute every notebook and rebuild")
     k.add_argument("--previous", default=None, help="an earlier results.json to compare with")

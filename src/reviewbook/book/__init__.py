@@ -12,10 +12,11 @@ import importlib
 _API = {
     "load": "paths", "resolve": "paths",
     "section": "sections", "Section": "sections", "claim": "sections", "engine_settings": "sections",
-    "load_sections": "sections", "window_of": "sections",
+    "review_for": "sections",
     "prisma": "pages", "characteristics": "pages", "not_pooled": "pages", "coverage": "pages",
-    "coverage_of": "pages", "Coverage": "pages",
-    "absolute_effects": "synthesis", "summary_of_findings": "synthesis", "reproduction": "synthesis",
+    "coverage_of": "pages", "Coverage": "pages", "comparisons": "pages", "risk_of_bias": "pages",
+    "absolute_effects": "synthesis", "summary_of_findings": "synthesis", "published_estimates": "synthesis",
+    "settings_table": "synthesis", "study_results": "synthesis", "independent": "synthesis",
     "GlueText": "glue", "slug": "glue",
 }
 

@@ -33,14 +33,28 @@ def _shows(fn):
     return wrapper
 
 
+#: The output format of myst-nb's ``glue(name, value, display=False)`` (myst_nb.ext.glue).
+GLUE_PREFIX = "application/papermill.record/"
+
+
 def _glue(key, value):
     """Glue a value for the prose as escaped Markdown text (pasted with ``{glue}`key```,
-    or ``{glue}`doc.ipynb::key``` from another page), so strings show without quotes."""
+    or ``{glue}`doc.ipynb::key``` from another page), so strings show without quotes.
+
+    Writes exactly what ``myst_nb.glue(key, GlueText(value), display=False)``
+    writes (a display output whose keys carry myst-nb's prefix and whose metadata
+    names the key), without importing myst-nb into the kernel, which costs about
+    two seconds of imports per notebook.  Outside a kernel it does nothing."""
     try:
-        from myst_nb import glue
+        from IPython import get_ipython
+        from IPython.display import display
     except ImportError:
         return
-    glue(key, GlueText(value), display=False)
+    if get_ipython() is None:
+        return
+    g = GlueText(value)
+    bundle = {GLUE_PREFIX + "text/plain": repr(g), GLUE_PREFIX + "text/markdown": g._repr_markdown_()}
+    display(bundle, raw=True, metadata={"scrapbook": {"name": key, "mime_prefix": GLUE_PREFIX}})
 
 
 class GlueText:

@@ -1,7 +1,7 @@
-"""Study-flow pages: PRISMA diagram, characteristics, studies not pooled, coverage."""
+"""Study-flow pages: PRISMA diagram, coverage, comparisons, characteristics of
+the studies, studies not pooled, and the risk-of-bias summary."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +14,17 @@ from .paths import load
 
 def _flow_counts(pkg: Package) -> dict:
     flow = pkg.extra.get("study-flow.csv")
-    if flow is None:
+    if flow is None or "step" not in flow.columns:
         return {}
     return {r["step"]: r["count"] for _, r in flow.iterrows()}
+
+
+def _num(v):
+    v = str(v or "").strip()
+    try:
+        return int(float(v)) if v else None
+    except ValueError:
+        return None
 
 
 @_shows
@@ -29,9 +37,12 @@ def prisma(package, figures="figures"):
     if not counts:
         _display(Note("This data package has no study-flow counts (study-flow.csv); the PRISMA diagram "
                       "shows every count as not reported.", "note"))
+    used = _study_analyses(pkg)
+    if counts.get("studies_in_meta_analyses") in (None, ""):
+        counts = dict(counts, studies_in_meta_analyses=str(len(used)))
     fig = prisma_diagram(counts)
     known = [f"{label}: {count_text(counts.get(k))}" for k, label, _, _ in BOXES]
-    _display(Figure(fig, str(Path(figures) / "study_flow_prisma.png"),
+    _display(Figure(fig, str(Path(figures) / "study_flow_prisma.svg"),
                     caption="PRISMA 2020 flow diagram. Counts that are not public are shown as 'not reported'.",
                     label="fig-prisma", alt="PRISMA flow diagram. " + "; ".join(known) + "."))
     for k, _, _, _ in BOXES:
@@ -40,49 +51,89 @@ def prisma(package, figures="figures"):
 
 def _study_analyses(pkg: Package) -> dict:
     out = {}
-    for _, r in pkg.rows.iterrows():
-        out.setdefault(r["Study"], set()).add(f"{int(r['Analysis group'])}.{int(r['Analysis number'])}")
+    for s, g, n in zip(pkg.rows["Study"], pkg.rows["Analysis group"], pkg.rows["Analysis number"]):
+        out.setdefault(s, set()).add(f"{int(g)}.{int(n)}")
     return out
+
+
+def _sorted_ids(ids):
+    return sorted(ids, key=lambda a: tuple(int(x) for x in a.split(".")))
+
+
+@_shows
+def comparisons(package):
+    """The comparisons (analysis groups) of the package, with how each was named."""
+    pkg = load(package)
+    table = pkg.extra.get("study-data/comparisons.csv")
+    groups = {}
+    for aid in pkg.analysis_ids():
+        g = aid.split(".")[0]
+        groups.setdefault(g, [pkg.analysis(aid).group_name, 0, set()])
+        groups[g][1] += 1
+        groups[g][2].update(pkg.rows_of(aid)["Study"])
+    evidence = {}
+    if table is not None:
+        for _, r in table.iterrows():
+            evidence[str(r["Analysis group"])] = (r.get("evidence", ""), r.get("source", ""))
+    rows = []
+    for g, (name, n, studies) in groups.items():
+        ev, src = evidence.get(g, ("", ""))
+        rows.append([g, name or "not named in the package", n, len(studies), ev or "from the package", src])
+    _glue("n_comparisons", str(len(groups)))
+    cols = ["Comparison", "Name", "Analyses", "Studies"]
+    if evidence:
+        t = Table(cols + ["How it was established (our words)", "Sources read"], rows,
+                  caption="Comparisons of the review, with the evidence for each name.", label="tbl-comparisons")
+    else:
+        t = Table(cols, [r[:4] for r in rows], caption="Comparisons of the data package.", label="tbl-comparisons")
+    _display(t)
+    return t
 
 
 @_shows
 def characteristics(package):
-    """Characteristics of included studies (as RevMan's table), from study-information.csv."""
+    """Characteristics of the studies in the package's analyses (RevMan's table)."""
     pkg = load(package)
+    used = _study_analyses(pkg)
+    _glue("n_studies_pooled", str(len(used)))
     if pkg.studies.empty:
         _display(Note("The package has no study information table.", "note"))
         return None
-    used = _study_analyses(pkg)
     rows = []
     for _, s in pkg.studies.iterrows():
-        rows.append([s.get("Study", ""), s.get("Char: Methods", ""), s.get("Char: Participants", ""),
-                     s.get("Char: Interventions", ""), ", ".join(sorted(used.get(s.get("Study", ""), []))) or "none"])
-    t = Table(["Study", "Methods", "Participants", "Interventions", "Analyses"], rows,
-              caption="Characteristics of included studies.", label="tbl-characteristics")
+        name = s.get("Study", "")
+        rows.append([name, s.get("Year", ""), s.get("Char: Methods", "") or "not reported",
+                     s.get("Char: Participants", "") or "not reported",
+                     s.get("Char: Interventions", "") or "not reported",
+                     ", ".join(_sorted_ids(used.get(name, []))) or "none", s.get("Char: Notes", "")])
+    t = Table(["Study", "Year", "Methods", "Participants", "Interventions", "Analyses", "Notes and sources"], rows,
+              caption="Characteristics of the studies (not reported: no source we read states it).",
+              label="tbl-characteristics")
     _display(t)
     return t
 
 
 @_shows
 def not_pooled(package):
-    """Studies that contribute to no analysis, with the reason recorded in the package."""
+    """Included studies that contribute to no analysis, with the reason for each."""
     pkg = load(package)
+    table = pkg.extra.get("study-data/studies-not-pooled.csv")
     used = _study_analyses(pkg)
-    rows = []
-    for _, s in pkg.studies.iterrows() if not pkg.studies.empty else []:
-        if s.get("Study", "") in used:
-            continue
-        note = str(s.get("Char: Notes", ""))
-        reasons = re.search(r"Reasons: \{(.*?)\}\. ", note)
-        elig = re.search(r"Eligibility: (\w+)", note)
-        rows.append([s["Study"], reasons.group(1).replace(" | ", "; ") if reasons else "no usable data reported",
-                     elig.group(1) if elig else "not stated"])
-    _glue("n_not_pooled", str(len(rows)))
-    if not rows:
-        _display(Note("Every included study contributes to at least one analysis.", "note"))
-        return None
-    t = Table(["Study", "Why not pooled", "Eligibility"], rows,
-              caption="Included studies that contribute to no meta-analysis, with reasons.",
+    if table is None:
+        extra = [s for s in pkg.studies["Study"] if s not in used] if not pkg.studies.empty else []
+        _glue("n_not_pooled", str(len(extra)))
+        if not extra:
+            _display(Note("Every study of the package contributes to at least one analysis; the package lists "
+                          "no other included studies.", "note"))
+            return None
+        t = Table(["Study"], [[s] for s in extra], caption="Studies of the package in no analysis.",
+                  label="tbl-not-pooled")
+        _display(t)
+        return t
+    _glue("n_not_pooled", str(len(table)))
+    t = Table(list(table.columns), table.values.tolist(),
+              caption="Included studies that no analysis uses, as far as our own extraction identifies them, "
+                      "with the reason each is not pooled (our extraction's judgement and words).",
               label="tbl-not-pooled")
     _display(t)
     return t
@@ -90,62 +141,114 @@ def not_pooled(package):
 
 @dataclass(frozen=True)
 class Coverage:
-    studies_included: int
-    studies_with_data: int
-    participants_randomised: int
+    studies_pooled: int
     participants_pooled: int
+    rows: int
+    analyses: int
     review_studies: int | None
     review_participants: int | None
+    review_studies_pooled: int | None
 
 
 def coverage_of(pkg: Package) -> Coverage:
-    """How much of the review this package covers (review totals from study-flow.csv)."""
-    used = _study_analyses(pkg)
+    """How much of the review the package's analyses cover (review totals from study-flow.csv).
+
+    Participants pooled: per study, the largest total of its data rows in any
+    one analysis (the same participants appear in several analyses)."""
     per_study = {}
-    for _, r in pkg.rows.iterrows():
-        n = int((r["Experimental N"] or 0) + (r["Control N"] or 0))
-        per_study[r["Study"]] = max(per_study.get(r["Study"], 0), n)
-    rand = 0
-    for _, s in pkg.studies.iterrows() if not pkg.studies.empty else []:
-        m = re.search(r"randomised: (\d+)", str(s.get("Char: Participants", "")))
-        if m:
-            rand += int(m.group(1))
+    for s, e, c in zip(pkg.rows["Study"], pkg.rows["Experimental N"], pkg.rows["Control N"]):
+        n = int((e if e == e else 0) + (c if c == c else 0))
+        per_study[s] = max(per_study.get(s, 0), n)
     counts = _flow_counts(pkg)
-
-    def num(k):
-        v = str(counts.get(k, "") or "").strip()
-        return int(float(v)) if v else None
-
-    return Coverage(len(pkg.studies), len(used), rand, sum(per_study.values()), num("studies_included"),
-                    num("participants_randomised"))
+    return Coverage(len(per_study), sum(per_study.values()), len(pkg.rows), len(pkg.analysis_ids()),
+                    _num(counts.get("studies_included")), _num(counts.get("participants_randomised")),
+                    _num(counts.get("studies_in_meta_analyses")))
 
 
 @_shows
 def coverage(package):
-    """Table: what our data cover against the review's totals; glues the numbers."""
+    """Table: what the package's analyses cover against the review's totals; glues the numbers."""
     pkg = load(package)
     c = coverage_of(pkg)
 
-    def pct(a, b):
-        return "not reported" if not b else f"{fmt(100 * a / b, 1)}%"
+    def show(x):
+        return "not reported" if x is None else f"{x:,}"
 
-    rows = [["Studies described (judged eligible or possibly eligible)", c.studies_included,
-             c.review_studies or "not reported", "not comparable: the review's list of studies is not public"],
-            ["Studies contributing to a meta-analysis", c.studies_with_data,
-             _flow_counts(pkg).get("studies_in_meta_analyses") or "not reported",
-             pct(c.studies_with_data, int(float(_flow_counts(pkg).get("studies_in_meta_analyses") or 0)))],
-            ["Participants randomised in the studies described (where reported)", c.participants_randomised,
-             c.review_participants or "not reported", "not comparable (as above)"],
-            ["Participants in our meta-analyses", c.participants_pooled, "", pct(c.participants_pooled, c.review_participants)]]
-    for key, val in (("cov_studies_included", c.studies_included), ("cov_studies_with_data", c.studies_with_data),
-                     ("cov_participants_randomised", c.participants_randomised),
-                     ("cov_participants_pooled", c.participants_pooled),
-                     ("cov_review_studies", c.review_studies or "not reported"),
-                     ("cov_review_participants", c.review_participants or "not reported"),
-                     ("cov_pct_studies_with_data", pct(c.studies_with_data, c.review_studies)),
-                     ("cov_pct_participants_pooled", pct(c.participants_pooled, c.review_participants))):
-        _glue(key, str(val))
-    t = Table(["Quantity", "This data set", "The review", "Coverage"], rows,
-              caption="Coverage of this data set against the review's totals.", label="tbl-coverage")
+    rows = [["Analyses", f"{c.analyses:,}", ""], ["Data rows (study × analysis)", f"{c.rows:,}", ""],
+            ["Studies in at least one analysis", f"{c.studies_pooled:,}", show(c.review_studies_pooled)],
+            ["Studies included in the review", "", show(c.review_studies)],
+            ["Participants in the analyses (largest row total per study)", f"{c.participants_pooled:,}", ""],
+            ["Participants randomised in the review's included studies", "", show(c.review_participants)]]
+    for key, val in (("cov_analyses", c.analyses), ("cov_rows", c.rows), ("cov_studies_pooled", c.studies_pooled),
+                     ("cov_participants_pooled", c.participants_pooled), ("cov_review_studies", c.review_studies),
+                     ("cov_review_participants", c.review_participants),
+                     ("cov_review_studies_pooled", c.review_studies_pooled)):
+        _glue(key, show(val))
+    pct = "not reported" if not c.review_studies else f"{fmt(100 * c.studies_pooled / c.review_studies, 1)}%"
+    _glue("cov_pct_studies_pooled", pct)
+    t = Table(["Quantity", "This package", "The review (public sources)"], rows,
+              caption="What the package's analyses cover.", label="tbl-coverage")
     _display(t)
     return t
+
+
+def rob_table(pkg: Package):
+    """Judgements per result: ``(domains, rows)`` where rows are ``(label, {domain: level})``,
+    one row per study and distinct set of judgements (with the analyses it covers);
+    rows with no judgement at all are left out."""
+    rob = pkg.risk_of_bias
+    if rob.empty:
+        return (), [], 0
+    cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
+    domains = tuple(c.split(":", 1)[1].strip() for c in cols)
+    groups, order, empty = {}, [], 0
+    for _, r in rob.iterrows():
+        judged = {d: (str(r[c]).strip() if str(r[c]).strip() in ("Low risk", "Some concerns", "High risk")
+                      else "Not reported") for d, c in zip(domains, cols)}
+        if all(v == "Not reported" for v in judged.values()):
+            empty += 1
+            continue
+        key = (r.get("Result", r["Study"]) if "Result" in rob.columns else r["Study"], tuple(judged.values()))
+        if key not in groups:
+            groups[key] = (judged, [])
+            order.append(key)
+        if "Analysis group" in rob.columns:
+            groups[key][1].append(f"{r['Analysis group']}.{r['Analysis number']}")
+    rows = []
+    for key in order:
+        judged, aids = groups[key]
+        label = key[0] + (f" ({_span(aids)})" if aids else "")
+        rows.append((label, judged))
+    return domains, rows, empty
+
+
+def _span(aids) -> str:
+    aids = _sorted_ids(set(aids))
+    return "analysis " + aids[0] if len(aids) == 1 else f"{len(aids)} analyses, {aids[0]}–{aids[-1]}"
+
+
+@_shows
+def risk_of_bias(package, figures="figures"):
+    """robvis-style RoB 2 summary: traffic-light plot and summary bars, from the judgements."""
+    from ..views.rob import summary_bars, traffic_light
+
+    pkg = load(package)
+    domains, rows, empty = rob_table(pkg)
+    total = len(pkg.risk_of_bias)
+    _glue("rob_results_judged", str(total - empty))
+    _glue("rob_results_total", str(total))
+    if not rows:
+        _display(Note("The package carries no risk-of-bias judgement for any result, so no risk-of-bias "
+                      "summary can be drawn (nothing is imputed).", "note"))
+        return None
+    _display(Note(f"Of {total} results (study rows of analyses), {total - empty} carry at least one RoB 2 "
+                  f"judgement; the other {empty} carry none and are not shown. Judgements that a row does not "
+                  "carry are marked 'Not reported'.", None))
+    _display(Figure(traffic_light(rows, list(domains)), str(Path(figures) / "study_flow_rob_traffic.svg"),
+                    caption="Risk of bias (RoB 2) traffic-light plot: one row per study and set of judgements, "
+                            "with the analyses it applies to.",
+                    label="fig-rob-traffic",
+                    alt=f"Traffic-light plot of RoB 2 judgements for {len(rows)} study result sets."))
+    _display(Figure(summary_bars(rows, list(domains)), str(Path(figures) / "study_flow_rob_summary.svg"),
+                    caption="Risk of bias (RoB 2) summary: share of judgements per domain (unweighted).",
+                    label="fig-rob-summary", alt="Summary bar plot of RoB 2 judgements by domain."))

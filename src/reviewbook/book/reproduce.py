@@ -1,34 +1,27 @@
-"""Set our estimates beside the review's published ones (data/published-estimates.csv).
+"""Reproduction: our numbers beside the review's.
 
-A published row matches an analysis when its comparison's label appears in the
-analysis group name and its outcome (and window, for pain) in the analysis
-name.  The explanation of each gap is computed from what differs: the studies
-we could pool, the measure and the model.
+* :func:`compare_published`: the review's published pooled estimates (the
+  review file's ``published`` CSV, one row per analysis id) beside ours.
+* :func:`study_results`: every stored per-study result of RevMan beside ours.
+* :func:`compare_extractors`: a second, independent extraction of the same
+  trials beside the review's data rows, value by value.
 """
 from __future__ import annotations
 
 import csv
-import re
+import math
+from pathlib import Path
 
 from ..engine.report import fmt, fmt_ci
-from .paths import resolve
-
-COMPARISON_PATTERNS = {
-    "ketamine_iv": r"intravenous ketamine|\bIV ketamine", "ketamine_oral": r"oral ketamine",
-    "ketamine_topical": r"topical ketamine", "memantine": r"memantine",
-    "dextromethorphan": r"dextromethorphan", "amantadine": r"amantadine", "magnesium": r"magnesium",
-}
-OUTCOME_PATTERNS = {"pain": r"pain intensity", "any_ae": r"any adverse event"}
-LABELS = {"ketamine_iv": "IV ketamine", "ketamine_oral": "Oral ketamine", "ketamine_topical": "Topical ketamine",
-          "memantine": "Memantine", "dextromethorphan": "Dextromethorphan", "amantadine": "Amantadine",
-          "magnesium": "Magnesium"}
+from ..package import analysis as an
+from ..package import audit as au
 
 
-def read_published(path):
-    p = resolve(path)
-    if not p.exists():
+def read_published(path) -> list:
+    """Rows of a published-estimates CSV (``analysis`` names the analysis id)."""
+    if path is None or not Path(path).exists():
         return []
-    with open(p, newline="", encoding="utf-8-sig") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         return list(csv.DictReader(f))
 
 
@@ -37,69 +30,129 @@ def _num(x):
     return float(x) if x else None
 
 
-def match(pub, settings) -> bool:
-    cp = COMPARISON_PATTERNS.get(pub["comparison"])
-    op = OUTCOME_PATTERNS.get(pub["outcome"], re.escape(pub["outcome"]))
-    if not cp or not re.search(cp, settings.group_name, re.I) or not re.search(op, settings.name, re.I):
-        return False
-    if pub["window"]:
-        return re.search(rf"\b{re.escape(pub['window'])}\b", settings.name, re.I) is not None
-    return True
+def _rounds_to(ours: float, published: float) -> bool:
+    """Whether ``ours`` rounds to ``published`` at the decimals it is published with."""
+    text = repr(published)
+    dec = len(text.split(".")[1]) if "." in text and not text.endswith(".0") else 0
+    return abs(round(ours, dec) - published) < 0.5 * 10 ** (-dec) + 1e-12
 
 
-def compare(sec, published_csv):
-    """Rows for the comparison table of a :class:`~reviewbook.book.Section`."""
+def compare_published(pkg, review, aids, settings) -> list:
+    """Table rows: analysis, outcome, published, certainty, ours, studies, agreement."""
     rows = []
-    for pub in read_published(published_csv):
-        hit = None
-        for it in sec.items:
-            if match(pub, sec.pkg.analysis(it.aid)):
-                hit = it
-                break
-        relevant = hit is not None or _section_owns(sec, pub)
-        if not relevant:
+    ids = set(pkg.analysis_ids())
+    for pub in read_published(review.published):
+        aid = pub.get("analysis", "").strip()
+        if aid not in aids:
             continue
-        est, lo, hi = _num(pub["estimate"]), _num(pub["ci_low"]), _num(pub["ci_high"])
+        est, lo, hi = _num(pub.get("estimate")), _num(pub.get("ci_low")), _num(pub.get("ci_high"))
+        outcome = pub.get("analysis_name", "")
         published = (f"{pub['measure']} {fmt(est)} [{fmt(lo)}, {fmt(hi)}]" if est is not None
-                     else (pub["note"] or "not pooled"))
-        outcome = pub["outcome"] + (f", {pub['window']} term" if pub["window"] else "")
-        if hit is None or hit.result is None:
-            rows.append([LABELS.get(pub["comparison"], pub["comparison"]), outcome, published,
-                         pub["certainty"] or "not reported", "no data in this package",
-                         "0", _explain(None, pub)])
+                     else (pub.get("note") or "not pooled"))
+        certainty = pub.get("certainty") or "not reported"
+        if aid not in ids:
+            rows.append([aid, outcome, published, certainty, "no such analysis in this package", "", ""])
             continue
-        r = hit.result.result
-        studies = ", ".join(s.study for s in r.studies)
-        rows.append([LABELS.get(pub["comparison"], pub["comparison"]), outcome, published,
-                     pub["certainty"] or "not reported",
-                     f"{r.measure} {fmt_ci(r)}",
-                     f"{r.k} ({studies})", _explain(r, pub)])
+        ar = an.run(pkg, aid, **settings)
+        r = ar.result
+        if r is None:
+            rows.append([aid, outcome, published, certainty, "Not estimable", "0", ""])
+            continue
+        agree = ""
+        if est is not None:
+            ok = all(_rounds_to(o, p) for o, p in ((r.estimate, est), (r.ci_low, lo), (r.ci_high, hi)))
+            agree = ("reproduced to the published decimals" if ok else
+                     f"differs: ours − published = {fmt(r.estimate - est)}")
+        else:
+            agree = f"the review did not pool this ({pub.get('note') or 'no pooled estimate'})"
+        rows.append([aid, outcome, published, certainty, f"{r.measure} {fmt_ci(r)}",
+                     f"{r.k} ({ar.participants} participants)", agree])
     return rows
 
 
-def _section_owns(sec, pub) -> bool:
-    """Whether a published row belongs to this section even without a matching analysis."""
-    if sec.key == "harms":
-        return pub["outcome"] != "pain"
-    if pub["outcome"] != "pain":
-        return False
-    return {"ketamine_iv": "ketamine_iv", "memantine": "memantine"}.get(pub["comparison"], "other_nmda") == sec.key
+def study_results(pkg) -> tuple:
+    """Every stored per-study result beside ours: ``(rows, checked, matched)``."""
+    tols = au.study_tolerances(pkg)
+    out, checked, matched = [], 0, 0
+    for aid in pkg.analysis_ids():
+        try:
+            res = an.run(pkg, aid)
+        except an.NotComputable:
+            continue
+        chk = au.check_studies(pkg, aid, res, tols)
+        checked += chk.checked
+        matched += chk.matched
+        bad = {(m["study"], m["quantity"]) for m in chk.mismatches}
+        rows = pkg.rows_of(aid)
+        ours = {}
+        if res.result is not None:
+            z = 1.959963984540054 if res.settings.study_level == 0.95 else _z(res.settings.study_level)
+            for a, st in zip(res.arms, res.result.studies):
+                half = z * math.sqrt(st.vi)
+                from ..engine.pooling import backtransform
+
+                ours[a["label"]] = tuple(backtransform(res.result.measure, v)
+                                         for v in (st.yi, st.yi - half, st.yi + half))
+        weights = res.weights()
+        for label, (_, row) in zip(res.labels, rows.iterrows()):
+            stored = [row.get(c) for c in ("Mean", "CI start", "CI end", "Weight")]
+            stored = [None if v is None or v != v else float(v) for v in stored]
+            o = ours.get(label)
+            if stored[0] is None and o is None:
+                out.append([aid, label, "Not estimable", "Not estimable", "", "", "agree (not estimable)"])
+                continue
+            s_txt = "blank" if stored[0] is None else f"{fmt(stored[0], 4)} [{fmt(stored[1], 4)}, {fmt(stored[2], 4)}]"
+            o_txt = "Not estimable" if o is None else f"{fmt(o[0], 4)} [{fmt(o[1], 4)}, {fmt(o[2], 4)}]"
+            w_s = "" if stored[3] is None else fmt(stored[3], 2)
+            w_o = "" if label not in weights else fmt(weights[label], 2)
+            status = "match" if not any(k[0] == label for k in bad) else \
+                "differs: " + ", ".join(q for (lab, q) in sorted(bad) if lab == label)
+            out.append([aid, label, s_txt, o_txt, w_s, w_o, status])
+    return out, checked, matched
 
 
-def _explain(r, pub) -> str:
-    pk = _num(pub.get("studies"))
-    if r is None:
-        if pk == 0:
-            return "neither the review nor our extraction has a study for this outcome"
-        return ("our extraction has no usable data for this outcome (the trial reports we could read "
-                "did not give the needed numbers)")
-    est = _num(pub["estimate"])
-    parts = []
-    if est is not None:
-        parts.append(f"difference ours − published = {fmt(r.estimate - est)}")
-    parts.append(f"we pool {r.k} {'study' if r.k == 1 else 'studies'}"
-                 + (f", the review {int(pk)}" if pk is not None else
-                    "; the review's number of studies for this estimate is not public"))
-    if r.k < 3:
-        parts.append("with so few studies our estimate is not a reproduction of the review's")
-    return "; ".join(parts)
+def _z(level):
+    from ..engine.dist import norm_ppf
+
+    return float(norm_ppf(0.5 + level / 2))
+
+
+# ------------------------------------------------------------------ second extractor
+
+ARM_VALUES = {"Continuous": ("Experimental mean", "Experimental SD", "Experimental N", "Control mean",
+                             "Control SD", "Control N"),
+              "Dichotomous": ("Experimental cases", "Experimental N", "Control cases", "Control N")}
+
+
+def read_map(path) -> list:
+    if path is None or not Path(path).exists():
+        return []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def compare_extractors(pkg, other, mapping) -> list:
+    """Value-by-value rows for every trial both packages have.
+
+    ``mapping`` rows: ``independent_analysis, review_analysis, study, agreement_note``
+    (the reason, in our words, for any difference).  Returns rows of
+    ``study, our analysis, review analysis, column, ours, review's, agree, why``.
+    """
+    out = []
+    for m in mapping:
+        oa, ra, study = m["independent_analysis"], m["review_analysis"], m["study"]
+        if oa not in other.analysis_ids() or ra not in pkg.analysis_ids():
+            continue
+        o_rows = other.rows_of(oa)
+        r_rows = pkg.rows_of(ra)
+        o = o_rows[o_rows["Study"] == study]
+        r = r_rows[r_rows["Study"] == study]
+        if o.empty or r.empty:
+            continue
+        dtype = pkg.analysis(ra).data_type
+        for col in ARM_VALUES.get(dtype, ()):
+            ov, rv_ = float(o.iloc[0][col]), float(r.iloc[0][col])
+            agree = abs(ov - rv_) <= max(0.005, 1e-6 * abs(rv_))
+            out.append([study, oa, ra, col, fmt(ov, 2), fmt(rv_, 2), "yes" if agree else "no",
+                        "" if agree else m.get("why_different", "")])
+    return out

@@ -1,15 +1,20 @@
 """Build the book: execute the notebooks with papermill, validate them, and
 assemble the static site with Jupyter Book 1.x.
 
-    python -m reviewbook book [--data PACKAGE] [--jobs 2] [--force] [--previous RESULTS.json]
+    python -m reviewbook book [--data PACKAGE] [--review REVIEW.yml] [--jobs 2] [--force]
+                              [--previous RESULTS.json] [--allow-warnings]
 
 Steps, each reported with a progress line:
 
-1. Read and validate the data package (invalid input: exit 2, nothing touched).
-2. Execute the runs of ``book/runs.yml`` with papermill across ``--jobs``
-   processes into a staging copy of the book.  A run whose template,
-   parameters and data fingerprint (only the analyses it reads) are unchanged
-   since the last build is taken from the cache instead of re-executed.
+1. Read and validate the data package and its review file (invalid input:
+   exit 2, nothing touched).  The plan of pages comes from both
+   (:mod:`.plan`): a book about the review the package is.
+2. Execute the notebook pages with papermill into a staging copy of the book,
+   on ``--jobs`` workers that each keep one Jupyter kernel for all the
+   notebooks they run (imports are paid once per worker, and the namespace is
+   reset between notebooks).  A page whose template, heading, parameters and
+   data fingerprint (only the analyses it reads) are unchanged since the last
+   build is taken from the cache instead of re-executed.
 3. Validate the executed notebooks: no cell may raise or write to stderr.
 4. Build the site with ``jupyter-book build -W -n --keep-going`` (warnings are
    errors) into the staging folder.
@@ -28,9 +33,11 @@ import concurrent.futures as cf
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,21 +45,28 @@ import yaml
 
 from ..errors import InputError, Problem
 from ..package.datapackage import read
-
 from .paths import ROOT
+
 BOOK = ROOT / "book"
 BUILD = BOOK / "_build"
 SITE = BUILD / "html"
 CACHE = BUILD / ".cache"
 STATE = BUILD / "state.json"
-SOURCES = ("_toc.yml", "*.md", "sections.yml", "runs.yml", "_static", "references.bib")
+WORK = BUILD / "work"  # persistent Sphinx sources, doctrees and output (incremental rebuilds)
+SOURCES = ("*.md", "_static", "references.bib")
+STATIC_PAGES = ("intro.md", "methods.md", "rerun.md")
 
 
 class BuildError(RuntimeError):
     """A step of the build failed; the message says which notebook, cell and why."""
 
 
+_T0 = time.perf_counter()
+
+
 def log(msg: str) -> None:
+    if os.environ.get("REVIEWBOOK_TIMESTAMPS"):
+        msg = f"{time.perf_counter() - _T0:6.2f} {msg}"
     print(msg, flush=True)
 
 
@@ -68,7 +82,11 @@ def tree_hash(paths) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
         if p.is_file():
-            h.update(str(p.relative_to(ROOT)).encode())
+            try:
+                rel = p.relative_to(ROOT)
+            except ValueError:
+                rel = p
+            h.update(str(rel).encode())
             h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -77,75 +95,156 @@ def _code_hash() -> str:
     return tree_hash(list((ROOT / "src" / "reviewbook").rglob("*.py")))
 
 
-def fingerprint(pkg, reads: str) -> str:
-    """Hash of the part of the package a run reads."""
-    from .sections import claim
-
+def fingerprint(pkg, reads: str, owners: dict) -> str:
+    """Hash of the part of the package a page reads."""
     if reads == "studies":
-        return sha(pkg.studies.to_csv(), pkg.rows[["Study", "Analysis group", "Analysis number",
-                                                   "Experimental N", "Control N"]].to_csv()
-                   if not pkg.rows.empty else "", *(f.to_csv() for f in pkg.extra.values()))
+        cols = [c for c in ("Study", "Study year", "Analysis group", "Analysis number", "Experimental N",
+                            "Control N", "Subgroup") if c in pkg.rows.columns]
+        return sha(pkg.studies.to_csv(), pkg.rows[cols].to_csv() if not pkg.rows.empty else "",
+                   pkg.analyses[["Analysis group", "Analysis number", "Analysis group name"]].to_csv(),
+                   pkg.risk_of_bias.to_csv(), *(f"{k}\n{f.to_csv()}" for k, f in sorted(pkg.extra.items())))
     if reads.startswith("section:"):
         key = reads.split(":", 1)[1]
-        owners = claim(pkg)
         parts = []
-        for aid in pkg.analysis_ids():
+        for i, aid in enumerate(pkg.analysis_ids()):
             if owners[aid] == key:
-                parts.append(repr(pkg.analysis(aid)))
+                parts.append(pkg.analyses.iloc[i].to_json())
                 parts.append(pkg.rows_of(aid).to_csv())
         return sha(key, *parts)
     return sha(pkg.analyses.to_csv(), pkg.rows.to_csv(), pkg.studies.to_csv(), pkg.risk_of_bias.to_csv(),
-               *(f.to_csv() for f in pkg.extra.values()))
+               *(f"{k}\n{f.to_csv()}" for k, f in sorted(pkg.extra.items())))
 
 
-def load_runs():
-    return yaml.safe_load((BOOK / "runs.yml").read_text())["runs"]
-
-
-def _execute(run, staging: Path, package: Path) -> tuple[str, float]:
-    template = ROOT / run["notebook"]
-    out = staging / run["output"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    params = dict(run.get("parameters") or {})
-    try:  # relative to the repository root when inside it (no machine paths in the book)
-        params["package"] = str(package.relative_to(ROOT))
-    except ValueError:
-        params["package"] = str(package)
-    t0 = time.perf_counter()
-    res = _papermill(template, out, params)
-    dt = time.perf_counter() - t0
-    if res.returncode != 0:
-        raise BuildError(f"notebook {run['notebook']} failed: {_failure(out, res.stderr)}")
-    return run["output"], dt
-
-
-def _papermill(template: Path, out: Path, params: dict) -> subprocess.CompletedProcess:
-    """Execute ``template`` into ``out`` (working directory: ``out``'s folder) with ``params``."""
-    args = [sys.executable, "-m", "papermill", str(template), str(out), "--cwd", str(out.parent),
-            "--no-progress-bar", "--log-level", "ERROR", "-k", "python3"]
-    for k, v in params.items():
-        args += ["-y", yaml.safe_dump({k: v}, default_flow_style=True).strip()]
-    env = dict(os.environ, PYTHONWARNINGS="ignore", MPLBACKEND="Agg")
-    return subprocess.run(args, capture_output=True, text=True, env=env)
-
-
-def _failure(out: Path, stderr: str) -> str:
+def _rel(path: Path) -> str:
+    """A path relative to the repository root when inside it (no machine paths in the book)."""
     try:
-        import nbformat
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
+
+# ------------------------------------------------------------------ notebook execution
+
+class Kernels:
+    """One Jupyter kernel per worker thread, reused for every notebook it runs."""
+
+    def __init__(self, cwd: Path):
+        self.cwd = cwd
+        self.local = threading.local()
+        self.all = []
+        self.lock = threading.Lock()
+
+    def get(self):
+        km = getattr(self.local, "km", None)
+        if km is None or not km.is_alive():
+            km = self.start()
+            self.local.km = km
+        return km
+
+    def start(self):
+        """A new kernel, with the book's modules imported while the runner does other work."""
+        import tempfile
+
+        from jupyter_client.manager import KernelManager
+
+        base = tempfile.mkdtemp(prefix="reviewbook-kernel-")  # one IPC path per kernel
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(base, "k"))
+        km._reviewbook_dir = base
+        env = dict(os.environ, PYTHONWARNINGS="ignore", MPLBACKEND="Agg",
+                   REVIEWBOOK_FIGURE_CACHE=str(CACHE / "figures"))
+        km.start_kernel(cwd=str(self.cwd), env=env)
+        with self.lock:
+            self.all.append(km)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            kc.execute(WARM_UP, store_history=False)  # not awaited: runs while papermill connects
+        finally:
+            kc.stop_channels()
+        return km
+
+    def shutdown(self):
+        for km in self.all:
+            try:
+                km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - best effort at the end of a build
+                pass
+            shutil.rmtree(getattr(km, "_reviewbook_dir", ""), ignore_errors=True)
+        self.all = []
+
+
+#: Run in each new kernel before its first notebook: the imports every notebook needs.
+WARM_UP = ("import reviewbook.book.sections, reviewbook.book.pages, reviewbook.book.synthesis, "
+           "reviewbook.views.forest")
+#: The first cell of every notebook run in a reused kernel (removed from the output):
+#: forget the previous notebook's names (modules stay imported) and figures.
+RESET = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
+
+
+def prepare(template: Path, heading: str | None, reset: bool = False):
+    """The template with its heading cell (tagged ``heading``) set to ``heading``
+    (and, for a reused kernel, a first cell that resets its namespace)."""
+    from .sphinx import skip_slow_optional_imports
+
+    skip_slow_optional_imports()
+    import nbformat
+
+    nb = nbformat.read(template, as_version=4)
+    if reset:
+        cell = nbformat.v4.new_code_cell(RESET, metadata={"tags": ["reset-kernel"]})
+        cell["id"] = "reviewbook-reset"
+        nb.cells.insert(0, cell)
+    if heading:
+        for c in nb.cells:
+            if c.cell_type == "markdown" and "heading" in c.metadata.get("tags", []):
+                c.source = heading
+                break
+    return nb
+
+
+def execute(nb, out: Path, params: dict, km=None) -> None:
+    """Execute ``nb`` into ``out`` with papermill (in this process; with ``km``
+    a running kernel to reuse).  Raises :class:`BuildError` naming the cell."""
+    import logging
+
+    from .sphinx import skip_slow_optional_imports
+
+    skip_slow_optional_imports()
+
+    import nbformat
+    import papermill as pm
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src = out.with_name(out.stem + ".template.ipynb")
+    nbformat.write(nb, src)
+    kwargs = {"km": km} if km is not None else {"cwd": str(out.parent)}
+    try:
+        pm.execute_notebook(str(src), str(out), parameters=params, kernel_name="python3", progress_bar=False,
+                            log_output=False, request_save_on_cell_execute=False, **kwargs)
+    except pm.PapermillExecutionError:
+        raise BuildError(_failure(out)) from None
+    except Exception as exc:  # noqa: BLE001 - kernel died, timeout, ...
+        raise BuildError(f"{exc.__class__.__name__}: {exc}") from None
+    finally:
+        src.unlink(missing_ok=True)
+
+
+def _failure(out: Path) -> str:
+    import nbformat
+
+    try:
         hit = _first_problem(nbformat.read(out, as_version=4), stderr_too=False)
-        if hit:
-            return hit
-    except Exception:  # noqa: BLE001 - fall back to papermill's message
-        pass
-    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else "unknown error"
+    except Exception:  # noqa: BLE001
+        hit = None
+    return hit or "unknown error"
 
 
 def _template_code_cells(nb):
     """Code cells numbered as in the template (papermill's injected cell left out)."""
     return [c for c in nb.cells if c.cell_type == "code"
-            and "injected-parameters" not in c.metadata.get("tags", [])]
+            and not {"injected-parameters", "reset-kernel"} & set(c.metadata.get("tags", []))]
 
 
 def _first_problem(nb, *, stderr_too=True) -> str | None:
@@ -162,32 +261,39 @@ def _first_problem(nb, *, stderr_too=True) -> str | None:
 
 def validate(nb_path: Path, name: str) -> None:
     """No error outputs and nothing on stderr in any cell; code cells are then
-    tagged ``hide-input`` (readers can expand them)."""
+    tagged ``hide-input`` (readers can expand them) and papermill's volatile
+    metadata (timestamps, durations) is dropped, so builds are reproducible."""
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
+    _clean_metadata(nb)
+    nb.cells = [c for c in nb.cells if "reset-kernel" not in c.metadata.get("tags", [])]
     for c in nb.cells:
         if c.cell_type == "code":
             tags = c.metadata.setdefault("tags", [])
-            if "hide-input" not in tags:
-                tags.append("hide-input")
+            quiet = not c.get("outputs") and ({"parameters", "injected-parameters"} & set(tags) or
+                                              c.source.lstrip().startswith("from reviewbook import"))
+            tag = "remove-input" if quiet else "hide-input"
+            if tag not in tags:
+                tags.append(tag)
     nbformat.write(nb, nb_path)
     problem = _first_problem(nb)
     if problem:
         raise BuildError(f"notebook {name}, {problem}")
 
 
-def _copy_sources(staging: Path) -> None:
-    for pattern in SOURCES:
-        for p in BOOK.glob(pattern):
-            dest = staging / p.name
-            if p.is_dir():
-                shutil.copytree(p, dest)
-            else:
-                shutil.copy2(p, dest)
-    shutil.copy2(ROOT / "_config.yml", staging / "_config.yml")
-    # MathJax 3 from the sphinx-mathjax-offline wheel, served from the site itself
-    # (not under _static, whose .js files would be added to every page)
+def _clean_metadata(nb) -> None:
+    nb.metadata.pop("papermill", None)
+    for c in nb.cells:
+        c.metadata.pop("papermill", None)
+        c.metadata.pop("execution", None)
+
+
+# ------------------------------------------------------------------ sources
+
+def _mathjax(staging: Path) -> None:
+    """MathJax 3 from the sphinx-mathjax-offline wheel, served from the site itself
+    (not under _static, whose .js files would be added to every page)."""
     from importlib.metadata import distribution
 
     mathjax = Path(str(distribution("sphinx-mathjax-offline").locate_file("sphinx-mathjax-offline/static/mathjax")))
@@ -195,11 +301,50 @@ def _copy_sources(staging: Path) -> None:
     (dest / "output" / "chtml" / "fonts").mkdir(parents=True)
     shutil.copy2(mathjax / "tex-chtml.js", dest / "tex-chtml.js")  # TeX input, CommonHTML output
     shutil.copytree(mathjax / "output" / "chtml" / "fonts" / "woff-v2", dest / "output" / "chtml" / "fonts" / "woff-v2")
-    (staging / "_data").mkdir(exist_ok=True)
-    shutil.copy2(ROOT / "data" / "extraction" / "windows.csv", staging / "_data" / "windows.csv")
 
 
-def build(data=None, *, jobs=2, force=False, previous=None, allow_warnings=False) -> Path:
+def substitutions(pkg, review, pages) -> dict:
+    """The review-specific (or package-specific) text of the static pages."""
+    from .plan import reading_guide
+
+    what = f"the Cochrane review *{review.short_title}*" if review.citation else f"the data package {pkg.id}"
+    about = (f"This book re-runs the analyses of {what} from data, so that anyone can audit each number and re-run "
+             "the whole book on corrected or newer data. Every pooled number on these pages is computed when the "
+             "book is built, by a tested meta-analysis engine that follows R's metafor and RevMan's conventions.")
+    if review.citation:
+        about += f"\n\nThe review: {review.citation}"
+    mcid = (f"{review.mcid:g} points on the outcome's scale (the review file's clinically important difference)"
+            if review.mcid is not None else "a relative effect of RR 0.75 or 1.25; for mean differences, none is set "
+                                             "without a review file")
+    return {"title": review.title, "about": about, "question": review.question or "Not stated.",
+            "data_origin": review.data or "Not stated.", "guide": reading_guide(pages),
+            "package_id": pkg.id, "mcid": mcid}
+
+
+def _copy_sources(staging: Path, pkg, review, pages) -> None:
+    from .plan import toc
+
+    for pattern in SOURCES:
+        for p in BOOK.glob(pattern):
+            dest = staging / p.name
+            if p.is_dir():
+                shutil.copytree(p, dest)
+            else:
+                shutil.copy2(p, dest)
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    cfg["title"] = review.short_title
+    cfg.setdefault("parse", {})["myst_substitutions"] = substitutions(pkg, review, pages)
+    (staging / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    (staging / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
+    _mathjax(staging)
+
+
+# ------------------------------------------------------------------ build
+
+def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_warnings=False) -> Path:
+    from . import review as rv
+    from .plan import plan
+
     t_start = time.perf_counter()
     data = Path(data) if data else ROOT / "data" / "CD015373"
     if not data.is_absolute():
@@ -212,16 +357,29 @@ def build(data=None, *, jobs=2, force=False, previous=None, allow_warnings=False
         raise InputError(list(pkg.warnings) + [Problem(
             data.name, None, None, f"{len(pkg.warnings)} warning(s)",
             "a package without warnings (re-run with --allow-warnings to build anyway)")])
-    runs = load_runs()
+    if not pkg.analysis_ids():
+        raise InputError([Problem(data.name, None, None, "a package with 0 analyses",
+                                  "at least one analysis (overall-estimates-and-settings.csv or data rows)")])
+    review_path = Path(review).resolve() if review else None
+    rvw = rv.for_package(pkg, review_path)
+    pages = plan(pkg, rvw)
+    owners = rv.claim(pkg, rvw)
+    log(f"      {len(pkg.analysis_ids())} analyses; review file: "
+        + (_rel(rvw.path) if rvw.path else "none (the book takes what it can from the package)"))
+    review_param = _rel(rvw.path) if rvw.path else "auto"
     code = _code_hash()
-    src_hash = tree_hash([p for pat in SOURCES for p in BOOK.glob(pat)] + [ROOT / "_config.yml"] +
-                         [ROOT / "data" / "extraction" / "windows.csv"] +
-                         [ROOT / r["notebook"] for r in runs])
+    review_hash = sha(rvw.path.read_bytes() if rvw.path else "generic", *(
+        p.read_bytes() for p in (rvw.published, rvw.independent_map) if p is not None and p.exists()))
+    nb_pages = [p for p in pages if p.template]
     keys = {}
-    for run in runs:
-        keys[run["output"]] = sha((ROOT / run["notebook"]).read_bytes(), json.dumps(run.get("parameters") or {},
-                                  sort_keys=True), fingerprint(pkg, run.get("reads", "all")), code, data.name)
-    total_key = sha(src_hash, code, *sorted(keys.values()), previous or "")
+    for p in nb_pages:
+        fp = fingerprint(pkg, p.reads, owners)
+        if p.file.endswith("independent") and rvw.independent is not None:
+            fp = sha(fp, tree_hash(list(rvw.independent.rglob("*.csv"))))
+        keys[p.file] = sha((ROOT / p.template).read_bytes(), p.heading, json.dumps(p.parameters, sort_keys=True),
+                           fp, code, review_hash, _rel(data))
+    src_hash = tree_hash([q for pat in SOURCES for q in BOOK.glob(pat)] + [ROOT / "_config.yml"])
+    total_key = sha(src_hash, code, review_hash, *[p.file for p in pages], *sorted(keys.values()), previous or "")
     state = json.loads(STATE.read_text()) if STATE.exists() else {}
     if not force and state.get("key") == total_key and (SITE / "index.html").exists():
         log(f"[5/5] up to date: nothing changed since the last build ({time.perf_counter() - t_start:.1f} s)")
@@ -233,45 +391,77 @@ def build(data=None, *, jobs=2, force=False, previous=None, allow_warnings=False
         shutil.rmtree(stale, ignore_errors=True)
     staging = BUILD / f"staging-{os.getpid()}"
     staging.mkdir()
+    kernels = None
+    sphinx = Sphinx(jobs)
     try:
-        _copy_sources(staging)
-        log(f"[2/5] executing {len(runs)} notebooks on {jobs} cores")
+        (staging / "sections").mkdir()
+        kernels = Kernels(staging / "sections")
+        n_workers = min(max(1, jobs), len(nb_pages))
+        warm = cf.ThreadPoolExecutor(max_workers=n_workers)
+        starting = [warm.submit(kernels.start) for _ in range(n_workers)]  # while the sources are copied
+        _copy_sources(staging, pkg, rvw, pages)
         todo = []
-        for run in runs:
-            cached = CACHE / keys[run["output"]]
+        for p in nb_pages:
+            cached = CACHE / keys[p.file]
+            dest = staging / f"{p.file}.ipynb"
             if not force and (cached / "nb.ipynb").exists():
-                dest = staging / run["output"]
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(cached / "nb.ipynb", dest)
                 if (cached / "figures").exists():
                     shutil.copytree(cached / "figures", dest.parent / "figures", dirs_exist_ok=True)
-                log(f"      {Path(run['output']).stem:<22} cached (inputs unchanged)")
             else:
-                todo.append(run)
-        with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_execute, run, staging, data): run for run in todo}
+                todo.append(p)
+        log(f"[2/5] executing {len(todo)} of {len(nb_pages)} notebooks on {min(jobs, max(1, len(todo)))} "
+            f"workers ({len(nb_pages) - len(todo)} unchanged, from the cache)")
+        for p in nb_pages:
+            if p not in todo:
+                log(f"      {p.key:<24} cached (inputs unchanged)")
+        ready = [f.result() for f in starting]
+        warm.shutdown()
+        params_base = {"package": _rel(data), "review": review_param}
+
+        def run(p):
+            t0 = time.perf_counter()
+            nb = prepare(ROOT / p.template, p.heading, reset=True)
+            try:
+                execute(nb, staging / f"{p.file}.ipynb", {**params_base, **p.parameters}, km=kernels.get())
+            except BuildError as exc:
+                raise BuildError(f"notebook {p.template} ({p.key}) failed: {exc}") from None
+            return p, time.perf_counter() - t0
+
+        t_exec = time.perf_counter()
+        def init():
+            kernels.local.km = ready.pop()
+
+        with cf.ThreadPoolExecutor(max_workers=n_workers, initializer=init) as pool:
+            futures = [pool.submit(run, p) for p in _longest_first(todo)]
             for fut in cf.as_completed(futures):
-                name, dt = fut.result()
-                log(f"      {Path(name).stem:<22} executed in {dt:.1f} s")
+                p, dt = fut.result()
+                log(f"      {p.key:<24} executed in {dt:.1f} s")
+        kernels.shutdown()
+        if todo:
+            log(f"      notebooks executed in {time.perf_counter() - t_exec:.1f} s")
         log("[3/5] validating executed notebooks")
-        for run in runs:
-            validate(staging / run["output"], run["notebook"])
-        results = collect_results(pkg)
-        _write_results(staging, results, previous, runs, todo)
+        for p in nb_pages:
+            validate(staging / f"{p.file}.ipynb", f"{p.template} ({p.key})")
+        results = collect_results(pkg, rvw)
+        _write_results(staging, results, previous, nb_pages, todo)
         log("[4/5] building the site with Jupyter Book (-W -n --keep-going)")
-        _jupyter_book(staging)
-        html = staging / "_build" / "html"
-        _downloads(html, pkg, staging, runs)
+        t_sphinx = time.perf_counter()
+        reread = _sync(staging, WORK / "src")
+        sphinx.run()
+        log(f"      site built in {time.perf_counter() - t_sphinx:.1f} s ({reread} source files new or changed)")
+        html = staging / "_site"
+        shutil.copytree(WORK / "html", html)
+        _downloads(html, pkg, staging, nb_pages)
         (html / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
-        # cache executed notebooks (with their figures) for incremental rebuilds
         CACHE.mkdir(parents=True, exist_ok=True)
-        for run in todo:
-            c = CACHE / keys[run["output"]]
+        for p in todo:  # executed notebooks (with their figures) for incremental rebuilds
+            c = CACHE / keys[p.file]
             c.mkdir(exist_ok=True)
-            shutil.copy2(staging / run["output"], c / "nb.ipynb")
-            figs = (staging / run["output"]).parent / "figures"
-            stem = Path(run["output"]).stem
-            own = [f for f in figs.glob(f"{stem}_*.png")] if figs.exists() else []
+            shutil.copy2(staging / f"{p.file}.ipynb", c / "nb.ipynb")
+            figs = (staging / p.file).parent / "figures"
+            own = list(figs.glob(f"{_figure_prefix(p)}_*.svg")) if figs.exists() else []
             if own:
                 (c / "figures").mkdir(exist_ok=True)
                 for f in own:
@@ -281,36 +471,110 @@ def build(data=None, *, jobs=2, force=False, previous=None, allow_warnings=False
         (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
         STATE.write_text(json.dumps({"key": total_key, "package": pkg.id}, indent=2))
     finally:
+        sphinx.cancel()
+        if kernels is not None:
+            kernels.shutdown()
         shutil.rmtree(staging, ignore_errors=True)
     log(f"done in {time.perf_counter() - t_start:.1f} s")
     log(f"site: {SITE / 'index.html'}")
     return SITE / "index.html"
 
 
-def _jupyter_book(staging: Path) -> None:
-    exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(staging), "--builder", "html",
-           "-W", "-n", "--keep-going", "--quiet"]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=staging)
-    out = (res.stdout + res.stderr).strip()
-    (BUILD / "jupyter-book.log").write_text(out)
-    warnings = [ln for ln in out.splitlines()
-                if "WARNING" in ln or "ERROR" in ln or "Error:" in ln or "Exception" in ln]
-    if res.returncode != 0 or warnings:
-        detail = "\n".join(warnings[:20]) or "\n".join(out.splitlines()[-20:])
-        raise BuildError(f"Jupyter Book build failed (warnings are errors; full log "
-                         f"book/_build/jupyter-book.log):\n{detail}")
+def _figure_prefix(page) -> str:
+    """Figures a page writes are named after its section key (or page key)."""
+    return page.parameters.get("section", page.key)
 
 
-def _downloads(html: Path, pkg, staging: Path, runs) -> None:
+def _longest_first(pages):
+    """Sections with forest plots take longest: start them first."""
+    return sorted(pages, key=lambda p: (p.template.endswith("section.ipynb") is False, p.file))
+
+
+def _sync(staging: Path, dest: Path) -> int:
+    """Make ``dest`` hold exactly the book sources of ``staging``, writing only the
+    files whose bytes changed, so that Sphinx re-reads only those pages (it
+    compares modification times with its saved environment).  The Markdown pages
+    are always refreshed: they paste glued values from other pages.  Returns the
+    number of files written."""
+    skip = {"_site", "changes.json"}
+    wanted = {p.relative_to(staging) for p in staging.rglob("*") if p.is_file()
+              and p.relative_to(staging).parts[0] not in skip and not p.name.startswith(".")}
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in sorted(dest.rglob("*"), reverse=True):
+        rel = old.relative_to(dest)
+        if old.is_file() and rel not in wanted:
+            old.unlink()
+        elif old.is_dir() and not any(old.iterdir()):
+            old.rmdir()
+    changed = set()
+    for rel in sorted(wanted):
+        src, out = staging / rel, dest / rel
+        data = src.read_bytes()
+        if out.exists() and out.read_bytes() == data:
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        changed.add(rel)
+    # a page that pastes glue from another page is re-read when that page changed
+    config = (staging / "_config.yml").read_text(encoding="utf-8")
+    for rel in sorted(wanted):
+        if rel.suffix != ".md" or rel in changed:
+            continue
+        text = (staging / rel).read_text(encoding="utf-8")
+        text += config if "{{" in text else ""
+        pasted = {Path(m) for m in re.findall(r"([\w/.-]+\.ipynb)::", text)}
+        if pasted & changed:
+            (dest / rel).write_bytes((staging / rel).read_bytes())
+            os.utime(dest / rel)
+            changed.add(rel)
+    return len(changed)
+
+
+class Sphinx:
+    """The Sphinx build of Jupyter Book (``-W -n --keep-going``) on the work tree,
+    with ``jobs`` parallel processes, in a process started early (it imports its
+    extensions while the notebooks run) and told to build by :meth:`run`.  On
+    failure the work tree is removed, so the next build starts afresh, and the
+    published site is not touched."""
+
+    def __init__(self, jobs: int):
+        cmd = [sys.executable, "-m", "reviewbook.book.sphinx", str(WORK / "src"), str(WORK / "html"),
+               str(WORK / ".doctrees"), "--jobs", str(max(1, jobs)), "--wait"]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"),
+                                                                        os.environ.get("PYTHONPATH")])))
+        (WORK / "src").mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, cwd=WORK / "src", env=env)
+
+    def run(self) -> None:
+        out, _ = self.proc.communicate("go\n")
+        out = (out or "").strip()
+        (BUILD / "jupyter-book.log").write_text(out)
+        warnings = [ln for ln in out.splitlines()
+                    if "WARNING" in ln or "ERROR" in ln or "Error:" in ln or "Exception" in ln or "error:" in ln]
+        if self.proc.returncode != 0 or warnings:
+            shutil.rmtree(WORK, ignore_errors=True)
+            detail = "\n".join(warnings[:20]) or "\n".join(out.splitlines()[-20:])
+            raise BuildError(f"Jupyter Book build failed (warnings are errors; full log "
+                             f"book/_build/jupyter-book.log):\n{detail}")
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.communicate("stop\n", timeout=10)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+
+
+def _downloads(html: Path, pkg, staging: Path, pages) -> None:
     """The data package (as read and validated) and the executed notebooks, downloadable from the site."""
     from ..package.datapackage import write_zip
 
     dl = html / "downloads"
     dl.mkdir(exist_ok=True)
     write_zip(pkg, dl / f"{pkg.id}-data-package.zip")
-    for run in runs:
-        shutil.copy2(staging / run["output"], dl / Path(run["output"]).name)
+    for p in pages:
+        shutil.copy2(staging / f"{p.file}.ipynb", dl / f"{p.key}.ipynb")
 
 
 def _swap(new: Path, target: Path) -> None:
@@ -325,16 +589,15 @@ def _swap(new: Path, target: Path) -> None:
         shutil.rmtree(backup)
 
 
-def collect_results(pkg) -> dict:
+def collect_results(pkg, review=None) -> dict:
     """Every pooled estimate of the package as a deterministic dict (the results JSON)."""
     from ..package import analysis as an
     from ..views import grade as grading
-    from .sections import _participants, claim
-    from .synthesis import _rob_assessed
+    from . import review as rv
 
-    owners = claim(pkg)
+    review = review or rv.for_package(pkg)
+    owners = rv.claim(pkg, review)
     out = {"package": pkg.id, "analyses": {}}
-    rob = _rob_assessed(pkg)
     for aid in pkg.analysis_ids():
         s = pkg.analysis(aid)
         entry = {"name": s.name, "group": s.group_name, "section": owners[aid]}
@@ -345,10 +608,14 @@ def collect_results(pkg) -> dict:
             out["analyses"][aid] = entry
             continue
         r = ar.result
-        g = grading.assess(r, participants=_participants(ar), rob_assessed=rob)
+        if r is None:
+            entry.update(status="not estimable", k=0, studies=[])
+            out["analyses"][aid] = entry
+            continue
+        g = grading.assess(r, participants=ar.participants, rob_assessed=False)
         entry.update(status="computed", measure=r.measure, method=ar.engine_method, k=r.k,
                      studies=[x.study for x in r.studies], estimate=_r(r.estimate), ci_low=_r(r.ci_low),
-                     ci_high=_r(r.ci_high), tau2=_r(r.tau2), i2=_r(r.i2), participants=_participants(ar),
+                     ci_high=_r(r.ci_high), tau2=_r(r.tau2), i2=_r(r.i2), participants=ar.participants,
                      certainty=g.certainty)
         out["analyses"][aid] = entry
     return out
@@ -358,7 +625,7 @@ def _r(x):
     return None if x is None else float(f"{x:.10g}")
 
 
-def _write_results(staging, results, previous, runs, executed) -> None:
+def _write_results(staging, results, previous, pages, executed) -> None:
     """Results of this build and the comparison with the previous one, for the 'What changed' page."""
     prev = None
     if previous:
@@ -366,21 +633,21 @@ def _write_results(staging, results, previous, runs, executed) -> None:
     elif (BUILD / "results.json").exists():
         prev = json.loads((BUILD / "results.json").read_text())
     payload = {"current": results, "previous": prev,
-               "executed": sorted(Path(r["output"]).stem for r in executed),
-               "cached": sorted(Path(r["output"]).stem for r in runs if r not in executed)}
+               "executed": sorted(p.key for p in executed),
+               "cached": sorted(p.key for p in pages if p not in executed)}
     (staging / "changes.json").write_text(json.dumps(payload, indent=2, sort_keys=True))
     from .changes import render_markdown
 
     (staging / "what_changed.md").write_text(render_markdown(payload))
 
 
-def main(data=None, jobs=2, force=False, previous=None, allow_warnings=False) -> int:
+def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warnings=False) -> int:
     try:
-        build(data, jobs=jobs, force=force, previous=previous, allow_warnings=allow_warnings)
+        build(data, review=review, jobs=jobs, force=force, previous=previous, allow_warnings=allow_warnings)
     except InputError as exc:
         for p in exc.problems:
             print(f"error: {p}", file=sys.stderr)
-        print("error: the data package is invalid; the previous site is unchanged", file=sys.stderr)
+        print("error: the input is invalid; the previous site is unchanged", file=sys.stderr)
         return 2
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -397,19 +664,25 @@ def refresh_notebooks() -> int:
     (the embedded data), so that the committed outputs are what nbval checks."""
     import nbformat
 
-    for run in load_runs():
-        nb_path = ROOT / run["notebook"]
-        t0 = time.perf_counter()
-        res = _papermill(nb_path, nb_path, {})
-        if res.returncode != 0:
-            print(f"error: notebook {run['notebook']} failed: {_failure(nb_path, res.stderr)}", file=sys.stderr)
-            return 1
-        nb = nbformat.read(nb_path, as_version=4)
-        # drop papermill's volatile metadata (timestamps, durations) so the files are stable
-        nb.metadata.pop("papermill", None)
-        for c in nb.cells:
-            c.metadata.pop("papermill", None)
-            c.metadata.pop("execution", None)
-        nbformat.write(nb, nb_path)
-        log(f"refreshed {run['notebook']} in {time.perf_counter() - t0:.1f} s")
+    kernels = Kernels(ROOT / "notebooks")
+    try:
+        for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            t0 = time.perf_counter()
+            nb = prepare(nb_path, None, reset=True)
+            out = nb_path.with_name(nb_path.stem + ".out.ipynb")
+            try:
+                execute(nb, out, {}, km=kernels.get())
+            except BuildError as exc:
+                print(f"error: notebook {nb_path.name} failed: {exc}", file=sys.stderr)
+                out.unlink(missing_ok=True)
+                return 1
+            done = nbformat.read(out, as_version=4)
+            _clean_metadata(done)
+            done.cells = [c for c in done.cells
+                          if not {"injected-parameters", "reset-kernel"} & set(c.metadata.get("tags", []))]
+            nbformat.write(done, nb_path)
+            out.unlink()
+            log(f"refreshed notebooks/{nb_path.name} in {time.perf_counter() - t0:.1f} s")
+    finally:
+        kernels.shutdown()
     return 0

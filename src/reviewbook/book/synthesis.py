@@ -1,4 +1,5 @@
-"""Synthesis pages: absolute effects of harms, summary of findings, reproduction."""
+"""Synthesis pages: absolute effects of harms, summary of findings, reproduction
+of RevMan's results and of the published estimates, and the second extractor."""
 from __future__ import annotations
 
 from ..engine.report import fmt, fmt_ci
@@ -6,9 +7,10 @@ from ..package import analysis as an
 from ..package.schema import Package
 from ..views import grade as grading
 from ..views.tables import Note, Table
+from . import reproduce
 from .glue import _display, _glue, _shows, slug
 from .paths import load
-from .sections import Section, _measure_label, _participants, claim, engine_settings, load_sections
+from .sections import Section, engine_settings, measure_label, review_for
 
 
 def _absolute(ar):
@@ -21,19 +23,20 @@ def _absolute(ar):
 
 @_shows
 def absolute_effects(sec: Section):
-    """Harms: risk ratios with anticipated absolute risks per 1,000."""
+    """Harms: relative effects with anticipated absolute risks per 1,000."""
     rows = []
-    for it in sec.items:
-        if it.result is None or not it.result.result.is_ratio:
+    for it in sec.computed():
+        ar = it.result
+        if ar.settings.data_type != "Dichotomous" or not ar.result.is_ratio or not ar.totals:
             continue
-        r = it.result.result
-        ab = _absolute(it.result)
-        s = it.result.settings
+        r = ar.result
+        ab = _absolute(ar)
+        s = ar.settings
         rows.append([it.aid, s.group_name, s.name, f"{fmt(ab['control'], 0)}",
                      f"{fmt(ab['intervention'], 0)} ({fmt(ab['low'], 0)} to {fmt(ab['high'], 0)})",
-                     f"RR {fmt_ci(r)}", f"{_participants(it.result)} ({r.k})"])
+                     f"{r.measure} {fmt_ci(r)}", f"{ar.participants} ({r.k})"])
     if not rows:
-        _display(Note("No dichotomous harm outcome has data in this package.", "note"))
+        _display(Note("No dichotomous harm outcome with a ratio measure has data in this package.", "note"))
         return None
     t = Table(["Analysis", "Comparison", "Outcome", "Control risk per 1,000", "With intervention per 1,000 (95% CI)",
                "Relative effect", "Participants (studies)"], rows,
@@ -43,67 +46,149 @@ def absolute_effects(sec: Section):
     return t
 
 
+def _published_certainty(review) -> dict:
+    out = {}
+    for p in reproduce.read_published(review.published):
+        if p.get("analysis") and p.get("certainty"):
+            out[p["analysis"].strip()] = (p["certainty"].strip(), p.get("source", "").strip())
+    return out
+
+
 @_shows
-def summary_of_findings(package, *, sections=None, **settings):
-    """GRADE-style summary of findings over every analysis of the package."""
+def summary_of_findings(package, *, review="auto", **settings):
+    """GRADE-style summary of findings over every analysis of the package, with the
+    review's published certainty beside ours where it is public."""
     pkg = load(package)
-    owners = claim(pkg, sections)
+    rv = review_for(pkg, review)
+    from .review import claim
+
+    owners = claim(pkg, rv)
+    published = _published_certainty(rv)
     rows = []
-    rob_assessed = _rob_assessed(pkg)
     for aid in pkg.analysis_ids():
         s = pkg.analysis(aid)
+        name = f"{s.group_name}: {s.name}" if s.group_name else s.name
         try:
             ar = an.run(pkg, aid, **engine_settings(**settings))
         except an.NotComputable as exc:
-            rows.append([f"{s.group_name}: {s.name}", "", "", "", "not computable", str(exc)])
+            rows.append([aid, name, "", "", "", "not computable", "", str(exc)])
             continue
         r = ar.result
-        n = _participants(ar)
-        g = grading.assess(r, participants=n, rob_assessed=rob_assessed)
-        if r.is_ratio:
+        pub = published.get(aid, ("not public", ""))[0]
+        if r is None:
+            rows.append([aid, name, "Not estimable", "", f"0 ({len(ar.labels)})", "not assessed", pub,
+                         "no study is estimable"])
+            continue
+        g = grading.assess(r, participants=ar.participants, rob_assessed=False)
+        if ar.settings.data_type == "Dichotomous" and r.is_ratio:
             ab = _absolute(ar)
             absolute = (f"{fmt(ab['control'], 0)} per 1,000 with control; {fmt(ab['intervention'], 0)} per 1,000 "
                         f"({fmt(ab['low'], 0)} to {fmt(ab['high'], 0)}) with intervention")
-            relative = f"RR {fmt_ci(r)}"
+            relative = f"{r.measure} {fmt_ci(r)}"
         else:
-            absolute = f"{_measure_label(r)} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})"
-            absolute += " points on 0-100" if r.measure == "MD" else ""
+            absolute = f"{measure_label(r.measure)} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})"
             relative = "not applicable"
-        rows.append([f"{s.group_name}: {s.name} [{aid}, {owners[aid]}]", absolute, relative,
-                     f"{n} ({r.k})", g.certainty, g.reasons() + ". " + "; ".join(g.notes)])
+        rows.append([aid, f"{name} [{owners[aid]}]", absolute, relative, f"{ar.participants} ({r.k})", g.certainty,
+                     pub, g.reasons() + ". " + "; ".join(g.notes)])
         _glue(f"sof_{slug(aid)}_certainty", g.certainty)
-    t = Table(["Outcome", "Anticipated absolute effects (95% CI)", "Relative effect (95% CI)",
-               "Participants (studies)", "Certainty (GRADE)", "Reasons and comments"], rows,
-              caption="Summary of findings (certainty by the stated rules of the methods page).",
-              label="tbl-sof")
+    t = Table(["Analysis", "Outcome", "Anticipated absolute effects (95% CI)", "Relative effect (95% CI)",
+               "Participants (studies)", "Certainty (our rules)", "Certainty (published)", "Reasons and comments"],
+              rows, caption="Summary of findings: certainty by the stated rules of the methods page, beside the "
+                            "review's published certainty where it is public.", label="tbl-sof")
     _display(t)
     return t
 
 
-def _rob_assessed(pkg: Package) -> bool:
-    rob = pkg.risk_of_bias
-    if rob.empty:
-        return False
-    vals = {str(v).strip().lower() for c in rob.columns if c.startswith("Domain (judgement)") for v in rob[c]}
-    return bool(vals - {"not assessed", "not applicable", ""})
+@_shows
+def published_estimates(package, *, review="auto", **settings):
+    """Every published pooled estimate of the review beside ours."""
+    pkg = load(package)
+    rv = review_for(pkg, review)
+    rows = reproduce.compare_published(pkg, rv, set(pkg.analysis_ids()) | {
+        p.get("analysis", "") for p in reproduce.read_published(rv.published)}, engine_settings(**settings))
+    rows = [r for r in rows if r[0]]
+    _glue("n_published_compared", str(len(rows)))
+    reproduced = sum(1 for r in rows if r[6].startswith("reproduced"))
+    _glue("n_published_reproduced", str(reproduced))
+    if not rows:
+        _display(Note("No published pooled estimate is known for this package.", "note"))
+        return None
+    t = Table(["Analysis", "Outcome", "Published [95% CI]", "Certainty", "Ours [95% CI]", "Studies", "Agreement"],
+              rows, caption="The review's published pooled estimates beside ours.", label="tbl-published")
+    _display(t)
+    return t
 
 
 @_shows
-def reproduction(package, published_csv="data/published-estimates.csv", **settings):
-    """Every published estimate beside ours (all sections)."""
-    from .reproduce import compare
+def settings_table(package):
+    """How each analysis's settings were obtained (stored, or inferred from RevMan's per-study results)."""
+    pkg = load(package)
+    inferred = pkg.extra.get("settings-inferred.csv")
+    evidence = pkg.extra.get("settings-evidence.csv")
+    ev = {} if evidence is None else dict(zip(evidence["analysis"], evidence["evidence"]))
+    rows = []
+    if inferred is None:
+        for aid in pkg.analysis_ids():
+            s = pkg.analysis(aid)
+            rows.append([aid, s.data_type, s.measure, s.method, s.model, s.estimator or "", "stored", ""])
+        cap = "Settings of every analysis, as stored in the package's settings file."
+    else:
+        for _, r in inferred.iterrows():
+            rows.append([r["analysis"], r["data_type"], r["measure"], r["method"], r["model"], r["estimator"],
+                         r["status"], ev.get(r["analysis"], "")])
+        cap = ("Settings of every analysis, inferred from RevMan's stored per-study results (the package has no "
+               "settings file), with the evidence.")
+    counts = {}
+    for r in rows:
+        counts[r[6]] = counts.get(r[6], 0) + 1
+    for k in ("inferred", "tie-broken", "not identifiable", "stored"):
+        _glue(f"settings_{slug(k)}", str(counts.get(k, 0)))
+    t = Table(["Analysis", "Data type", "Measure", "Method", "Model", "Estimator", "Status", "Evidence"], rows,
+              caption=cap, label="tbl-settings")
+    _display(t)
+    return t
+
+
+@_shows
+def study_results(package):
+    """Every stored per-study result of RevMan beside ours."""
+    pkg = load(package)
+    rows, checked, matched = reproduce.study_results(pkg)
+    _glue("studies_checked", str(checked))
+    _glue("studies_matched", str(matched))
+    if not rows:
+        _display(Note("The package stores no per-study results.", "note"))
+        return None
+    t = Table(["Analysis", "Study", "RevMan [95% CI]", "Ours [95% CI]", "RevMan weight %", "Our weight %", "Check"],
+              rows, caption="Every per-study result RevMan stored, beside ours (estimate and CI on the reporting "
+                            "scale; weights in percent).", label="tbl-study-results")
+    _display(t)
+    return t
+
+
+@_shows
+def independent(package, *, review="auto"):
+    """The second, independent extraction beside the review's data, value by value."""
+    from .paths import load as load_pkg
 
     pkg = load(package)
-    rows = []
-    for rule in load_sections():
-        sec = Section(pkg, rule["key"], **{k: v for k, v in settings.items() if v is not None})
-        rows.extend(compare(sec, published_csv))
-    _glue("n_published_compared", str(len(rows)))
-    if not rows:
-        _display(Note("No published estimate matches this package.", "note"))
+    rv = review_for(pkg, review)
+    if rv.independent is None or not rv.independent.exists():
+        _display(Note("This book has no second extraction to compare with.", "note"))
         return None
-    t = Table(["Comparison", "Outcome", "Published [95% CI]", "Certainty", "Ours [95% CI]", "Studies (ours)",
-               "Explanation of the gap"], rows, caption="Published estimates of the review beside ours.",
-              label="tbl-reproduction")
+    other = load_pkg(rv.independent)
+    rows = reproduce.compare_extractors(pkg, other, reproduce.read_map(rv.independent_map))
+    agree = sum(1 for r in rows if r[6] == "yes")
+    trials = sorted({r[0] for r in rows})
+    _glue("ind_values", str(len(rows)))
+    _glue("ind_agree", str(agree))
+    _glue("ind_trials", str(len(trials)))
+    _glue("ind_trial_names", ", ".join(trials) or "none")
+    if not rows:
+        _display(Note("No trial is in both packages.", "note"))
+        return None
+    t = Table(["Study", "Our analysis", "Review's analysis", "Value", "Ours", "Review's", "Agree", "Why they differ"],
+              rows, caption="Our independent extraction beside the review's data rows, value by value.",
+              label="tbl-independent")
     _display(t)
     return t

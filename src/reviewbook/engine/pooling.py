@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats
+from . import dist
 
 from . import tau2 as tau2_mod
 from .effects import RATIO_MEASURES, EffectSizes, check_choice
@@ -143,7 +143,7 @@ def _i2(q: float, df: int) -> float | None:
 
 
 def _q_p(q: float, df: int) -> float | None:
-    return float(stats.chi2.sf(q, df)) if df >= 1 else None
+    return float(dist.chi2_sf(q, df)) if df >= 1 else None
 
 
 def _mh(tables: np.ndarray, measure: str):
@@ -233,7 +233,7 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
     measure, k = es.measure, es.k
     yi, vi = np.asarray(es.yi, float), np.asarray(es.vi, float)
     notes = []
-    zcrit = stats.norm.ppf(0.5 + level / 2)
+    zcrit = dist.norm_ppf(0.5 + level / 2)
     w_iv = 1.0 / vi
 
     if method == "PETO":
@@ -279,9 +279,9 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
         mult = max(1.0, qh) if hksj == "adhoc" else qh
         se = float(np.sqrt(mult / np.sum(weights)))
         stat_df = k - 1
-        crit = stats.t.ppf(0.5 + level / 2, stat_df)
+        crit = dist.t_ppf(0.5 + level / 2, stat_df)
         stat = _ratio(te, se)
-        p = float(2 * stats.t.sf(abs(stat), stat_df)) if not np.isnan(stat) else float("nan")
+        p = float(2 * dist.t_sf(abs(stat), stat_df)) if not np.isnan(stat) else float("nan")
         if se == 0.0:
             notes.append("HKSJ with Q = 0 (identical estimates): the variance factor is 0, so the "
                          "CI collapses to the estimate (as metafor does)")
@@ -291,13 +291,13 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
             hksj = None
         crit = zcrit
         stat = _ratio(te, se)
-        p = float(2 * stats.norm.sf(abs(stat))) if not np.isnan(stat) else float("nan")
+        p = float(2 * dist.norm_sf(abs(stat))) if not np.isnan(stat) else float("nan")
     lo_te, hi_te = te - crit * se, te + crit * se
 
     pi_lo = pi_hi = None
     if method in RANDOM_METHODS:
         if k >= 3:
-            half = stats.t.ppf(0.5 + level / 2, k - 2) * np.sqrt(t2 + se ** 2)
+            half = dist.t_ppf(0.5 + level / 2, k - 2) * np.sqrt(t2 + se ** 2)
             pi_lo, pi_hi = backtransform(measure, te - half), backtransform(measure, te + half)
         else:
             notes.append("fewer than 3 studies: no prediction interval")
@@ -431,6 +431,6 @@ def egger(es: EffectSizes) -> EggerResult:
     t = float(coef[0] / se)
     w = 1.0 / es.vi
     return EggerResult(intercept=float(coef[0]), se=se, t=t, df=df,
-                       p=float(2 * stats.t.sf(abs(t), df)), slope=float(coef[1]),
+                       p=float(2 * dist.t_sf(abs(t), df)), slope=float(coef[1]),
                        study=tuple(es.study), yi=es.yi, sei=sei,
                        centre=float(np.sum(w * es.yi) / np.sum(w)))

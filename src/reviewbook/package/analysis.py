@@ -62,6 +62,8 @@ class AnalysisResult:
     labels: tuple = ()
     excluded: tuple = ()  # (label, reason) of rows that are not estimable
     totals: bool = True
+    row_subgroup: tuple = ()  # subgroup of every row ('' if none), input order
+    row_arms: tuple = ()  # arm data of every row (estimable or not), input order
 
     @property
     def estimable(self) -> bool:
@@ -174,13 +176,15 @@ def run(pkg: Package, aid: str, *, model=None, estimator=None, ci_method=None, l
     lvl = level or s.level
     subgroup_col = [str(x) for x in rows["Subgroup"]] if "Subgroup" in rows.columns else [""] * len(rows)
     groups = [subgroup_col[i] for i in es.index]
-    arms = tuple(dict(_arm(rows.iloc[i]), label=labels[i]) for i in es.index)
+    row_arms = tuple(dict(_arm(rows.iloc[i]), label=labels[i]) for i in range(len(rows)))
+    arms = tuple(row_arms[i] for i in es.index)
     if es.k == 0:
-        return AnalysisResult(s, method, hksj, None, None, (), (), labels, tuple(es.excluded), s.totals)
+        return AnalysisResult(s, method, hksj, None, None, (), (), labels, tuple(es.excluded), s.totals,
+                              tuple(subgroup_col), row_arms)
     result = pooling.meta(es, method, hksj=hksj, level=lvl)
     sub = pooling.subgroups(es, groups, method, hksj=hksj, level=lvl) if any(groups) else None
     return AnalysisResult(s, method, hksj, result, sub, arms, tuple(groups), labels, tuple(es.excluded),
-                          s.totals)
+                          s.totals, tuple(subgroup_col), row_arms)
 
 
 def _arm(r) -> dict:

@@ -30,8 +30,8 @@ import math
 import sys
 from dataclasses import asdict, dataclass, field
 
-from scipy import stats
 
+from ..engine import dist
 from ..engine.pooling import backtransform
 from ..engine.report import dumps, fmt
 from ..errors import ArgumentError, InputError
@@ -130,15 +130,26 @@ def check_studies(pkg, aid, res, tols) -> StudyCheck:
     ratio measures) and ``Weight`` of analysis ``aid`` against ``res``.
 
     A row counts as checked when RevMan stored a result for it, or when we
-    estimate a study RevMan left blank (a disagreement about estimability).
-    Rows blank on both sides (not estimable) are not counted.
+    estimate a study RevMan left blank although it stored results for other
+    studies of the analysis (a disagreement about estimability).  Rows blank on
+    both sides (not estimable) are not counted, nor analyses for which RevMan
+    stored no per-study result at all (blank or all zero).
     """
     rows = pkg.rows_of(aid)
     if "Mean" not in rows.columns:
         return StudyCheck(0, 0, ())
+    stored_any = False
+    for c in ("Mean", "CI start", "CI end", "Weight"):
+        if c in rows.columns:
+            v = rows[c].to_numpy(dtype=float)
+            stored_any = stored_any or bool(((v == v) & (v != 0)).any())
+    if not stored_any:
+        # RevMan stored nothing for any study of this analysis (blank or all zero, as it
+        # writes results it did not compute): there is nothing to check
+        return StudyCheck(0, 0, ())
     est = {}
     if res.result is not None:
-        z = stats.norm.ppf(0.5 + res.settings.study_level / 2)
+        z = dist.norm_ppf(0.5 + res.settings.study_level / 2)
         for label, st in zip((a["label"] for a in res.arms), res.result.studies):
             half = z * math.sqrt(st.vi)
             est[label] = tuple(backtransform(res.result.measure, x) for x in (st.yi, st.yi - half, st.yi + half))

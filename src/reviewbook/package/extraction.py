@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..engine import dist
 from ..engine.effects import combine_arms
 from ..errors import InputError, Problem
 from .datapackage import write
@@ -226,7 +226,7 @@ def continuous_value(r, line):
                 upper = float(part.strip().split("=", 1)[1])
         if upper is None:
             return None, "95% CI upper limit missing (notes 'ci_upper=')"
-        sd = math.sqrt(n) * (upper - disp) / (2 * stats.t.ppf(0.975, n - 1))
+        sd = math.sqrt(n) * (upper - disp) / (2 * dist.t_ppf(0.975, n - 1))
         steps.append("SD = √n × (upper − lower) / (2 t(0.975, n−1)), Handbook 6.5.2.2")
     elif dtype == "IQR":
         sd = disp / 1.35

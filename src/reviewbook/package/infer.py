@@ -46,9 +46,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
-
-from ..engine import effects, pooling
+from ..engine import dist, effects, pooling
 
 CONTINUOUS, DICHOTOMOUS, GIV, OE = "Continuous", "Dichotomous", "Generic inverse variance", "O-E and variance"
 LEVELS = (0.95, 0.90, 0.99)
@@ -240,7 +238,7 @@ def _drop(es, ok, labels, reason):
 def predicted_cis(es, level, n_rows):
     """Per-row (estimate, low, high) on the reporting scale; NaN where not estimable."""
     out = np.full((n_rows, 3), np.nan)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = dist.norm_ppf(0.5 + level / 2)
     se = np.sqrt(es.vi)
     est = np.column_stack([es.yi, es.yi - z * se, es.yi + z * se])
     if es.measure in effects.RATIO_MEASURES:

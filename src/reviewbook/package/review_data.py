@@ -123,8 +123,9 @@ def build(folder):
         extra["study-flow.csv"] = pd.DataFrame([[r.get(h, "") for h in header] for _, r in flow], columns=header)
     prov.insert(0, "review", cfg["review_id"])
     prov = prov.rename(columns={"source": "collection"})
-    added = pd.DataFrame(study_prov + comp_prov, columns=["review", "analysis", "study", "column", "value",
-                                                          "collection", "line", "source_column", "how_obtained"])
+    added = pd.DataFrame([[cfg["review_id"], *p[1:]] for p in study_prov + comp_prov],
+                         columns=["review", "analysis", "study", "column", "value", "collection", "line",
+                                  "source_column", "how_obtained"])
     prov = pd.concat([prov, added], ignore_index=True)
     extra["settings-inferred.csv"] = res.settings.astype(str)
     extra["settings-evidence.csv"] = res.evidence

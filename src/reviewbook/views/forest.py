@@ -1,15 +1,24 @@
 """RevMan-style forest plots and funnel plots (matplotlib; views take results).
 
-A forest plot shows, per study, the arm data (mean, SD, total or events,
-total), the weight, the estimate with its CI as text and as a square (area
-proportional to weight) with whiskers; subgroup subtotals and the overall
-estimate as diamonds; heterogeneity and overall-effect lines; and the
-'favours' labels under the axis.  Text from a data package is drawn as plain
-text (matplotlib mathtext is escaped).
+A forest plot shows, per study row, the arm data (mean, SD, total; events,
+total; or the generic estimate and SE), the weight, the estimate with its CI
+as text and as a square (area proportional to weight) with whiskers;
+subgroup subtotals and the overall estimate as diamonds; heterogeneity and
+overall-effect lines for each; the test for subgroup differences; and the
+'favours' labels under the axis.  As in RevMan:
+
+* a study that is not estimable is listed in its place with "Not estimable";
+  an analysis in which no study is estimable shows "Not estimable" as total;
+* weights are relative to the overall total, or to each subgroup when the
+  review shows subtotals only (then there is no overall total);
+* the same study entered twice carries a distinct label (``Study (1)``).
+
+Text from a data package is drawn as plain text (mathtext escaped).
 """
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 
@@ -23,184 +32,216 @@ from ..engine.report import fmt, fmt_ci, fmt_p  # noqa: E402
 from .style import COLORS, apply_style, plain  # noqa: E402
 
 ROW = 0.26  # inches per row
+MEASURE_NAMES = {"MD": "Mean difference", "SMD": "Std. mean difference", "RR": "Risk ratio", "OR": "Odds ratio",
+                 "RD": "Risk difference", "HR": "Hazard ratio", "GEN": "Estimate", "GENR": "Ratio"}
 
 
 def _study_ci(measure, yi, vi, level):
-    from scipy import stats
+    from ..engine.dist import norm_ppf
 
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = norm_ppf(0.5 + level / 2)
     half = z * math.sqrt(vi)
     return (backtransform(measure, yi), backtransform(measure, yi - half), backtransform(measure, yi + half))
 
 
-def _arm_text(arm: dict, continuous: bool, prefix: str):
-    if continuous:
-        return [fmt(arm[f"{prefix} mean"], 1), fmt(arm[f"{prefix} SD"], 1), fmt(arm[f"{prefix} N"], 0)]
-    return [fmt(arm[f"{prefix} cases"], 0), fmt(arm[f"{prefix} N"], 0)]
+def _columns(data_type):
+    """Arm columns (header, x position, key, decimals) by data type."""
+    if data_type == "Continuous":
+        return [("Mean", 0.22, "Experimental mean", 1), ("SD", 0.265, "Experimental SD", 1),
+                ("Total", 0.31, "Experimental N", 0), ("Mean", 0.365, "Control mean", 1),
+                ("SD", 0.41, "Control SD", 1), ("Total", 0.455, "Control N", 0)], (0.27, 0.415)
+    if data_type == "Dichotomous":
+        return [("Events", 0.26, "Experimental cases", 0), ("Total", 0.32, "Experimental N", 0),
+                ("Events", 0.40, "Control cases", 0), ("Total", 0.46, "Control N", 0)], (0.29, 0.43)
+    if data_type == "O-E and variance":
+        return [("O-E", 0.30, "O-E", 2), ("Variance", 0.42, "Variance", 2)], None
+    return [("Estimate", 0.30, "GIV Mean", 3), ("SE", 0.42, "GIV SE", 3)], None
+
+
+def _rows_of(ar):
+    """Plot rows: ('header', name) / ('study', label, StudyWeight) / ('excluded', label) /
+    ('subtotal', name, result) / ('blank',) / ('total', result)."""
+    r = ar.result
+    by_label = {} if r is None else {st.study: st for st in r.studies}
+    groups = ar.subgroups.groups if ar.subgroups is not None else ()
+    subgrouped = any(ar.row_subgroup)
+    excluded = {lab for lab, _ in ar.excluded}
+    rows = []
+    if subgrouped:
+        names = list(dict.fromkeys(ar.row_subgroup))
+        results = dict(groups)
+        for name in names:
+            rows.append(("header", name or "(no subgroup)"))
+            for lab, g in zip(ar.labels, ar.row_subgroup):
+                if g != name:
+                    continue
+                rows.append(("excluded", lab) if lab in excluded or lab not in by_label else ("study", lab, by_label[lab]))
+            gr = results.get(name)
+            rows.append(("subtotal", name, gr))
+            rows.append(("blank",))
+    else:
+        for lab in ar.labels:
+            rows.append(("excluded", lab) if lab in excluded or lab not in by_label else ("study", lab, by_label[lab]))
+    if ar.totals or not subgrouped:
+        rows.append(("total", r))
+    return rows
 
 
 def forest_plot(ar, *, title: str | None = None):
-    """Draw the forest plot of an :class:`~reviewbook.analysis.AnalysisResult`.
+    """Draw the forest plot of an :class:`~reviewbook.package.analysis.AnalysisResult`.
 
     Returns the matplotlib Figure.
     """
     apply_style()
     s, r = ar.settings, ar.result
-    continuous = s.data_type == "Continuous"
-    arms = {a["Study"]: a for a in ar.arms}
-    level = r.level
-    ratio = r.is_ratio
-    groups = ar.subgroups.groups if ar.subgroups is not None and len(ar.subgroups.groups) > 1 else None
-
-    # rows: (kind, payload)
-    rows = []
-    if groups:
-        for name, gr in groups:
-            rows.append(("header", name))
-            for st in gr.studies:
-                rows.append(("study", st))
-            rows.append(("subtotal", (name, gr)))
-            rows.append(("blank", None))
-    else:
-        for st in r.studies:
-            rows.append(("study", st))
-    for study, reason in r.excluded:
-        rows.append(("excluded", (study, reason)))
-    rows.append(("total", r))
-    n_text = 3 + (1 if groups and ar.subgroups.test else 0)
-    extra_lines = 2 * len(groups) if groups else 0
-    import textwrap
-
+    measure = r.measure if r is not None else (s.measure_code or "")
+    ratio = r.is_ratio if r is not None else measure in ("RR", "OR", "HR", "GENR")
+    level = r.level if r is not None else s.level
+    weights = ar.weights()
+    arms = {a["label"]: a for a in (ar.row_arms or ar.arms)}
+    rows = _rows_of(ar)
+    n_subtotals = sum(1 for x in rows if x[0] == "subtotal")
+    show_test = ar.totals and ar.subgroups is not None and len(ar.subgroups.groups) > 1 and r is not None
+    show_pi = r is not None and r.pi_low is not None and s.prediction_interval
+    n_text = 2 + (1 if show_test else 0) + (1 if show_pi else 0)
     title_lines = textwrap.wrap(str(title), 105) if title else []
     top_y = 2.2 + 1.0 * len(title_lines)
-    bottom_y = -(len(rows) + extra_lines + n_text + 1.5)
+    bottom_y = -(len(rows) + 2 * n_subtotals + n_text + 3.0)
     fig = plt.figure(figsize=(10.0, ROW * (top_y - bottom_y)))
     ax = fig.add_axes([0.0, 0.0, 1.0, 1.0])
     ax.set_xlim(0, 1)
     ax.set_ylim(bottom_y, top_y)
     ax.axis("off")
-    # plot area in figure-fraction x between px0 and px1
-    px0, px1 = 0.73, 0.98
-    # x-scale
+    px0, px1 = 0.73, 0.98  # plot area, figure-fraction x
     lows, highs = [], []
-    for st in r.studies:
-        est, lo, hi = _study_ci(r.measure, st.yi, st.vi, level)
-        lows.append(lo)
-        highs.append(hi)
-    lows += [r.ci_low]
-    highs += [r.ci_high]
+    for x in rows:
+        if x[0] == "study":
+            _, lo, hi = _study_ci(measure, x[2].yi, x[2].vi, level)
+            lows.append(lo)
+            highs.append(hi)
+        elif x[0] in ("subtotal", "total") and x[-1] is not None:
+            lows.append(x[-1].ci_low)
+            highs.append(x[-1].ci_high)
     if ratio:
-        span = max(abs(math.log(min(lows))), abs(math.log(max(highs))), math.log(2))
+        logs = [math.log(v) for v in lows + highs if v and v > 0 and math.isfinite(v)]
+        span = max([abs(v) for v in logs] + [math.log(2)])
         span = min(span, math.log(1000))
-        xmin, xmax = -span * 1.05, span * 1.05
-        to_x = lambda v: (math.log(v) if v > 0 else xmin)  # noqa: E731
     else:
-        span = max(abs(min(lows)), abs(max(highs)), 1e-9)
-        xmin, xmax = -span * 1.05, span * 1.05
-        to_x = lambda v: v  # noqa: E731
+        vals = [abs(v) for v in lows + highs if v is not None and math.isfinite(v)]
+        span = max(vals + [1e-9]) if vals else 1.0
+    xmin, xmax = -span * 1.05, span * 1.05
 
     def X(v):
-        x = to_x(v)
+        x = (math.log(v) if v > 0 else xmin) if ratio else v
         x = min(max(x, xmin), xmax)
         return px0 + (x - xmin) / (xmax - xmin) * (px1 - px0)
 
-    # column positions
-    cols_c = [(0.01, "Study or subgroup", "left")]
-    if continuous:
-        heads = [("Mean", 0.22), ("SD", 0.265), ("Total", 0.31), ("Mean", 0.365), ("SD", 0.41), ("Total", 0.455)]
-    else:
-        heads = [("Events", 0.26), ("Total", 0.32), ("Events", 0.40), ("Total", 0.46)]
+    heads, group_x = _columns(s.data_type)
     wcol, ecol = 0.535, 0.705
     y = 1.0
-    ax.text(0.27 if continuous else 0.29, y + 0.45, plain(s.experimental_label, 24), ha="center", va="bottom",
-            fontweight="bold", fontsize=9)
-    ax.text(0.415 if continuous else 0.43, y + 0.45, plain(s.control_label, 24), ha="center", va="bottom",
-            fontweight="bold", fontsize=9)
-    ax.text(cols_c[0][0], y, cols_c[0][1], ha="left", va="center", fontweight="bold", fontsize=9)
-    for h, x in heads:
+    if group_x:
+        ax.text(group_x[0], y + 0.45, plain(s.experimental_label, 24), ha="center", va="bottom",
+                fontweight="bold", fontsize=9)
+        ax.text(group_x[1], y + 0.45, plain(s.control_label, 24), ha="center", va="bottom",
+                fontweight="bold", fontsize=9)
+    ax.text(0.01, y, "Study or subgroup", ha="left", va="center", fontweight="bold", fontsize=9)
+    for h, x, _, _ in heads:
         ax.text(x, y, h, ha="right", va="center", fontweight="bold", fontsize=9)
     ax.text(wcol, y, "Weight", ha="right", va="center", fontweight="bold", fontsize=9)
-    meas = {"MD": "Mean difference", "SMD": "Std. mean difference", "RR": "Risk ratio", "OR": "Odds ratio",
-            "RD": "Risk difference"}.get(r.measure, r.measure)
-    model = "Random" if r.tau2 is not None else "Fixed"
-    method = {"MH": "M-H", "MH-DL": "M-H", "PETO": "Peto"}.get(r.method, "IV")
-    pct = int(round(level * 100))
-    ax.text(ecol, y + 0.45, meas, ha="right", va="bottom", fontweight="bold", fontsize=9)
-    ax.text(ecol, y, f"{method}, {model}, {pct}% CI", ha="right", va="center", fontweight="bold", fontsize=8)
-    ax.text((px0 + px1) / 2, y + 0.45, meas, ha="center", va="bottom", fontweight="bold", fontsize=9)
-    ax.text((px0 + px1) / 2, y, f"{method}, {model}, {pct}% CI", ha="center", va="center", fontweight="bold", fontsize=8)
+    meas = MEASURE_NAMES.get(measure, measure)
+    random = r.tau2 is not None if r is not None else s.model == "random"
+    method = {"MH": "M-H", "MH-DL": "M-H", "PETO": "Peto"}.get(ar.engine_method, "IV")
+    head2 = f"{method}, {'Random' if random else 'Fixed'}, {int(round(level * 100))}% CI"
+    for xx, ha in ((ecol, "right"), ((px0 + px1) / 2, "center")):
+        ax.text(xx, y + 0.45, meas, ha=ha, va="bottom", fontweight="bold", fontsize=9)
+        ax.text(xx, y, head2, ha=ha, va="center", fontweight="bold", fontsize=8)
     ax.plot([0.01, 0.99], [y - 0.5, y - 0.5], color="black", lw=0.6)
-
-    maxw = max([st.weight for st in r.studies] + [1e-9])
+    maxw = max(list(weights.values()) + [1e-9])
+    pct = int(round(level * 100))
     yy = y - 1.0
-    for kind, payload in rows:
+    total_y = None
+    for x in rows:
+        kind = x[0]
         if kind == "header":
-            ax.text(0.01, yy, plain(payload), ha="left", va="center", fontweight="bold", fontsize=9)
-        elif kind == "study":
-            st = payload
-            ax.text(0.02, yy, plain(st.study, 26), ha="left", va="center", fontsize=9)
-            arm = arms.get(st.study)
+            ax.text(0.01, yy, plain(x[1]), ha="left", va="center", fontweight="bold", fontsize=9)
+        elif kind in ("study", "excluded"):
+            lab = x[1]
+            ax.text(0.02, yy, plain(lab, 26), ha="left", va="center", fontsize=9,
+                    color="black" if kind == "study" else "0.35")
+            arm = arms.get(lab)
             if arm is not None:
-                vals = _arm_text(arm, continuous, "Experimental") + _arm_text(arm, continuous, "Control")
-                for (_h, x), v in zip(heads, vals):
-                    ax.text(x, yy, v, ha="right", va="center", fontsize=9)
-            est, lo, hi = _study_ci(r.measure, st.yi, st.vi, level)
-            w = st.weight
-            if groups:  # weights in a subgrouped plot are those of the overall analysis
-                w = next((o.weight for o in r.studies if o.study == st.study), st.weight)
-            ax.text(wcol, yy, f"{fmt(w, 1)}%", ha="right", va="center", fontsize=9)
-            ax.text(ecol, yy, f"{fmt(est)} [{fmt(lo)}, {fmt(hi)}]", ha="right", va="center", fontsize=9)
-            ax.plot([X(lo), X(hi)], [yy, yy], color=COLORS["study"], lw=1.0)
-            ax.plot([X(est)], [yy], marker="s", markersize=3 + 8 * math.sqrt(w / maxw),
-                    color=COLORS["study"], lw=0)
-        elif kind == "excluded":
-            study, reason = payload
-            ax.text(0.02, yy, plain(study, 26), ha="left", va="center", fontsize=9, color="0.35")
-            ax.text(ecol, yy, "Not estimable", ha="right", va="center", fontsize=9, color="0.35")
+                for _h, xx, key, dec in heads:
+                    v = arm.get(key)
+                    if v is not None and v == v:
+                        ax.text(xx, yy, fmt(v, dec), ha="right", va="center", fontsize=9)
+            if kind == "excluded":
+                ax.text(ecol, yy, "Not estimable", ha="right", va="center", fontsize=9, color="0.35")
+            else:
+                st = x[2]
+                est, lo, hi = _study_ci(measure, st.yi, st.vi, level)
+                w = weights.get(lab, st.weight)
+                ax.text(wcol, yy, f"{fmt(w, 1)}%", ha="right", va="center", fontsize=9)
+                ax.text(ecol, yy, f"{fmt(est)} [{fmt(lo)}, {fmt(hi)}]", ha="right", va="center", fontsize=9)
+                ax.plot([X(lo), X(hi)], [yy, yy], color=COLORS["study"], lw=1.0)
+                ax.plot([X(est)], [yy], marker="s", markersize=3 + 8 * math.sqrt(max(w, 0) / maxw),
+                        color=COLORS["study"], lw=0)
         elif kind == "subtotal":
-            name, gr = payload
+            gr = x[2]
             ax.text(0.02, yy, f"Subtotal ({pct}% CI)", ha="left", va="center", fontsize=9, fontweight="bold")
-            _diamond(ax, X, gr, yy, COLORS["subtotal"])
-            ax.text(ecol, yy, f"{fmt_ci(gr)}", ha="right",
-                    va="center", fontsize=9, fontweight="bold")
+            if gr is None:
+                ax.text(ecol, yy, "Not estimable", ha="right", va="center", fontsize=9, fontweight="bold")
+            else:
+                if not ar.totals:
+                    ax.text(wcol, yy, "100.0%", ha="right", va="center", fontsize=9, fontweight="bold")
+                else:
+                    ax.text(wcol, yy, f"{fmt(sum(weights.get(st.study, 0) for st in gr.studies), 1)}%",
+                            ha="right", va="center", fontsize=9, fontweight="bold")
+                _diamond(ax, X, gr, yy, COLORS["subtotal"])
+                ax.text(ecol, yy, fmt_ci(gr), ha="right", va="center", fontsize=9, fontweight="bold")
             yy -= 1
             ax.text(0.03, yy, _het(gr), ha="left", va="center", fontsize=8)
             yy -= 1
             ax.text(0.03, yy, _overall(gr), ha="left", va="center", fontsize=8)
         elif kind == "total":
             ax.text(0.01, yy, f"Total ({pct}% CI)", ha="left", va="center", fontsize=9, fontweight="bold")
-            ax.text(wcol, yy, "100.0%", ha="right", va="center", fontsize=9, fontweight="bold")
-            ax.text(ecol, yy, f"{fmt_ci(r)}", ha="right",
-                    va="center", fontsize=9, fontweight="bold")
-            _diamond(ax, X, r, yy, COLORS["total"])
+            if r is None:
+                ax.text(ecol, yy, "Not estimable", ha="right", va="center", fontsize=9, fontweight="bold")
+            else:
+                ax.text(wcol, yy, "100.0%", ha="right", va="center", fontsize=9, fontweight="bold")
+                ax.text(ecol, yy, fmt_ci(r), ha="right", va="center", fontsize=9, fontweight="bold")
+                _diamond(ax, X, r, yy, COLORS["total"])
             total_y = yy
         yy -= 1
-    # text lines (below the axis labels)
-    yy = total_y - 2.6
-    ax.text(0.01, yy, _het(r), ha="left", va="center", fontsize=8)
-    yy -= 1
-    ax.text(0.01, yy, _overall(r), ha="left", va="center", fontsize=8)
-    yy -= 1
-    if groups and ar.subgroups.test is not None:
+    last_y = yy + 1
+    axis_bottom = (total_y if total_y is not None else last_y) - 0.6
+    yy = axis_bottom - 2.0
+    if total_y is not None:
+        ax.text(0.01, yy, _het(r), ha="left", va="center", fontsize=8)
+        yy -= 1
+        ax.text(0.01, yy, _overall(r), ha="left", va="center", fontsize=8)
+        yy -= 1
+    if show_test:
         t = ar.subgroups.test
         ax.text(0.01, yy, f"Test for subgroup differences: Chi² = {fmt(t.q)}, df = {t.df} ({fmt_p(t.p)}), "
-                f"I² = {fmt(t.i2, 0)}%", ha="left", va="center", fontsize=8)
+                f"I² = {fmt(t.i2, 1)}%", ha="left", va="center", fontsize=8)
         yy -= 1
-    if r.pi_low is not None:
+    elif ar.subgroups is not None and len(ar.subgroups.groups) > 1 and not ar.totals:
+        ax.text(0.01, yy, "Subtotals only (as in the review): no overall total and no test for subgroup "
+                "differences", ha="left", va="center", fontsize=8)
+        yy -= 1
+    if show_pi and total_y is not None:
         ax.text(0.01, yy, f"Prediction interval: [{fmt(r.pi_low)}, {fmt(r.pi_high)}]", ha="left",
                 va="center", fontsize=8)
-    # axis
-    top, bottom = y - 0.5, total_y - 0.6
+    top = y - 0.5
     null = 1.0 if ratio else 0.0
-    ax.plot([X(null), X(null)], [bottom, top], color="black", lw=0.7)
-    ax.plot([px0, px1], [bottom, bottom], color="black", lw=0.7)
-    ticks = _ticks(xmin, xmax, ratio)
-    for tv in ticks:
+    ax.plot([X(null), X(null)], [axis_bottom, top], color="black", lw=0.7)
+    ax.plot([px0, px1], [axis_bottom, axis_bottom], color="black", lw=0.7)
+    for tv in _ticks(xmin, xmax, ratio):
         tx = px0 + ((math.log(tv) if ratio else tv) - xmin) / (xmax - xmin) * (px1 - px0)
-        ax.plot([tx, tx], [bottom, bottom - 0.2], color="black", lw=0.7)
-        ax.text(tx, bottom - 0.35, f"{tv:g}", ha="center", va="top", fontsize=8)
-    ax.text(X(null) - 0.005, bottom - 1.2, plain(s.label_left, 30), ha="right", va="top", fontsize=8)
-    ax.text(X(null) + 0.005, bottom - 1.2, plain(s.label_right, 30), ha="left", va="top", fontsize=8)
+        ax.plot([tx, tx], [axis_bottom, axis_bottom - 0.2], color="black", lw=0.7)
+        ax.text(tx, axis_bottom - 0.35, f"{tv:g}", ha="center", va="top", fontsize=8)
+    ax.text(X(null) - 0.005, axis_bottom - 1.2, plain(s.label_left, 30), ha="right", va="top", fontsize=8)
+    ax.text(X(null) + 0.005, axis_bottom - 1.2, plain(s.label_right, 30), ha="left", va="top", fontsize=8)
     for i, line in enumerate(title_lines):
         ax.text(0.01, top_y - 0.6 - i, plain(line), ha="left", va="center", fontsize=10, fontweight="bold")
     return fig
@@ -236,6 +277,8 @@ def _diamond(ax, X, r, yy, color):
 
 
 def _het(r):
+    if r is None:
+        return "Heterogeneity: not applicable"
     if r.k < 2:
         return "Heterogeneity: not applicable (one study)"
     tau = f"Tau² = {fmt(r.tau2, 2)}; " if r.tau2 is not None else ""
@@ -244,6 +287,10 @@ def _het(r):
 
 
 def _overall(r):
+    if r is None:
+        return "Test for overall effect: not applicable"
+    if not math.isfinite(r.stat):
+        return "Test for overall effect: not applicable (standard error 0)"
     stat = f"t = {fmt(abs(r.stat))}, df = {r.stat_df}" if r.stat_df else f"Z = {fmt(abs(r.stat))}"
     return f"Test for overall effect: {stat} ({fmt_p(r.p)})"
 
@@ -262,7 +309,8 @@ def funnel_plot(egger_result, measure: str, *, title: str | None = None):
     ax.scatter(e.yi, e.sei, color=COLORS["study"], s=22, zorder=3)
     ax.set_ylim(se_max, 0)
     ax.set_ylabel("Standard error")
-    ax.set_xlabel({"RR": "log risk ratio", "OR": "log odds ratio"}.get(measure, f"{measure} (analysis scale)"))
+    ax.set_xlabel({"RR": "log risk ratio", "OR": "log odds ratio", "HR": "log hazard ratio"}.get(
+        measure, f"{measure} (analysis scale)"))
     if title:
         ax.set_title(plain(title), fontsize=10)
     fig.tight_layout()

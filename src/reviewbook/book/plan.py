@@ -1,0 +1,120 @@
+"""The book's plan: which pages it has, in which order, and how each is made.
+
+The plan comes from the package and its review file (:mod:`.review`): the
+fixed pages (introduction, methods, re-running, study flow, summary of
+findings, reproduction, what changed), one page per section rule that claims
+at least one analysis (for a package without a review file, one page per
+comparison and a harms page where adverse-event analyses exist), "Other
+analyses" where some analysis is unclaimed, and the second-extractor page
+where the review file names one.  The runner executes the notebook pages
+with papermill and writes ``_toc.yml`` and the introduction's substitutions
+from the plan.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import review as rv
+from .sections import label_of
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: ``file`` (in the book, no suffix), its notebook ``template``
+    (None for Markdown pages), papermill ``parameters``, what data it ``reads``
+    (``section:<key>``, ``studies`` or ``all``; for incremental rebuilds), its
+    ``title``, ``heading`` (the notebook's first cell) and ``part`` of the TOC."""
+
+    file: str
+    title: str
+    part: str
+    template: str | None = None
+    parameters: dict = field(default_factory=dict)
+    reads: str = "all"
+    heading: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.file.rsplit("/", 1)[-1]
+
+
+ABOUT, RESULTS, SYNTHESIS = "About this appendix", "Results", "Synthesis"
+INTROS = {
+    "study_flow": ("The flow of records and studies (PRISMA 2020), what the analyses cover, the comparisons and "
+                   "how each was named, the characteristics and risk of bias of the studies, and the included "
+                   "studies that no analysis uses."),
+    "summary_of_findings": ("A GRADE-style summary of every analysis: anticipated absolute effects, relative "
+                            "effect, participants (studies) and certainty by the stated rules of "
+                            "{ref}`the methods page <sec-methods>`, beside the review's published certainty "
+                            "where it is public."),
+    "reproduction": ("Every number RevMan stored, recomputed: the review's published pooled estimates "
+                     "({glue}`n_published_reproduced` of {glue}`n_published_compared` reproduced to the published "
+                     "decimals), how each analysis's settings were obtained, and every stored per-study result "
+                     "({glue}`studies_matched` of {glue}`studies_checked` match within the rounding of the stored "
+                     "values)."),
+    "independent": ("Our own earlier extraction from trial reports is a second, independent extractor. Here its "
+                    "values are set beside the review's data rows for every trial both have "
+                    "({glue}`ind_trial_names`): {glue}`ind_agree` of {glue}`ind_values` values agree, and each "
+                    "difference is explained."),
+}
+
+
+def heading(key: str, title: str, intro: str, *, count_glue: str | None = None) -> str:
+    text = f"({label_of(key)})=\n# {title}\n\n{intro}".rstrip()
+    if count_glue:
+        text += f"\n\nAnalyses on this page: {{glue}}`{count_glue}`."
+    return text
+
+
+def plan(pkg, review: rv.Review) -> list:
+    """The pages of the book for ``pkg`` and its review file, in TOC order."""
+    owners = rv.claim(pkg, review)
+    used = set(owners.values())
+    pages = [Page("methods", "Methods", ABOUT), Page("rerun", "Re-running the book", ABOUT),
+             Page("sections/study_flow", "Study flow and included studies", RESULTS, "notebooks/study_flow.ipynb",
+                  {}, "studies", heading("study_flow", "Study flow and included studies", INTROS["study_flow"]))]
+    # pages of benefits first, then harms (claiming order is the rules' order)
+    for rule in sorted(review.sections, key=lambda r: r.kind == "harms"):
+        if rule.key not in used:
+            continue
+        template = "notebooks/harms.ipynb" if rule.kind == "harms" else "notebooks/section.ipynb"
+        pages.append(Page(f"sections/{rule.key}", rule.title, RESULTS, template, {"section": rule.key},
+                          f"section:{rule.key}",
+                          heading(rule.key, rule.title, rule.intro, count_glue=f"{rule.key}_n_analyses")))
+    if "other_analyses" in used:
+        pages.append(Page("sections/other_analyses", "Other analyses", RESULTS, "notebooks/section.ipynb",
+                          {"section": "other_analyses"}, "section:other_analyses",
+                          heading("other_analyses", "Other analyses", rv.OTHER_INTRO,
+                                  count_glue="other_analyses_n_analyses")))
+    pages.append(Page("sections/summary_of_findings", "Summary of findings", SYNTHESIS,
+                      "notebooks/summary_of_findings.ipynb", {}, "all",
+                      heading("sof", "Summary of findings", INTROS["summary_of_findings"])))
+    pages.append(Page("sections/reproduction", "Reproduction", SYNTHESIS, "notebooks/reproduction.ipynb", {}, "all",
+                      heading("reproduction", "Reproduction", INTROS["reproduction"])))
+    if review.independent is not None:
+        pages.append(Page("sections/independent", "A second extractor", SYNTHESIS, "notebooks/independent.ipynb", {},
+                          "all", heading("independent", "A second extractor", INTROS["independent"])))
+    pages.append(Page("what_changed", "What changed", SYNTHESIS))
+    return pages
+
+
+def toc(pages) -> dict:
+    """``_toc.yml`` (jb-book, numbered: table and figure numbers restart per page)."""
+    parts = []
+    for p in pages:
+        if not parts or parts[-1]["caption"] != p.part:
+            parts.append({"caption": p.part, "numbered": True, "chapters": []})
+        parts[-1]["chapters"].append({"file": p.file})
+    return {"format": "jb-book", "root": "intro", "parts": parts}
+
+
+def reading_guide(pages) -> str:
+    """The introduction's list of pages, with cross-references."""
+    lines = []
+    for p in pages:
+        if p.file in ("methods", "rerun", "what_changed"):
+            continue
+        lines.append(f"- {{ref}}`{label_of(p.key) if p.key != 'summary_of_findings' else 'sec-sof'}`")
+    lines.append("- {ref}`sec-methods` states every convention; {ref}`sec-rerun` says how to rebuild the book "
+                 "on other data; {ref}`sec-what-changed` compares this build with the previous one.")
+    return "\n".join(lines)

@@ -1,0 +1,223 @@
+"""The review file: everything on a page that is specific to one review.
+
+``book/review.yml`` holds, for CD015373, the title, question, population,
+interventions, the prose about where the data came from, the section rules
+and the paths of the published estimates and of a second extraction.  It is
+used only with the package it names (``package:``):
+
+* built from that package, the book is about that review;
+* built from any other package (``make book DATA=...``), the default review
+  file is set aside and :func:`generic` takes what it can from the package:
+  the review id, the comparisons (analysis groups), outcomes and studies, with
+  one page per comparison and a harms page where adverse-event analyses exist;
+* a review file given explicitly (``--review``, ``make book REVIEW=...``) that
+  names another package is an error (exit 2), never silently ignored.
+
+Section rules are tried in order and the first whose patterns all match an
+analysis claims it: ``groups`` (analysis group numbers), ``group`` (regular
+expression on the comparison name), ``outcome`` (regular expression on the
+analysis name).  Analyses no rule claims go to "Other analyses".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import InputError, Problem
+from .paths import ROOT
+
+DEFAULT_REVIEW = ROOT / "book" / "review.yml"
+#: Outcome names that mark an adverse-event analysis in a package without a review file.
+HARMS_PATTERN = (r"adverse|side[- ]?effect|harm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
+                 r"dizz|headache|sedation|drows|hallucinat|death|mortality")
+KINDS = ("analyses", "harms")
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    key: str
+    title: str
+    kind: str = "analyses"  # analyses (forest plots, sensitivity) or harms (absolute effects)
+    groups: tuple | None = None
+    group: str | None = None
+    outcome: str | None = None
+    intro: str = ""
+
+    def matches(self, group_number: int, group_name: str, name: str) -> bool:
+        if self.groups is not None and group_number not in self.groups:
+            return False
+        if self.group and not re.search(self.group, group_name or "", re.I):
+            return False
+        if self.outcome and not re.search(self.outcome, name or "", re.I):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Review:
+    """A review file, or the generic description of a package without one."""
+
+    package: str
+    title: str
+    short_title: str
+    citation: str
+    question: str
+    data: str
+    sections: tuple
+    path: Path | None = None
+    population: str = ""
+    interventions: str = ""
+    comparators: str = ""
+    published: Path | None = None
+    independent: Path | None = None
+    independent_map: Path | None = None
+    primary_outcome: str | None = None
+    pain_outcome: str | None = None
+    mcid: float | None = None
+    generic: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def rule(self, key: str) -> SectionRule:
+        for r in self.sections:
+            if r.key == key:
+                return r
+        if key == "other_analyses":
+            return SectionRule("other_analyses", "Other analyses", intro=OTHER_INTRO)
+        raise KeyError(f"no section {key!r}; the sections are {', '.join(r.key for r in self.sections)}")
+
+
+OTHER_INTRO = "Analyses of the package that no section rule claims, so that none is left out."
+
+
+def _problem(path, key, found, expected):
+    return Problem(Path(path).name, None, key, found, expected)
+
+
+def load(path) -> Review:
+    """Read and check a review file; :class:`InputError` names the key that is wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError([_problem(path, None, "no such file", "a review file (YAML), e.g. book/review.yml")])
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError([Problem(path.name, None if mark is None else mark.line + 1, None,
+                                  f"text that is not YAML ({getattr(exc, 'problem', exc)})",
+                                  "a YAML review file")]) from None
+    if not isinstance(cfg, dict):
+        raise InputError([_problem(path, None, "no mapping at the top", "keys package, title, sections, ...")])
+    problems = [_problem(path, k, "no such key", f"a key '{k}'") for k in ("package", "title", "sections")
+                if k not in cfg]
+    if problems:
+        raise InputError(problems)
+    rules = []
+    seen = set()
+    for i, s in enumerate(cfg["sections"] or []):
+        where = f"sections[{i}]"
+        if not isinstance(s, dict) or "key" not in s or "title" not in s:
+            problems.append(_problem(path, where, repr(s)[:60], "a mapping with key and title"))
+            continue
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(s["key"])) or s["key"] in seen or s["key"] == "other_analyses":
+            problems.append(_problem(path, f"{where}.key", repr(s["key"]),
+                                     "a new snake_case key (not 'other_analyses')"))
+        seen.add(s["key"])
+        kind = s.get("kind", "analyses")
+        if kind not in KINDS:
+            problems.append(_problem(path, f"{where}.kind", repr(kind), "one of " + ", ".join(KINDS)))
+        for k in ("group", "outcome"):
+            if s.get(k):
+                try:
+                    re.compile(s[k])
+                except re.error as exc:
+                    problems.append(_problem(path, f"{where}.{k}", repr(s[k]), f"a regular expression ({exc})"))
+        groups = s.get("groups")
+        if groups is not None and not (isinstance(groups, list) and all(isinstance(g, int) for g in groups)):
+            problems.append(_problem(path, f"{where}.groups", repr(groups), "a list of analysis group numbers"))
+            groups = None
+        rules.append(SectionRule(str(s["key"]), str(s["title"]), kind, tuple(groups) if groups is not None else None,
+                                 s.get("group"), s.get("outcome"), str(s.get("intro", "")).strip()))
+    if problems:
+        raise InputError(problems)
+
+    def rel(key):
+        v = cfg.get(key)
+        return (path.parent / v).resolve() if v else None
+
+    return Review(package=str(cfg["package"]), title=str(cfg["title"]),
+                  short_title=str(cfg.get("short_title", cfg["title"])), citation=str(cfg.get("citation", "")).strip(),
+                  question=str(cfg.get("question", "")).strip(), data=str(cfg.get("data", "")).strip(),
+                  sections=tuple(rules), path=path, population=str(cfg.get("population", "")),
+                  interventions=str(cfg.get("interventions", "")), comparators=str(cfg.get("comparators", "")),
+                  published=rel("published"), independent=rel("independent"),
+                  independent_map=rel("independent_map"), primary_outcome=cfg.get("primary_outcome"),
+                  pain_outcome=cfg.get("pain_outcome"), mcid=cfg.get("mcid"))
+
+
+def generic(pkg) -> Review:
+    """What the book can say about a package that has no review file: its id,
+    one page per comparison (analysis group) and a harms page where adverse-event
+    analyses exist."""
+    groups = {}
+    for aid in pkg.analysis_ids():
+        s = pkg.analysis(aid)
+        g = int(aid.split(".")[0])
+        groups.setdefault(g, s.group_name)
+    harms = any(re.search(HARMS_PATTERN, pkg.analysis(a).name, re.I) for a in pkg.analysis_ids())
+    rules = []
+    if harms:
+        rules.append(SectionRule("harms", "Harms", "harms", outcome=HARMS_PATTERN,
+                                 intro="Every analysis of the package whose outcome is an adverse event or "
+                                       "withdrawal, across comparisons."))
+    for g, name in groups.items():
+        title = name or f"Comparison {g}"
+        rules.append(SectionRule(f"comparison_{g}", title, "analyses", groups=(g,),
+                                 intro=f"The analyses of comparison {g} of the package"
+                                       + (f" ({name})." if name else ".")))
+    n = len(pkg.analysis_ids())
+    return Review(package=pkg.id, title=f"A reproducible appendix to the data package {pkg.id}",
+                  short_title=f"Data package {pkg.id}", citation="",
+                  question=(f"The data package does not state the review's question. This book re-runs "
+                            f"its analyses from the data as given and reports each one."),
+                  data=(f"The data are the package {pkg.id} as given to the book: the analyses, their "
+                        f"settings and one data row per study per analysis."),
+                  sections=tuple(rules), generic=True, extra={"n_analyses": n})
+
+
+def for_package(pkg, path=None) -> Review:
+    """The review file to use for ``pkg``.
+
+    ``path`` given: that file, which must name ``pkg`` (else :class:`InputError`,
+    exit 2).  ``path`` None: ``book/review.yml`` when it names ``pkg``, otherwise
+    the generic description of the package.
+    """
+    if path is not None:
+        review = load(path)
+        if review.package != pkg.id:
+            raise InputError([Problem(Path(path).name, None, "package", f"'{review.package}'",
+                                      f"the id of the package being built, '{pkg.id}' (a review file is used "
+                                      "only with the package it names)")])
+        return review
+    if DEFAULT_REVIEW.exists():
+        review = load(DEFAULT_REVIEW)
+        if review.package == pkg.id:
+            return review
+    return generic(pkg)
+
+
+def claim(pkg, review: Review) -> dict:
+    """Map every analysis id of ``pkg`` to a section key (first matching rule)."""
+    out = {}
+    for aid in pkg.analysis_ids():
+        s = pkg.analysis(aid)
+        g = int(aid.split(".")[0])
+        for rule in review.sections:
+            if rule.matches(g, s.group_name, s.name):
+                out[aid] = rule.key
+                break
+        else:
+            out[aid] = "other_analyses"
+    return out
