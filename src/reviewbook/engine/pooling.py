@@ -146,8 +146,17 @@ def _q_p(q: float, df: int) -> float | None:
     return float(dist.chi2_sf(q, df)) if df >= 1 else None
 
 
-def _mh(tables: np.ndarray, measure: str):
-    """Mantel-Haenszel estimate (analysis scale), its SE and the MH weights."""
+def _mh(tables: np.ndarray, measure: str, yi=None):
+    """Mantel-Haenszel estimate (analysis scale), its SE and the MH weights.
+
+    For RR the estimate is the MH-weighted mean of the study risk ratios,
+    ``sum(s_i RR_i) / sum(s_i)`` with ``s_i = c_i n1_i / n_i``, which is
+    ``sum(r_i) / sum(s_i)`` whenever ``RR_i = r_i / s_i``.  Given ``yi`` (the
+    log RRs), a study whose RR RevMan sets to exactly 1 (every participant of
+    both arms had the event) enters with ``RR_i = 1``, as RevMan Web's stored
+    weights show (CD001703.pub4, analysis 1.25, Atkinson 1998: its M-H
+    contribution is ``r = s = 14.5``, not the corrected table's ``r = 14.49``).
+    """
     a, b, c, d = tables.T
     n1, n2 = a + b, c + d
     n = n1 + n2
@@ -161,6 +170,9 @@ def _mh(tables: np.ndarray, measure: str):
         w = s
     elif measure == "RR":
         r, s = a * n2 / n, c * n1 / n
+        if yi is not None:
+            all_events = (b == 0.5) & (d == 0.5) & np.isclose(np.asarray(yi, float), 0.0, atol=0.0)
+            r = np.where(all_events, s, r)
         sr, ss = np.sum(r), np.sum(s)
         te = np.log(sr / ss)
         var = np.sum((n1 * n2 * (a + c) - a * c * n) / n ** 2) / (sr * ss)
@@ -243,7 +255,7 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
         q = float(np.sum(o_e ** 2 / v) - np.sum(o_e) ** 2 / np.sum(v))
         weights, t2 = v, None
     elif method in ("MH", "MH-DL"):
-        te_mh, se_mh, w_mh = _mh(es.tables, measure)
+        te_mh, se_mh, w_mh = _mh(es.tables, measure, es.yi)
         q = float(np.sum(w_iv * (yi - te_mh) ** 2))
         if method == "MH":
             te, se, weights, t2 = te_mh, se_mh, w_mh, None

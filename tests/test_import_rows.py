@@ -1,0 +1,263 @@
+"""``reviewbook import-rows``: a table of data rows on its own becomes a complete
+package whose settings reproduce RevMan's stored per-study results (issue: the
+review's own data as the embedded default).  Expected values are RevMan's stored
+per-study results in the rows (the audit checks every one), the review's published
+pooled estimates (data/published-estimates.csv) and hand computations stated here."""
+import csv
+import io
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewbook.package import analysis as an
+from reviewbook.package import datapackage as dp
+from reviewbook.package import importer
+from reviewbook.package.rows import make_names, read_rows_table
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets" / "pairwise70"
+REVIEWS = {"CD015373_pub2": (176, 95, 169), "CD001703_pub4": (119, 27, 116), "CD007809_pub3": (95, 55, 90)}
+needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/datasets/pairwise70 is not present")
+SETTINGS_COLUMNS = ["analysis", "data_type", "measure", "method", "model", "estimator", "weights_rule", "status",
+                    "candidates", "max_abs_diff_estimate", "max_abs_diff_weight"]
+HEADER = ["Analysis group", "Analysis number", "Analysis name", "Subgroup", "Applicability", "Study", "Study year",
+          "GIV Mean", "GIV SE", "Experimental mean", "Experimental SD", "Experimental cases", "Experimental N",
+          "Control mean", "Control SD", "Control cases", "Control N", "O-E", "Variance", "Weight", "Mean", "CI start",
+          "CI end", "Footnotes"]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+
+
+def write_rows(path: Path, rows, header=HEADER, bom=True):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r.get(h, "") for h in header])
+    path.write_text(("\ufeff" if bom else "") + buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def row(g, n, study, **kw):
+    base = {"Analysis group": g, "Analysis number": n, "Analysis name": f"Outcome {g}.{n}", "Study": study,
+            "Study year": "2000", "Applicability": "SUBGROUP_AND_OVERALL"}
+    base.update({k.replace("_", " "): v for k, v in kw.items()})
+    return base
+
+
+def audit(path):
+    res = cli("audit", path, "--json")
+    assert res.returncode in (0, 1), res.stderr
+    return json.loads(res.stdout)
+
+
+# ------------------------------------------------------------------ the shared reviews
+
+@needs_shared
+@pytest.mark.parametrize("review", sorted(REVIEWS))
+def test_import_and_audit_every_stored_study_result(review, tmp_path):
+    """Each shared review imports to a package whose inferred settings reproduce every
+    stored per-study estimate, CI and weight of RevMan (counts: rows, analyses, and
+    rows with a stored result: the rows minus the studies RevMan left not estimable)."""
+    n_rows, n_analyses, n_checked = REVIEWS[review]
+    out = tmp_path / review
+    res = cli("import-rows", SHARED / f"{review}_data.csv", out)
+    assert res.returncode == 0, res.stderr
+    assert f"read {n_rows} data rows of {n_analyses} analyses" in res.stdout
+    pkg = dp.read(out)
+    assert not pkg.warnings and len(pkg.analysis_ids()) == n_analyses
+    summary = audit(out)["summary"]
+    assert summary["studies_checked"] == n_checked
+    assert summary["studies_matched"] == n_checked
+    settings = list(csv.DictReader(open(out / "settings-inferred.csv", encoding="utf-8")))
+    assert list(settings[0]) == SETTINGS_COLUMNS and len(settings) == n_analyses
+    for s in settings:
+        assert s["status"] in ("inferred", "tie-broken", "not identifiable")
+        assert int(s["candidates"]) >= (1 if s["status"] == "inferred" else 0)
+        if s["status"] == "inferred":
+            assert int(s["candidates"]) == 1
+        if s["status"] == "tie-broken":
+            assert int(s["candidates"]) >= 2
+
+
+@needs_shared
+def test_inferred_settings_of_the_ketamine_review(tmp_path):
+    """Analyses 1.1 (3 studies, tau² > 0) and 1.9 are identified uniquely as IV random DL;
+    single-study analyses are tie-broken; the SMD of 7.19 is RevMan 5's formula
+    (Gustin 2010: d = -12/7.5166, g = d (1 - 3/71) = -1.529 as stored)."""
+    res = importer.build(SHARED / "CD015373_pub2_data.csv", pkg_id="CD015373")
+    inf = res.inference
+    assert inf["1.1"].status == "inferred" and inf["1.1"].candidate.label == "MD, IV random DL, weights overall"
+    assert inf["1.9"].status == "inferred" and inf["1.9"].candidate.variant.measure == "RR"
+    assert inf["1.3"].status == "tie-broken" and inf["1.3"].n_candidates > 1
+    assert inf["7.19"].candidate.variant.measure == "SMD" and inf["7.19"].candidate.variant.smd == "revman"
+    assert inf["1.19"].status == "not identifiable"  # no study is estimable: nothing stored identifies it
+
+
+@needs_shared
+def test_published_estimates_are_reproduced(tmp_path):
+    """The published MD -15.79 [-32.09, 0.51] (1.1), MD -5.32 [-15.51, 4.87] (1.4) and
+    RR 3.26 [1.05, 10.09] (1.9), read from data/published-estimates.csv, are reproduced
+    by the imported package and by data/CD015373 to the published decimals."""
+    pub = {r["analysis"]: r for r in csv.DictReader(open(ROOT / "data/published-estimates.csv", encoding="utf-8-sig"))}
+    out = tmp_path / "CD015373"
+    assert cli("import-rows", SHARED / "CD015373_pub2_data.csv", out, "--id", "CD015373").returncode == 0
+    for path in (out, ROOT / "data/CD015373"):
+        pkg = dp.read(path)
+        for aid in ("1.1", "1.4", "1.9"):
+            r = an.run(pkg, aid).result
+            p = pub[aid]
+            for ours, key in ((r.estimate, "estimate"), (r.ci_low, "ci_low"), (r.ci_high, "ci_high")):
+                assert round(ours, 2) == float(p[key]), (aid, key, ours, p[key])
+
+
+@needs_shared
+def test_subtotals_only_and_same_study_in_several_subgroups(tmp_path):
+    """CD001703.pub4 1.1: weights within subgroups (TCA 58.381605 + 41.618395 = 100);
+    CD007809.pub3 2.1: one study at three time points in three subgroups (legal), each 100%."""
+    a = importer.build(SHARED / "CD001703_pub4_data.csv").package
+    assert a.analysis("1.1").totals is False
+    w = an.run(a, "1.1").weights()
+    assert abs(w["Jenkins 1976"] - 58.381605) < 5e-7
+    b = importer.build(SHARED / "CD007809_pub3_data.csv").package
+    res = an.run(b, "2.1")
+    assert res.labels == ("Munteanu 2021 (1)", "Munteanu 2021 (2)", "Munteanu 2021 (3)")
+    assert all(abs(v - 100) < 1e-9 for v in res.weights().values())
+
+
+@needs_shared
+def test_arm_level_rows_with_a_filled_giv_se_are_arm_level(tmp_path):
+    """RevMan Web fills GIV SE and Variance for arm-level rows in some reviews
+    (CD001703.pub4 1.1, Konno 2016: GIV SE 2.193 = sqrt(24.27²/230 + 22.55²/226)):
+    the data type is still continuous (MD)."""
+    res = importer.build(SHARED / "CD001703_pub4_data.csv")
+    c = res.inference["1.1"].candidate
+    assert (c.variant.data_type, c.variant.measure) == ("Continuous", "MD")
+    assert abs(math.sqrt(24.27 ** 2 / 230 + 22.55 ** 2 / 226) - 2.19340208238075) < 1e-8
+
+
+# ------------------------------------------------------------------ reading a rows table
+
+@needs_shared
+def test_both_header_spellings_read_alike(tmp_path):
+    """R's make.names spelling (Experimental.SD, CI.start, O.E) and RevMan's read alike."""
+    src = SHARED / "CD007809_pub3_data.csv"
+    text = src.read_text(encoding="utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    back = {make_names(c): c for c in HEADER}
+    table[0] = [back.get(h, h.replace("..judgement.", " (judgement)").replace(".", " ")
+                         if h.endswith("..judgement.") else h) for h in table[0]]
+    assert "CI start" in table[0] and "O-E" in table[0]
+    revman = tmp_path / "revman.csv"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(table)
+    revman.write_text(buf.getvalue(), encoding="utf-8")  # no BOM this time
+    a, b = read_rows_table(src), read_rows_table(revman)
+    assert a.rows.equals(b.rows) and a.domains == b.domains and a.rob.equals(b.rob)
+    assert "Bias arising from the randomization process" in a.domains
+
+
+def test_bom_quoted_newlines_and_extra_columns(tmp_path):
+    rows = [row(1, 1, "A 2001", Experimental_mean=10, Experimental_SD=5, Experimental_N=20, Control_mean=12,
+                Control_SD=5, Control_N=20, Mean=-2, CI_start=-5.099032, CI_end=1.099032, Weight=100)]
+    rows[0]["Analysis name"] = "Pain\nshort term"
+    path = write_rows(tmp_path / "r.csv", rows, header=HEADER + ["review_url", "Subgroup.number"])
+    t = read_rows_table(path)
+    assert t.rows["Analysis name"][0] == "Pain\nshort term"
+    res = importer.build(path)
+    assert res.inference["1.1"].candidate.variant.measure == "MD"  # -2 ± 1.959964 × sqrt(2.5) = [-5.099032, 1.099032]
+
+
+def test_o_e_and_variance_rows(tmp_path):
+    """O-E and variance: log HR = (O-E)/V, variance 1/V (RevMan).  Stored results written
+    here by that formula (exp(1.2/4) = 1.349859 etc.); the fixed-effect pool is
+    sum(O-E)/sum(V) (Peto), checked by hand."""
+    def stored(oe, v):
+        y, se = oe / v, 1 / math.sqrt(v)
+        return dict(Mean=round(math.exp(y), 6), CI_start=round(math.exp(y - 1.959964 * se), 6),
+                    CI_end=round(math.exp(y + 1.959964 * se), 6))
+    data = [(1.2, 4.0), (-0.5, 2.5), (2.0, 6.0)]
+    total_v = sum(v for _, v in data)
+    rows = [row(1, 1, f"S{i} 200{i}", O_E=oe, Variance=v, Experimental_N=50, Control_N=50, Weight=round(100 * v / total_v, 6),
+                **stored(oe, v)) for i, (oe, v) in enumerate(data)]
+    path = write_rows(tmp_path / "oe.csv", rows)
+    res = importer.build(path)
+    c = res.inference["1.1"].candidate
+    assert (c.variant.data_type, c.variant.measure, c.model) == ("O-E and variance", "HR", "fixed")
+    assert res.inference["1.1"].status == "inferred"
+    out = tmp_path / "pkg"
+    importer.write_import(res, out)
+    r = an.run(dp.read(out), "1.1").result
+    assert r.te == pytest.approx(sum(o for o, _ in data) / total_v, rel=1e-12)
+    assert r.se == pytest.approx(1 / math.sqrt(total_v), rel=1e-12)
+    assert audit(out)["summary"]["studies_matched"] == 3
+
+
+def test_generic_inverse_variance_log_scale(tmp_path):
+    """GIV rows carrying arm Ns but no arm means: log-scale estimates (exp(0.4) = 1.491825)."""
+    rows = [row(1, 1, "G 2010", GIV_Mean=0.4, GIV_SE=0.2, Experimental_N=40, Control_N=40, Weight=100,
+                Mean=1.491825, CI_start=1.007971, CI_end=2.207943)]
+    res = importer.build(write_rows(tmp_path / "g.csv", rows))
+    c = res.inference["1.1"].candidate
+    assert (c.variant.data_type, c.variant.measure) == ("Generic inverse variance", "GENR")
+
+
+def test_groups_name_the_comparisons(tmp_path):
+    rows = [row(1, 1, "A 2001", Experimental_cases=3, Experimental_N=10, Control_cases=1, Control_N=10, Weight=100,
+                Mean=3, CI_start=0.366021, CI_end=24.588503)]
+    path = write_rows(tmp_path / "r.csv", rows)
+    groups = tmp_path / "groups.csv"
+    groups.write_text("Analysis group,Analysis group name,Experimental group label,Control group label,source\n"
+                      "1,Drug versus placebo,Drug,Placebo,trial report\n", encoding="utf-8")
+    out = tmp_path / "pkg"
+    assert cli("import-rows", path, out, "--id", "X1", "--groups", groups).returncode == 0
+    s = dp.read(out).analysis("1.1")
+    assert (s.group_name, s.experimental_label, s.control_label) == ("Drug versus placebo", "Drug", "Placebo")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Analysis group,Analysis group name\n7,Other\n", encoding="utf-8")
+    res = cli("import-rows", path, out, "--groups", bad)
+    assert res.returncode == 2 and "bad.csv, line 2, column 'Analysis group': found group 7" in res.stderr
+
+
+# ------------------------------------------------------------------ bad input
+
+def test_text_in_a_number_exits_2_with_location(tmp_path):
+    rows = [row(1, 1, "A 2001", Experimental_cases="three", Experimental_N=10, Control_cases=1, Control_N=10)]
+    res = cli("import-rows", write_rows(tmp_path / "r.csv", rows), tmp_path / "out")
+    assert res.returncode == 2
+    assert "r.csv, line 2, column 'Experimental cases': found 'three'; expected a number" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_type_that_cannot_be_inferred_exits_2(tmp_path):
+    """A row with no number in any data field: which data type it is cannot be inferred."""
+    rows = [row(1, 1, "A 2001"), row(1, 2, "B 2002", Experimental_N=5, Control_N=5)]
+    res = cli("import-rows", write_rows(tmp_path / "r.csv", rows), tmp_path / "out")
+    assert res.returncode == 2
+    assert ("r.csv, line 2, column 'Experimental N': found analysis 1.1 with no numbers in any data field; "
+            "expected arm means and SDs") in res.stderr
+
+
+def test_missing_column_and_events_above_n(tmp_path):
+    path = write_rows(tmp_path / "r.csv", [row(1, 1, "A 2001")], header=[h for h in HEADER if h != "Study"])
+    res = cli("import-rows", path, tmp_path / "out")
+    assert res.returncode == 2 and "column 'Study': found no such column" in res.stderr
+    rows = [row(1, 1, "A 2001", Experimental_cases=12, Experimental_N=10, Control_cases=1, Control_N=10)]
+    res = cli("import-rows", write_rows(tmp_path / "e.csv", rows), tmp_path / "out")
+    assert res.returncode == 2 and "column 'Experimental cases': found 12 events; expected at most Experimental N = 10" in res.stderr
+
+
+def test_import_into_a_folder_with_another_package_is_refused(tmp_path):
+    rows = [row(1, 1, "A 2001", Experimental_cases=3, Experimental_N=10, Control_cases=1, Control_N=10)]
+    path = write_rows(tmp_path / "r.csv", rows)
+    out = tmp_path / "out"
+    assert cli("import-rows", path, out, "--id", "ONE").returncode == 0
+    assert cli("import-rows", path, out, "--id", "ONE").returncode == 0  # re-import of the same id: replaced
+    res = cli("import-rows", path, out, "--id", "TWO")
+    assert res.returncode == 2 and "another package inside (ONE-analysis-data)" in res.stderr
