@@ -6,7 +6,9 @@ where installed), all measured in this one run on the same data.
 Data: dat.bcg log risk ratios (13 studies, from tests/reference).  Measures
 (1) one DL fit and one REML fit, as the median of ``--repeat`` single fits;
 (2) ``--boot`` bootstrap REML fits (studies resampled with replacement, the
-same resamples for every engine).  metafor is timed inside R (``proc.time``),
+same resamples for every engine); (3) the few-study methods: one Bayesian fit,
+``--boot`` Bayesian fits in the batch path, and O'Brien-Fleming boundaries for
+20 looks, as ratios to one DL fit measured in the same run.  metafor is timed inside R (``proc.time``),
 so R's start-up is not counted.  Prints times and ratios; targets: a single fit
 no slower than metafor's (ratio <= 1), 10,000 REML fits >= 20x faster.
 """
@@ -115,6 +117,25 @@ def main(argv=None):
         print(f"  DL fit    {ours_dl / r['dl']:.3f}  (target <= 1)")
         print(f"  REML fit  {ours_reml / r['reml']:.3f}  (target <= 1)")
         print(f"  boot REML {ours_boot / r['boot']:.4f}  i.e. {r['boot'] / ours_boot:.0f}x faster (target >= 20x)")
+    few_study(yi, vi, idx, ours_dl, args.repeat)
+
+
+def few_study(yi, vi, idx, dl_fit, repeat):
+    """The few-study methods, as ratios to one DL fit measured in this run."""
+    from reviewbook.engine import bayes, sequential
+
+    prior = ("halfnormal", 0.5)
+    one = per_fit(lambda: bayes.bayes(yi, vi, tau_prior=prior), max(5, repeat // 20))
+    start = time.perf_counter()
+    bayes.bayes_batch(yi[idx], vi[idx], tau_prior=prior, thresholds=(0.0,))
+    many = time.perf_counter() - start
+    looks = np.linspace(0.05, 1.0, 20)
+    bounds = per_fit(lambda: sequential.obrien_fleming_boundaries(looks), 5)
+    print(f"few-study methods (reference: one DL fit, {dl_fit * 1e3:.4f} ms, measured above):")
+    print(f"  one bayes fit (half-normal(0.5), k = {len(yi)})      {one * 1e3:10.2f} ms   ratio {one / dl_fit:10.1f}")
+    print(f"  {len(idx):,} bayes fits, batch path                  {many:10.2f} s    ratio {many / dl_fit:10.0f}"
+          f"   ({many / len(idx) * 1e3:.3f} ms a fit)")
+    print(f"  O'Brien-Fleming boundaries, 20 looks                {bounds * 1e3:10.2f} ms   ratio {bounds / dl_fit:10.1f}")
 
 
 if __name__ == "__main__":

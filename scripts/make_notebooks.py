@@ -80,7 +80,9 @@ NOTEBOOKS = {
     "summary_of_findings": lambda: notebook(
         "(sec-sof)=\n# Summary of findings\n\nThe runner puts the page's introduction here.",
         params(SETTINGS), "from reviewbook import book",
-        [(None, f"book.summary_of_findings(package, review=review, {SETTINGS_ARGS})")]),
+        [(None, f"book.summary_of_findings(package, review=review, {SETTINGS_ARGS})"),
+         ("GRADE from the data beside the published certainty",
+          f"book.grade_from_data(package, review=review, {SETTINGS_ARGS})")]),
     "reproduction": lambda: notebook(
         "(sec-reproduction)=\n# Reproduction\n\nThe runner puts the page's introduction here.",
         params(SETTINGS), "from reviewbook import book\n\npkg = book.load(package)",

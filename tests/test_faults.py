@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from bookutil import CHROMIUM, browse, clean_copy, run_book
 
 FIX = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +80,34 @@ def _dup(h, b):
 
 def _empty_analysis(h, b):
     r = list(b[0])
-    r[h.index("Analysis number")] = "13"
-    r[h.index("Analysis name")] = "Serious adverse events"
+    r[h.index("Analysis number")] = "99"
+    r[h.index("Analysis name")] = "An analysis without rows"
     return h, b + [r]
+
+
+def _cases(value):
+    """Experimental cases of the first dichotomous row (1.9, Lumanauw 2019: 29 of 68)."""
+    def fn(h, b):
+        for r in b:
+            if r[h.index("Analysis number")] == "9" and r[h.index("Analysis group")] == "1":
+                r[h.index("Experimental cases")] = value
+                break
+        return h, b
+    return fn
+
+
+def _no_analyses(h, b):
+    return h, []
+
+
+def _line_of_first_1_9():
+    import csv as _csv
+
+    with open(Path(__file__).resolve().parents[1] / "data/CD015373/CD015373-analysis-data/CD015373-data-rows.csv",
+              encoding="utf-8-sig") as f:
+        for i, r in enumerate(_csv.DictReader(f), start=2):
+            if (r["Analysis group"], r["Analysis number"]) == ("1", "9"):
+                return i
 
 
 FAULTS = {
@@ -88,16 +115,19 @@ FAULTS = {
                          "CD015373-data-rows.csv, line 2, column 'Experimental N': found 'thirty'; expected a number"),
     "negative SD": (lambda p: edit(p, ROWS, cell("Control SD", "-5")),
                     "CD015373-data-rows.csv, line 2, column 'Control SD': found '-5'; expected a number >= 0"),
-    "events > N": (lambda p: edit(p, ROWS, cell("Experimental cases", "99", row=1)),
-                   "CD015373-data-rows.csv, line 3, column 'Experimental cases': found 99 events; expected at most Experimental N = 9"),
-    "duplicate study": (lambda p: edit(p, ROWS, _dup),
-                        "found 'Sigtermans 2009' again in analysis 1.1"),
+    "events > N": (lambda p: edit(p, ROWS, _cases("99")),
+                   f"CD015373-data-rows.csv, line {_line_of_first_1_9()}, column 'Experimental cases': found 99 events; "
+                   "expected at most Experimental N = 68"),
+    "identical row twice": (lambda p: edit(p, ROWS, _dup),
+                            "found 'Lumanauw 2019' again in analysis 1.1, identical to line 2"),
     "missing column": (lambda p: edit(p, ROWS, _drop("Control N")),
                        "CD015373-data-rows.csv, line 1, column 'Control N': found no such column"),
     "missing file": (lambda p: next(p.rglob(f"*{ROWS}")).unlink(),
                      "found no '<ID>-data-rows.csv' inside"),
     "empty analysis": (lambda p: edit(p, OVERALL, _empty_analysis),
-                       "analysis 1.13 with no data rows"),
+                       "analysis 1.99 with no data rows"),
+    "no analyses": (lambda p: (edit(p, ROWS, _no_analyses), edit(p, OVERALL, _no_analyses)),
+                    "found a package with 0 analyses; expected at least one analysis"),
 }
 
 
@@ -111,6 +141,30 @@ def test_bad_package_fails_cleanly_and_keeps_the_site(repo, tmp_path, name):
     assert res.returncode == 2, res.stdout + res.stderr
     assert message in res.stderr, res.stderr
     assert "previous site is unchanged" in res.stderr
+    assert site_state(repo) == before
+
+
+def test_review_file_naming_another_package_is_refused(repo, tmp_path):
+    before = site_state(repo)
+    review = tmp_path / "review.yml"
+    review.write_text((repo / "book/review.yml").read_text().replace("package: CD015373", "package: CD999999"))
+    res = run_book(repo, "--review", review)
+    assert res.returncode == 2
+    assert ("review.yml, column 'package': found 'CD999999'; expected the id of the package being built, "
+            "'CD015373'") in res.stderr
+    assert site_state(repo) == before
+
+
+def test_rows_table_whose_data_type_cannot_be_inferred(repo, tmp_path):
+    """A table of data rows given straight to the book is imported; a row with no number
+    in any data field cannot be typed: exit 2, located, site intact."""
+    before = site_state(repo)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Analysis group,Analysis number,Analysis name,Study,Experimental N,Control N\n"
+                    "1,1,Pain,A 2001,,\n", encoding="utf-8")
+    res = run_book(repo, "--data", rows)
+    assert res.returncode == 2
+    assert "rows.csv, line 2, column 'Experimental N': found analysis 1.1 with no numbers in any data field" in res.stderr
     assert site_state(repo) == before
 
 
@@ -136,7 +190,7 @@ def test_notebook_that_raises(repo):
     try:
         res = run_book(repo)
         assert res.returncode == 1
-        assert "notebook notebooks/harms.ipynb failed: code cell 4: ValueError: injected fault" in res.stderr
+        assert "notebook notebooks/harms.ipynb (harms) failed: code cell 4: ValueError: injected fault" in res.stderr
         assert site_state(repo) == before
     finally:
         nb_path.write_text(original)
@@ -166,29 +220,72 @@ def test_interrupted_build_keeps_the_site(repo):
     assert not list((repo / "book/_build").glob("staging-*"))
 
 
+KETAMINE = re.compile(r"ketamine|NMDA|CD015373|memantine|Ferraro", re.I)
+
+
+def site_text(site):
+    """Every page's visible text (HTML without tags) and the title of the PDF's source."""
+    out = {}
+    for p in sorted(site.rglob("*.html")):
+        t = re.sub(r"<script.*?</script>|<style.*?</style>", " ", p.read_text(), flags=re.S)
+        out[str(p.relative_to(site))] = " ".join(re.sub(r"<[^>]+>", " ", t).split())
+    return out
+
+
+def assert_book_about(site, pkg_ids):
+    pages = site_text(site)
+    leaked = {k: KETAMINE.search(v).group(0) for k, v in pages.items() if KETAMINE.search(v)}
+    assert not leaked, leaked
+    blob = " ".join(pages.values())
+    for aid in pkg_ids:
+        assert f"analysis {aid}" in blob or f" {aid} " in blob, aid
+
+
 def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
+    """Fleiss1993.zip (R meta's example export): a book about that package, with no
+    ketamine text left, every analysis on the site, and what changed since the last build."""
     res = run_book(repo, "--data", FIX / "Fleiss1993.zip")
     assert res.returncode == 0, res.stderr
     site = repo / "book/_build/html"
-    other = (site / "sections/other_analyses.html").read_text()
-    assert "Aspirin for Preventing Death" in other and "Mental Health Treatment" in other
     results = json.loads((site / "results.json").read_text())
-    assert {a["section"] for a in results["analyses"].values()} == {"other_analyses"}
-    assert "No analysis of the data package belongs to this section" in (site / "sections/ketamine_iv.html").read_text()
+    assert set(results["analyses"]) == {"1.1", "1.2"}
+    assert {a["section"] for a in results["analyses"].values()} == {"comparison_1"}
+    page = (site / "sections/comparison_1.html").read_text()
+    assert "Examples from Fleiss (1993)" in page and "Aspirin for Preventing Death" in page
+    assert_book_about(site, ["1.1", "1.2"])
     changed = (site / "what_changed.html").read_text()
     assert "Analyses added or removed" in changed  # compared with the previous (CD015373) build
 
 
+@pytest.mark.skipif(not (ROOT.parent / "shared/datasets/pairwise70/CD001703_pub4_data.csv").exists(),
+                    reason="../shared is not present")
+def test_book_from_another_reviews_imported_rows(repo, tmp_path):
+    """CD001703.pub4 imported with import-rows: one page per comparison, harms where
+    adverse-event analyses exist, every analysis id on the site, no ketamine text."""
+    out = tmp_path / "CD001703"
+    res = subprocess.run([sys.executable, "-m", "reviewbook", "import-rows",
+                          str(ROOT.parent / "shared/datasets/pairwise70/CD001703_pub4_data.csv"), str(out),
+                          "--id", "CD001703"], cwd=repo, env=dict(os.environ, PYTHONPATH=str(repo / "src")),
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = run_book(repo, "--data", out)
+    assert res.returncode == 0, res.stdout + res.stderr
+    site = repo / "book/_build/html"
+    results = json.loads((site / "results.json").read_text())
+    assert len(results["analyses"]) == 27
+    assert {a["section"] for a in results["analyses"].values()} == {"comparison_1", "harms"}
+    assert_book_about(site, results["analyses"])
+    assert "116 of 116 match" in " ".join(site_text(site)["sections/reproduction.html"].split())
+
+
 def generated_package(tmp_path, study_name):
-    """A small package the test writes itself: one dichotomous analysis of an
-    unknown intervention, one continuous analysis claimed by the memantine rule."""
+    """A small package the test writes itself, with markup in a study and an analysis name."""
     from reviewbook.package import datapackage as dp
 
     pkg = dp.read(FIX / "Fleiss1993.zip")
     rows = pkg.rows.copy()
     rows.loc[0, "Study"] = study_name
     analyses = pkg.analyses.copy()
-    analyses.loc[1, "Analysis group name"] = "Memantine versus placebo"
     analyses.loc[1, "Analysis name"] = "Pain <i>intensity</i> `{glue}` $x$"
     new = dp.Package("GEN0001", analyses, rows, pkg.subgroup_estimates, pkg.studies, pkg.risk_of_bias,
                      pkg.references, {})
@@ -201,14 +298,12 @@ def test_generated_package_and_markup_in_names_render_as_text(repo, tmp_path):
     res = run_book(repo, "--data", pkg)
     assert res.returncode == 0, res.stdout + res.stderr
     site = repo / "book/_build/html"
-    page = (site / "sections/other_analyses.html").read_text()
+    page = (site / "sections/comparison_1.html").read_text()
     assert "<script>alert" not in page and "<b>Bold</b>" not in page
     assert "&lt;script&gt;alert" in page and "&lt;b&gt;Bold&lt;/b&gt;" in page
-    mem = (site / "sections/memantine.html").read_text()
-    assert "<i>intensity</i>" not in mem and "&lt;i&gt;intensity&lt;/i&gt;" in mem
+    assert "<i>intensity</i>" not in page and "&lt;i&gt;intensity&lt;/i&gt;" in page
     if CHROMIUM:
-        problems = browse(["sections/other_analyses.html", "sections/memantine.html",
-                           "sections/study_flow.html"], site)
+        problems = browse(["sections/comparison_1.html", "sections/study_flow.html", "intro.html"], site)
         assert not problems, problems
     # a rerun on the embedded data restores the default book
     assert run_book(repo).returncode == 0

@@ -30,7 +30,16 @@ def cmd_pool(args) -> int:
         return _fail("--method PETO pools odds ratios: use --measure OR")
     hksj = "plain" if args.hksj else None
     try:
-        es, groups = read_pool_csv(args.file, measure, args.subgroup, args.smd_correction)
+        es, groups = read_pool_csv(args.file, measure, args.subgroup, args.smd_correction,
+                                   allow_none_estimable=True)
+        if es.k == 0:  # as RevMan: "Not estimable", no error
+            out = {"k": 0, "measure": measure, "method": args.method, "estimate": None, "ci_low": None,
+                   "ci_high": None, "studies": [],
+                   "excluded": [{"study": s, "reason": r} for s, r in es.excluded],
+                   "notes": ["not estimable: no study is estimable"]}
+            text = "\n".join(["Not estimable: no study is estimable"] + [f"{s}: {r}" for s, r in es.excluded])
+            print(dumps(out) if args.json else text)
+            return 0
         if args.method in ("MH", "MH-DL", "PETO") and es.tables is None:
             return _fail(f"--method {args.method} needs arm-level dichotomous columns "
                          "study,events1,n1,events2,n2")
@@ -52,6 +61,116 @@ def cmd_pool(args) -> int:
     except ArgumentError as exc:
         return _fail(str(exc))
     print(dumps(out) if args.json else text)
+    return 0
+
+
+def _prior(text: str, kinds, n_values, option):
+    """``kind:v1,v2`` -> ``(kind, v1, v2)``; an ArgumentError names the option."""
+    kind, _, rest = text.partition(":")
+    try:
+        values = tuple(float(v) for v in rest.split(","))
+    except ValueError:
+        values = ()
+    if kind not in kinds or len(values) != n_values:
+        raise ArgumentError(f"{option} {text!r} is not allowed; expected "
+                            + " or ".join(f"{k}:" + ",".join(["X"] * n_values) for k in kinds))
+    return (kind, *values)
+
+
+def cmd_bayes(args) -> int:
+    from .engine import bayes
+    from .engine.report import fmt
+    from .package.poolcsv import read_pool_csv
+
+    try:
+        tau_prior = _prior(args.tau_prior, ("halfnormal", "halfcauchy"), 1, "--tau-prior")
+        mu_prior = None if args.mu_prior is None else _prior(args.mu_prior, ("normal",), 2, "--mu-prior")
+        es, _ = read_pool_csv(args.file, args.measure)
+        fit = bayes.bayes(es.yi, es.vi, tau_prior=tau_prior, mu_prior=mu_prior, level=args.level)
+    except InputError as exc:
+        for p in exc.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    except ArgumentError as exc:
+        return _fail(str(exc))
+    out = {"mu": {"median": fit.mu, "lower": fit.mu_low, "upper": fit.mu_high},
+           "tau": {"median": fit.tau, "lower": fit.tau_low, "upper": fit.tau_high},
+           "p_mu_below_0": fit.p_mu_below_0}
+    if args.json:
+        print(dumps(out))
+    else:
+        scale = " (log scale)" if args.measure in ("RR", "OR") else ""
+        pct = f"{args.level * 100:g}%"
+        print(f"Bayesian random-effects meta-analysis of {es.k} studies, {args.measure}{scale}; "
+              f"tau ~ {tau_prior[0]}({tau_prior[1]:g}), mu ~ "
+              + ("uniform" if mu_prior is None else f"normal({mu_prior[1]:g}, {mu_prior[2]:g})"))
+        print(f"mu:  median {fmt(fit.mu, 4)}, {pct} CrI [{fmt(fit.mu_low, 4)}, {fmt(fit.mu_high, 4)}]")
+        print(f"tau: median {fmt(fit.tau, 4)}, {pct} CrI [{fmt(fit.tau_low, 4)}, {fmt(fit.tau_high, 4)}]")
+        print(f"P(mu < 0) = {fmt(fit.p_mu_below_0, 4)}")
+    return 0
+
+
+def cmd_boundaries(args) -> int:
+    from .engine import sequential
+    from .engine.report import fmt
+
+    try:
+        info = [float(x) for x in args.information.split(",")]
+    except ValueError:
+        return _fail(f"--information {args.information!r} is not allowed; expected comma-separated fractions, "
+                     "e.g. 0.2,0.4,0.6,0.8,1")
+    try:
+        b = sequential.obrien_fleming_boundaries(info, alpha=args.alpha)
+    except ArgumentError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(dumps({"z": [float(z) for z in b.z], "alpha_spent": [float(a) for a in b.alpha_spent]}))
+    else:
+        print(f"Lan-DeMets O'Brien-Fleming-type boundaries, two-sided alpha {args.alpha:g}")
+        print(f"{'t':>8}  {'z':>8}  {'alpha spent':>12}")
+        for t, z, a in zip(b.information, b.z, b.alpha_spent):
+            print(f"{fmt(t, 4):>8}  {fmt(z, 4):>8}  {a:12.6g}")
+    return 0
+
+
+def cmd_ris(args) -> int:
+    from .engine import ris
+    from .engine.report import fmt
+    from .package.poolcsv import read_pool_table
+
+    try:
+        if args.measure == "MD":
+            if args.delta is None:
+                return _fail("--measure MD needs --delta D (the mean difference to detect)")
+            pi = read_pool_table(args.file, "MD")
+            a = pi.arms
+            if "n1" not in a or "sd1" not in a:
+                return _fail("--measure MD needs arm-level columns study,n1,mean1,sd1,n2,mean2,sd2")
+            r = ris.ris_md(pi.es.yi, pi.es.vi, a["n1"], a["sd1"], a["n2"], a["sd2"], delta=args.delta,
+                           sd=args.sd, alpha=args.alpha, beta=1 - args.power)
+        else:
+            if args.control_risk is None or args.rrr is None:
+                return _fail("--measure RR needs --control-risk P and --rrr R")
+            pi = read_pool_table(args.file, "RR")
+            a = pi.arms
+            if "n1" not in a:
+                return _fail("--measure RR needs arm-level columns study,events1,n1,events2,n2")
+            r = ris.ris_rr(pi.es.yi, pi.es.vi, a["n1"], a["n2"], control_risk=args.control_risk, rrr=args.rrr,
+                           alpha=args.alpha, beta=1 - args.power)
+    except InputError as exc:
+        for p in exc.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    except ArgumentError as exc:
+        return _fail(str(exc))
+    out = {"sd": r.sd, "ris": r.ris, "d2": r.d2, "ris_adjusted": r.ris_adjusted, "accrued": r.accrued}
+    if args.json:
+        print(dumps(out))
+    else:
+        print(f"Required information size ({args.measure}; two-sided alpha {args.alpha:g}, power {args.power:g})")
+        print(f"SD {fmt(r.sd, 4)}; RIS {fmt(r.ris, 1)}; D² {fmt(100 * r.d2, 1)}%; "
+              f"diversity-adjusted RIS {fmt(r.ris_adjusted, 1)}; accrued {fmt(r.accrued, 0)} "
+              f"({fmt(100 * r.accrued / r.ris_adjusted, 1)}% of the adjusted RIS)")
     return 0
 
 
@@ -113,6 +232,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="SMD small-sample correction: RevMan 5's approximate (default) or metafor's exact")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_pool)
+
+    y = sub.add_parser("bayes", help="Bayesian random-effects meta-analysis (exact, numerical integration over tau)")
+    y.add_argument("file", help="CSV in the layouts of pool")
+    y.add_argument("--measure", required=True, choices=("MD", "SMD", "RR", "OR", "RD"))
+    y.add_argument("--tau-prior", required=True, metavar="KIND:S",
+                   help="halfnormal:S or halfcauchy:S (scale S on the analysis scale)")
+    y.add_argument("--mu-prior", default=None, metavar="normal:M,SD", help="normal prior on mu (default: uniform)")
+    y.add_argument("--level", type=float, default=0.95, help="level of the equal-tailed intervals (default 0.95)")
+    y.add_argument("--json", action="store_true")
+    y.set_defaults(func=cmd_bayes)
+
+    q = sub.add_parser("boundaries", help="Lan-DeMets O'Brien-Fleming-type group-sequential boundaries")
+    q.add_argument("--information", required=True, metavar="t1,t2,...,1", help="information fractions in (0, 1]")
+    q.add_argument("--alpha", type=float, default=0.05, help="two-sided type I error (default 0.05)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_boundaries)
+
+    s_ = sub.add_parser("ris", help="required information size, adjusted for heterogeneity (diversity D²)")
+    s_.add_argument("file", help="CSV in the layouts of pool (arm-level)")
+    s_.add_argument("--measure", required=True, choices=("MD", "RR"))
+    s_.add_argument("--delta", type=float, default=None, help="mean difference to detect (MD)")
+    s_.add_argument("--sd", type=float, default=None,
+                    help="within-arm SD (default: square root of the participant-weighted mean of the arm variances)")
+    s_.add_argument("--control-risk", type=float, default=None, help="control-group risk P (RR)")
+    s_.add_argument("--rrr", type=float, default=None, help="relative risk reduction R (RR)")
+    s_.add_argument("--alpha", type=float, default=0.05, help="two-sided type I error (default 0.05)")
+    s_.add_argument("--power", type=float, default=0.9, help="power (default 0.9)")
+    s_.add_argument("--json", action="store_true")
+    s_.set_defaults(func=cmd_ris)
 
     a = sub.add_parser("audit", help="recompute every analysis of a Cochrane data package and compare")
     a.add_argument("package", help="zip file or folder of a Cochrane data package, or a RevMan 5 CSV")

@@ -16,7 +16,7 @@ _API = {
     "prisma": "pages", "characteristics": "pages", "not_pooled": "pages", "coverage": "pages",
     "coverage_of": "pages", "Coverage": "pages", "comparisons": "pages", "risk_of_bias": "pages",
     "absolute_effects": "synthesis", "summary_of_findings": "synthesis", "published_estimates": "synthesis",
-    "settings_table": "synthesis", "study_results": "synthesis", "independent": "synthesis",
+    "settings_table": "synthesis", "grade_from_data": "synthesis", "grade_of": "synthesis", "study_results": "synthesis", "independent": "synthesis",
     "GlueText": "glue", "slug": "glue",
 }
 

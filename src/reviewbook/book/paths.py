@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..package.datapackage import read
+from ..package.load import read_any as read
 from ..package.schema import Package
 
 ROOT = Path(__file__).resolve().parents[3]

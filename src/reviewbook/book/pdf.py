@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from .runner import BOOK, SITE
+from .runner import BOOK, BUILD, SITE
 
 CSS = """
 @page { size: A4; margin: 18mm 15mm 20mm 15mm; }
@@ -40,7 +40,9 @@ a { color: #000; text-decoration: none; }
 
 
 def _pages():
-    toc = yaml.safe_load((BOOK / "_toc.yml").read_text())
+    """The pages of the published site, in TOC order (the runner saves its TOC)."""
+    path = BUILD / "toc.yml" if (BUILD / "toc.yml").exists() else BOOK / "_toc.yml"
+    toc = yaml.safe_load(path.read_text())
     files = [toc["root"]]
     for part in toc.get("parts", []):
         files += [c["file"] for c in part["chapters"]]
@@ -82,9 +84,11 @@ def combined_html(site: Path, today: str) -> str:
     state = json.loads((site.parent / "state.json").read_text()) if (site.parent / "state.json").exists() else {}
     pkg_id = state.get("package", "unknown")
     rows = [("Data package", pkg_id), ("Date", today)] + [(k, v) for k, v in versions().items()]
-    title = ("<h1 class='title'>Ketamine and other NMDA receptor antagonists for chronic pain</h1>"
-             "<p>A reproducible appendix to Ferraro et al. 2025, Cochrane Database of Systematic Reviews, "
-             "CD015373.pub2</p><table class='titlepage'>"
+    heading = state.get("title") or f"A reproducible appendix to the data package {pkg_id}"
+    cite = state.get("citation") or ""
+    cite = re.sub(r"\*([^*]+)\*", r"<i>\1</i>", html.escape(cite))  # the review file's Markdown italics
+    title = (f"<h1 class='title'>{html.escape(heading)}</h1>" + (f"<p>{cite}</p>" if cite else "")
+             + "<table class='titlepage'>"
              + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
              + "</table>")
     parts = [title]

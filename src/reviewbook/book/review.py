@@ -31,8 +31,8 @@ from .paths import ROOT
 
 DEFAULT_REVIEW = ROOT / "book" / "review.yml"
 #: Outcome names that mark an adverse-event analysis in a package without a review file.
-HARMS_PATTERN = (r"adverse|side[- ]?effect|harm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
-                 r"dizz|headache|sedation|drows|hallucinat|death|mortality")
+HARMS_PATTERN = (r"adverse|side[- ]?effect|\bharm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
+                 r"dizz|headache|sedation|drows|hallucinat")
 KINDS = ("analyses", "harms")
 
 

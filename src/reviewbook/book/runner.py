@@ -44,7 +44,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InputError, Problem
-from ..package.datapackage import read
+from ..package.load import read_any as read
 from .paths import ROOT
 
 BOOK = ROOT / "book"
@@ -351,6 +351,19 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         data = (Path.cwd() / data).resolve()
     log(f"[1/5] reading data package {data.name}")
     pkg = read(data)  # raises InputError
+    nb_data = data
+    from ..package.load import is_rows_table
+
+    if data.is_file() and data.suffix.lower() == ".csv" and is_rows_table(data):
+        # a table of data rows on its own: imported once (settings inferred), and the
+        # notebooks read the imported package
+        from ..package import importer
+
+        nb_data = BUILD / "imported" / pkg.id
+        if nb_data.exists():
+            shutil.rmtree(nb_data)
+        importer.write_import(importer.build(data), nb_data)
+        log(f"      imported the data rows as package {pkg.id} (settings inferred from RevMan's stored results)")
     for w in pkg.warnings:
         log(f"      warning: {w}")
     if pkg.warnings and not allow_warnings:
@@ -392,6 +405,13 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     staging = BUILD / f"staging-{os.getpid()}"
     staging.mkdir()
     kernels = None
+    from .plan import toc
+
+    old_toc = WORK / "src" / "_toc.yml"
+    if old_toc.exists() and old_toc.read_text() != yaml.safe_dump(toc(pages), sort_keys=False):
+        # other pages (another package or review file): Sphinx would keep the output of
+        # pages that no longer exist, so its work tree starts afresh
+        shutil.rmtree(WORK, ignore_errors=True)
     sphinx = Sphinx(jobs)
     try:
         (staging / "sections").mkdir()
@@ -418,7 +438,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
                 log(f"      {p.key:<24} cached (inputs unchanged)")
         ready = [f.result() for f in starting]
         warm.shutdown()
-        params_base = {"package": _rel(data), "review": review_param}
+        params_base = {"package": _rel(nb_data), "review": review_param}
 
         def run(p):
             t0 = time.perf_counter()
@@ -469,7 +489,9 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         log("[5/5] publishing the new site")
         _swap(html, SITE)
         (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
-        STATE.write_text(json.dumps({"key": total_key, "package": pkg.id}, indent=2))
+        shutil.copy2(WORK / "src" / "_toc.yml", BUILD / "toc.yml")  # the published site's pages (for the PDF)
+        STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title,
+                                     "citation": rvw.citation}, indent=2))
     finally:
         sphinx.cancel()
         if kernels is not None:
@@ -493,9 +515,9 @@ def _longest_first(pages):
 def _sync(staging: Path, dest: Path) -> int:
     """Make ``dest`` hold exactly the book sources of ``staging``, writing only the
     files whose bytes changed, so that Sphinx re-reads only those pages (it
-    compares modification times with its saved environment).  The Markdown pages
-    are always refreshed: they paste glued values from other pages.  Returns the
-    number of files written."""
+    compares modification times with its saved environment).  A Markdown page
+    that pastes glued values from a notebook that changed is refreshed too.
+    Returns the number of files written."""
     skip = {"_site", "changes.json"}
     wanted = {p.relative_to(staging) for p in staging.rglob("*") if p.is_file()
               and p.relative_to(staging).parts[0] not in skip and not p.name.startswith(".")}
@@ -592,8 +614,8 @@ def _swap(new: Path, target: Path) -> None:
 def collect_results(pkg, review=None) -> dict:
     """Every pooled estimate of the package as a deterministic dict (the results JSON)."""
     from ..package import analysis as an
-    from ..views import grade as grading
     from . import review as rv
+    from .synthesis import grade_of
 
     review = review or rv.for_package(pkg)
     owners = rv.claim(pkg, review)
@@ -612,7 +634,7 @@ def collect_results(pkg, review=None) -> dict:
             entry.update(status="not estimable", k=0, studies=[])
             out["analyses"][aid] = entry
             continue
-        g = grading.assess(r, participants=ar.participants, rob_assessed=False)
+        g = grade_of(pkg, ar, review)
         entry.update(status="computed", measure=r.measure, method=ar.engine_method, k=r.k,
                      studies=[x.study for x in r.studies], estimate=_r(r.estimate), ci_low=_r(r.ci_low),
                      ci_high=_r(r.ci_high), tau2=_r(r.tau2), i2=_r(r.i2), participants=ar.participants,

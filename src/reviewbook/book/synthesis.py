@@ -46,6 +46,50 @@ def absolute_effects(sec: Section):
     return t
 
 
+def grade_of(pkg: Package, ar, review) -> grading.Grade:
+    """Our GRADE rating of one analysis from its data: RoB 2 judgements of its rows,
+    I² and prediction interval, participants against the optimal information size
+    (GRADE: alpha 0.05, power 0.80), and Egger's test where k >= 10."""
+    from ..engine import ris as ri
+
+    r = ar.result
+    rob = _rob_of(pkg, ar)
+    ois = None
+    try:
+        if ar.settings.data_type == "Continuous" and r.measure == "MD" and review.mcid is not None:
+            sd = ri.pooled_sd([a["Experimental N"] for a in ar.arms], [a["Experimental SD"] for a in ar.arms],
+                              [a["Control N"] for a in ar.arms], [a["Control SD"] for a in ar.arms])
+            ois = ri.information_size_md(float(review.mcid), sd, 0.05, 0.20) if sd > 0 else None
+        elif ar.settings.data_type == "Dichotomous" and r.is_ratio:
+            ce = sum(a.get("Control cases") or 0 for a in ar.arms)
+            cn = sum(a.get("Control N") or 0 for a in ar.arms)
+            if cn and 0 < ce / cn < 1:
+                ois = ri.information_size_binary(ce / cn, 0.25, 0.05, 0.20)
+    except Exception:  # noqa: BLE001 - an information size that cannot be computed: the rule of thumb
+        ois = None
+    egger = None
+    if r.k >= 10:
+        from ..engine import pooling
+
+        es = an.effect_sizes(ar.settings, pkg.rows_of(ar.settings.id), labels=ar.labels)
+        egger = pooling.egger(es).p
+    return grading.assess(r, participants=ar.participants, rob=rob, egger_p=egger, mcid=review.mcid, ois=ois)
+
+
+def _rob_of(pkg: Package, ar) -> list | None:
+    """(weight %, {domain: judgement}) per estimable row of the analysis, from the package's RoB table."""
+    rob = pkg.risk_of_bias
+    if rob.empty or "Result" not in rob.columns:
+        return None
+    g, n = ar.settings.id.split(".")
+    mine = rob[(rob["Analysis group"].astype(str) == g) & (rob["Analysis number"].astype(str) == n)]
+    cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
+    by_label = {r["Result"]: {c.split(":", 1)[1].strip(): str(r[c]).strip() for c in cols} for _, r in mine.iterrows()}
+    weights = ar.weights()
+    out = [(w, by_label.get(label, {})) for label, w in weights.items()]
+    return out or None
+
+
 def _published_certainty(review) -> dict:
     out = {}
     for p in reproduce.read_published(review.published):
@@ -79,7 +123,7 @@ def summary_of_findings(package, *, review="auto", **settings):
             rows.append([aid, name, "Not estimable", "", f"0 ({len(ar.labels)})", "not assessed", pub,
                          "no study is estimable"])
             continue
-        g = grading.assess(r, participants=ar.participants, rob_assessed=False)
+        g = grade_of(pkg, ar, rv)
         if ar.settings.data_type == "Dichotomous" and r.is_ratio:
             ab = _absolute(ar)
             absolute = (f"{fmt(ab['control'], 0)} per 1,000 with control; {fmt(ab['intervention'], 0)} per 1,000 "
@@ -95,6 +139,46 @@ def summary_of_findings(package, *, review="auto", **settings):
                "Participants (studies)", "Certainty (our rules)", "Certainty (published)", "Reasons and comments"],
               rows, caption="Summary of findings: certainty by the stated rules of the methods page, beside the "
                             "review's published certainty where it is public.", label="tbl-sof")
+    _display(t)
+    return t
+
+
+@_shows
+def grade_from_data(package, *, review="auto", **settings):
+    """Each GRADE domain's reason from the data, beside the review's published
+    certainty where it is public, naming every disagreement."""
+    pkg = load(package)
+    rv = review_for(pkg, review)
+    published = _published_certainty(rv)
+    rows = []
+    agree = 0
+    for aid, (cert, src) in published.items():
+        if aid not in pkg.analysis_ids():
+            continue
+        ar = an.run(pkg, aid, **engine_settings(**settings))
+        if ar.result is None:
+            continue
+        g = grade_of(pkg, ar, rv)
+        dom = {d.domain: f"−{d.levels}: {d.reason}" if d.levels else f"none: {d.reason}" for d in g.downgrades}
+        same = g.certainty == cert
+        agree += same
+        diff = ("agree" if same else
+                f"disagree: ours is {g.certainty}, the review's {cert} (the review's reasons per domain are not "
+                f"public; ours: {g.reasons()})")
+        s = ar.settings
+        rows.append([aid, s.name, dom.get("risk of bias", ""), dom.get("inconsistency", ""),
+                     dom.get("imprecision", ""), dom.get("publication bias", "not assessable (fewer than 10 studies)"),
+                     g.certainty, cert, diff])
+    _glue("grade_compared", str(len(rows)))
+    _glue("grade_agree", str(agree))
+    if not rows:
+        _display(Note("The review's certainty is not public for any analysis of this package, so there is "
+                      "nothing to set our ratings beside.", "note"))
+        return None
+    t = Table(["Analysis", "Outcome", "Risk of bias", "Inconsistency", "Imprecision", "Publication bias",
+               "Ours", "Published", "Agreement"], rows,
+              caption="GRADE from the data, domain by domain, beside the review's published certainty.",
+              label="tbl-grade-from-data")
     _display(t)
     return t
 

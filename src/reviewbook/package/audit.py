@@ -36,7 +36,7 @@ from ..engine.pooling import backtransform
 from ..engine.report import dumps, fmt
 from ..errors import ArgumentError, InputError
 from . import analysis as an
-from .datapackage import read
+from .load import read_any as read
 from .infer import column_tolerance
 from .schema import StoredEstimate
 

@@ -11,6 +11,7 @@ at once with file, line and column.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import effects
@@ -26,8 +27,21 @@ LAYOUT_OF_MEASURE = {"MD": "continuous", "SMD": "continuous", "RR": "dichotomous
                      "OR": "dichotomous", "RD": "dichotomous"}
 
 
-def read_pool_csv(path, measure: str, subgroup: str | None = None, smd_correction="revman"):
-    """Return ``(EffectSizes, groups)``; ``groups`` is None without ``subgroup``.
+def read_pool_csv(path, measure: str, subgroup: str | None = None, smd_correction="revman", *,
+                  allow_none_estimable=False):
+    """Return ``(EffectSizes, groups)``; ``groups`` is None without ``subgroup``."""
+    pi = read_pool_table(path, measure, subgroup, smd_correction, allow_none_estimable=allow_none_estimable)
+    return pi.es, pi.groups
+
+
+def read_pool_table(path, measure: str, subgroup: str | None = None, smd_correction="revman", *,
+                    allow_none_estimable=False) -> "PoolInput":
+    """Read a ``pool``-layout CSV (see the module docstring) into a :class:`PoolInput`.
+
+    With ``allow_none_estimable`` a file in which no study is estimable (e.g.
+    no events in either arm of every study) gives ``EffectSizes`` with ``k = 0``
+    and the reasons in ``excluded`` (``pool`` reports it as RevMan does, "Not
+    estimable"); otherwise that is an :class:`InputError`.
 
     A file with ``yi,vi`` columns (and no arm columns) is read as generic
     inverse-variance data on the scale of ``measure`` (log scale for RR/OR).
@@ -83,17 +97,28 @@ def read_pool_csv(path, measure: str, subgroup: str | None = None, smd_correctio
     if problems:
         raise InputError(problems)
     study = cols.pop("study")
+    cols = {c: list(v) for c, v in cols.items()}
     if layout == "continuous":
         es = effects.continuous(**cols, measure=measure, study=study, smd_correction=smd_correction)
     elif layout == "dichotomous":
         es = effects.dichotomous(**cols, measure=measure, study=study)
     else:
         es = effects.generic(cols["yi"], cols["vi"], study=study, measure=measure)
-    if es.k < 1:
+    if es.k < 1 and not allow_none_estimable:
         raise InputError([Problem(name, None, None, "no estimable study "
                                   f"({'; '.join(f'{s}: {r}' for s, r in es.excluded)})",
                                   "at least 1 usable study")])
     if subgroup:
-        keep = set(es.study)
-        groups = [g for s, g in zip(study, groups) if s in keep]
-    return es, (groups if subgroup else None)
+        groups = [groups[i] for i in es.index]  # filtered along with the studies that are not estimable
+    return PoolInput(es, groups if subgroup else None, {c: [cols[c][i] for i in es.index] for c in cols})
+
+
+@dataclass(frozen=True)
+class PoolInput:
+    """What a ``pool``-layout CSV holds: the effect sizes, the subgroup label of each
+    estimable study (or None), and the arm columns of the estimable studies
+    (``n1``, ``sd1``, ``events1``, ...; empty for ``yi,vi`` files)."""
+
+    es: effects.EffectSizes
+    groups: list | None
+    arms: dict

@@ -1,0 +1,35 @@
+"""Open any input the commands accept as a :class:`~reviewbook.package.schema.Package`.
+
+* a Cochrane data package (zip or folder, RevMan Web layout or nested export);
+* the older RevMan 5 analysis CSV (``Comparison Number, Outcome Number, ...``);
+* a table of data rows on its own (``Analysis group`` or ``Analysis.group``,
+  ``Study``, ...), imported in memory as ``import-rows`` would, with the
+  settings inferred from RevMan's stored per-study results.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .datapackage import read
+from .schema import Package
+
+
+def is_rows_table(path: Path) -> bool:
+    """Whether a CSV file is a table of data rows (not a RevMan 5 export)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            first = f.readline()
+    except OSError:
+        return False
+    names = {h.strip().strip('"') for h in first.split(",")}
+    return bool(names & {"Analysis group", "Analysis.group"}) and "Study" in names
+
+
+def read_any(path) -> Package:
+    """The package at ``path``; raises :class:`~reviewbook.errors.InputError` with located problems."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".csv" and is_rows_table(path):
+        from .importer import build
+
+        return build(path).package
+    return read(path)
