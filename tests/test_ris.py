@@ -1,12 +1,12 @@
 """reviewbook.engine.ris: required information size and diversity D^2.
-Tolerances: tests/tolerances_fewstudy.py."""
+Tolerances: tests/tolerances.py."""
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
-from tolerances_fewstudy import PUBLISHED_PARTICIPANTS_ABS, RIS_CLOSED_REL
+from tolerances import PUBLISHED_PARTICIPANTS_ABS, RIS_CLOSED_REL
 
 from reviewbook.engine.ris import (
     diversity,

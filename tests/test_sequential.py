@@ -1,7 +1,7 @@
 """reviewbook.engine.sequential against published group-sequential boundaries
 (equal and unequal looks), a brute-force multivariate-normal check of the
 crossing probabilities, and metafor for the cumulative z-curve.
-Tolerances: tests/tolerances_fewstudy.py."""
+Tolerances: tests/tolerances.py."""
 import json
 from pathlib import Path
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from tolerances import CLOSED, close
-from tolerances_fewstudy import MVN_ABS, PUBLISHED_3DP, PUBLISHED_6DP, RPACT_REL
+from tolerances import MVN_ABS, PUBLISHED_3DP, PUBLISHED_6DP, RPACT_REL
 
 from reviewbook.engine.sequential import (
     cumulative_z,
