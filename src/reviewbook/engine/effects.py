@@ -256,7 +256,7 @@ def oe(o_e, v, *, study=None) -> EffectSizes:
         ``measure="HR"``: ``yi = (O-E)/V`` (log hazard ratio) and ``vi = 1/V``,
         as RevMan computes them (Deeks & Higgins 2010, section 2.1.1.3); a study
         with ``V = 0`` is not estimable.  Checked against hand computation and
-        against the Peto odds ratio of the same tables (``tests/test_oe.py``).
+        against the Peto odds ratio of the same tables (``tests/test_engine_faults.py``).
     """
     o_e = _as_float("o_e", o_e)
     v = _as_float("v", v)
