@@ -1,6 +1,6 @@
-"""Command line: ``python -m reviewbook {pool,audit,build-package} ...``.
+"""Command line of reviewbook: pool, audit, import and build books from Cochrane data packages.
 
-Exit codes: 0 success; 1 an audit mismatch; 2 invalid input or arguments.
+Exit codes: 0 success; 1 an audit mismatch or a failed build; 2 invalid input or arguments.
 """
 from __future__ import annotations
 
@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     s_.set_defaults(func=cmd_ris)
 
     a = sub.add_parser("audit", help="recompute every analysis of a Cochrane data package and compare")
-    a.add_argument("package", help="zip file or folder of a Cochrane data package, or a RevMan 5 CSV")
+    a.add_argument("package", help="zip file or folder of a Cochrane data package, a RevMan 5 CSV, or a table of data rows")
     a.add_argument("--json", action="store_true")
     a.add_argument("--tolerance", type=float, default=None,
                    help="absolute tolerance on estimates and CI limits (default: half a unit "
