@@ -4,6 +4,7 @@ per-study numbers are RevMan's stored results in the review's data rows."""
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -11,7 +12,7 @@ from reviewbook.package import analysis as an
 from reviewbook.package import datapackage as dp
 from reviewbook.views.forest import forest_plot
 from reviewbook.views.style import plain
-from reviewbook.views.tables import Table, escape
+from reviewbook.views.tables import Table, escape, linked
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = dp.read(ROOT / "data/CD015373")
@@ -114,6 +115,19 @@ def test_text_from_a_package_is_never_markup():
     assert "<script>" not in t._repr_markdown_() and "&lt;script&gt;" in t.to_html()
 
 
+def test_web_addresses_in_cells_become_links_labelled_by_host():
+    """The address is the link target (angle brackets: no Markdown inside it); trailing
+    punctuation and an unopened ')' stay outside; a '|' ends it (it would split the row);
+    everything around it is escaped; the text form keeps the full address."""
+    assert linked("from: https://www.ncbi.nlm.nih.gov/pubmed/11004057 (abstract).") == (
+        r"from\: [ncbi\.nlm\.nih\.gov](<https://www.ncbi.nlm.nih.gov/pubmed/11004057>) \(abstract\)\.")
+    assert linked("(https://a.org/x_(y)); b") == r"\([a\.org](<https://a.org/x_(y)>)\)\; b"
+    assert linked("https://a.org/p|q") == r"[a\.org](<https://a.org/p>)\|q"
+    assert linked("javascript:alert(1) ftp://x") == r"javascript\:alert\(1\) ftp\:\/\/x"
+    t = Table(["Source"], [["https://a.org/p"]], caption="c", label="tbl-y")
+    assert "https://a.org/p" in repr(t) and "[a\\.org](<https://a.org/p>)" in t._repr_markdown_()
+
+
 def test_sections_claim_the_right_analyses():
     """The review file's rules: IV ketamine = comparisons 1 and 2 (not harms), memantine = 7,
     other NMDA antagonists = 3-6 and 8-13, harms = adverse-event outcomes of every drug."""
@@ -125,3 +139,20 @@ def test_sections_claim_the_right_analyses():
     for aid in ("1.9", "1.19", "2.2", "3.3", "7.10", "12.1", "13.1"):
         assert owners[aid] == "harms", aid
     assert "other_analyses" not in owners.values()
+
+
+def test_absolute_effects_per_1000_by_hand():
+    """Cochrane Handbook 14.1.5.1. Control risk 20/100 = 0.2 (200 per 1,000).
+    RR 1.97 [0.76, 5.10]: 394, 152 and 1,020 -> capped at 1,000 (a risk cannot exceed 1).
+    OR 2 [0.5, 8]: 0.2*2/(0.8+0.4) = 333.33, 0.1/0.9 = 111.11, 1.6/2.4 = 666.67 per 1,000."""
+    from reviewbook.views.grade import absolute_per_1000, per_1000
+
+    rr = absolute_per_1000(20, 100, "RR", 1.97, 0.76, 5.10)
+    assert rr["control"] == pytest.approx(200) and rr["intervention"] == pytest.approx(394)
+    assert rr["low"] == pytest.approx(152) and rr["high"] == 1000
+    odds = absolute_per_1000(20, 100, "OR", 2.0, 0.5, 8.0)
+    assert odds["intervention"] == pytest.approx(1000 / 3) and odds["low"] == pytest.approx(1000 / 9)
+    assert odds["high"] == pytest.approx(2000 / 3)
+    assert [per_1000(x) for x in (1000, 333.5, 0.4)] == ["1,000", "334", "0"]
+    with pytest.raises(ValueError, match="risk or odds ratio"):
+        absolute_per_1000(20, 100, "RD", 0.1, 0.0, 0.2)

@@ -267,7 +267,6 @@ def validate(nb_path: Path, name: str) -> None:
 
     nb = nbformat.read(nb_path, as_version=4)
     _clean_metadata(nb)
-    nb.cells = [c for c in nb.cells if "reset-kernel" not in c.metadata.get("tags", [])]
     for c in nb.cells:
         if c.cell_type == "code":
             tags = c.metadata.setdefault("tags", [])
@@ -283,10 +282,26 @@ def validate(nb_path: Path, name: str) -> None:
 
 
 def _clean_metadata(nb) -> None:
+    """Drop what depends on the run rather than the inputs: papermill's timings,
+    the kernel-reset cell, the execution counts of a reused kernel (renumbered
+    1, 2, ... as a fresh kernel gives) and the random id papermill gives its
+    injected-parameters cell."""
     nb.metadata.pop("papermill", None)
+    nb.cells = [c for c in nb.cells if "reset-kernel" not in c.metadata.get("tags", [])]
+    n = 0
     for c in nb.cells:
         c.metadata.pop("papermill", None)
         c.metadata.pop("execution", None)
+        if c.cell_type != "code":
+            continue
+        if "injected-parameters" in c.metadata.get("tags", []):
+            c["id"] = "injected-parameters"
+        if c.get("execution_count") is not None:
+            n += 1
+            c["execution_count"] = n
+            for o in c.get("outputs", []):
+                if o.get("output_type") == "execute_result":
+                    o["execution_count"] = n
 
 
 # ------------------------------------------------------------------ sources

@@ -6,6 +6,7 @@ from ..engine.report import fmt, fmt_ci
 from ..package import analysis as an
 from ..package.schema import Package
 from ..views import grade as grading
+from ..views.grade import per_1000
 from ..views.tables import Note, Table
 from . import reproduce
 from .glue import _display, _glue, _shows, slug
@@ -18,7 +19,7 @@ def _absolute(ar):
     r = ar.result
     ce = sum(a.get("Control cases") or 0 for a in ar.arms)
     cn = sum(a.get("Control N") or 0 for a in ar.arms)
-    return grading.absolute_per_1000(ce, cn, r.estimate, r.ci_low, r.ci_high)
+    return grading.absolute_per_1000(ce, cn, r.measure, r.estimate, r.ci_low, r.ci_high)
 
 
 @_shows
@@ -32,8 +33,8 @@ def absolute_effects(sec: Section):
         r = ar.result
         ab = _absolute(ar)
         s = ar.settings
-        rows.append([it.aid, s.group_name, s.name, f"{fmt(ab['control'], 0)}",
-                     f"{fmt(ab['intervention'], 0)} ({fmt(ab['low'], 0)} to {fmt(ab['high'], 0)})",
+        rows.append([it.aid, s.group_name, s.name, per_1000(ab["control"]),
+                     f"{per_1000(ab['intervention'])} ({per_1000(ab['low'])} to {per_1000(ab['high'])})",
                      f"{r.measure} {fmt_ci(r)}", f"{ar.participants} ({r.k})"])
     if not rows:
         _display(Note("No dichotomous harm outcome with a ratio measure has data in this package.", "note"))
@@ -108,39 +109,43 @@ def summary_of_findings(package, *, review="auto", **settings):
 
     owners = claim(pkg, rv)
     published = _published_certainty(rv)
-    rows = []
+    groups = {}  # one table per comparison (analysis group), in the package's order
     for aid in pkg.analysis_ids():
         s = pkg.analysis(aid)
-        name = f"{s.group_name}: {s.name}" if s.group_name else s.name
+        _, rows, notes = groups.setdefault(aid.split(".")[0], (s.group_name, [], []))
         try:
             ar = an.run(pkg, aid, **engine_settings(**settings))
         except an.NotComputable as exc:
-            rows.append([aid, name, "", "", "", "not computable", "", str(exc)])
+            rows.append([aid, s.name, "", "", "", "not computable", ""])
+            notes.append((aid, str(exc)))
             continue
         r = ar.result
         pub = published.get(aid, ("not public", ""))[0]
         if r is None:
-            rows.append([aid, name, "Not estimable", "", f"0 ({len(ar.labels)})", "not assessed", pub,
-                         "no study is estimable"])
+            rows.append([aid, s.name, "Not estimable", "", f"0 ({len(ar.labels)})", "not assessed", pub])
+            notes.append((aid, "no study is estimable"))
             continue
         g = grade_of(pkg, ar, rv)
         if ar.settings.data_type == "Dichotomous" and r.is_ratio:
             ab = _absolute(ar)
-            absolute = (f"{fmt(ab['control'], 0)} per 1,000 with control; {fmt(ab['intervention'], 0)} per 1,000 "
-                        f"({fmt(ab['low'], 0)} to {fmt(ab['high'], 0)}) with intervention")
+            absolute = (f"{per_1000(ab['control'])} per 1,000 with control; {per_1000(ab['intervention'])} per "
+                        f"1,000 ({per_1000(ab['low'])} to {per_1000(ab['high'])}) with intervention")
             relative = f"{r.measure} {fmt_ci(r)}"
         else:
             absolute = f"{measure_label(r.measure)} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})"
             relative = "not applicable"
-        rows.append([aid, f"{name} [{owners[aid]}]", absolute, relative, f"{ar.participants} ({r.k})", g.certainty,
-                     pub, g.reasons() + ". " + "; ".join(g.notes)])
+        rows.append([aid, f"{s.name} ({rv.rule(owners[aid]).title} page)", absolute, relative,
+                     f"{ar.participants} ({r.k})", g.certainty, pub])
+        notes.append((aid, g.reasons() + ". " + "; ".join(g.notes)))
         _glue(f"sof_{slug(aid)}_certainty", g.certainty)
-    t = Table(["Analysis", "Outcome", "Anticipated absolute effects (95% CI)", "Relative effect (95% CI)",
-               "Participants (studies)", "Certainty (our rules)", "Certainty (published)", "Reasons and comments"],
-              rows, caption="Summary of findings: certainty by the stated rules of the methods page, beside the "
-                            "review's published certainty where it is public.", label="tbl-sof")
-    _display(t)
-    return t
+    header = ["Analysis", "Outcome", "Anticipated absolute effects (95% CI)", "Relative effect (95% CI)",
+              "Participants (studies)", "Certainty (our rules)", "Certainty (published)"]
+    for g, (group_name, rows, notes) in groups.items():
+        title = f"comparison {g}" + (f", {group_name}" if group_name else "")
+        _display(Table(header, rows, label=f"tbl-sof-{slug(g)}", notes=notes,
+                       caption=f"Summary of findings, {title}: certainty by the stated rules of the methods page, "
+                               "beside the review's published certainty where it is public; the reasons for "
+                               "each rating are listed under the table."))
 
 
 @_shows

@@ -418,12 +418,12 @@ def infer(rows_by_analysis: dict, tolerances: dict) -> dict:
                 f"{chosen.label}")
         elif len(exact) == 1:
             chosen, status = exact[0], "inferred"
-            evidence = (f"{ce} stored estimates with CIs and {cw} weights reproduced by one candidate only: "
-                        f"{chosen.label}")
+            evidence = (f"{_n(ce, 'stored estimate')} with CIs and {_n(cw, 'weight')} reproduced by one "
+                        f"candidate only: {chosen.label}")
         elif exact:
             chosen = _tie_break(exact, *_majority(decided, exact[0].variant.data_type))
             status = "tie-broken"
-            evidence = (f"{len(exact)} candidates reproduce all {ce} stored estimates and {cw} weights "
+            evidence = (f"{len(exact)} candidates reproduce {_the(ce, 'stored estimate')} and {_the(cw, 'weight')} "
                         f"({_why_tied(exact)}); chosen by the review's majority for "
                         f"{chosen.variant.data_type.lower()} data: {chosen.label}")
         else:
@@ -437,6 +437,16 @@ def infer(rows_by_analysis: dict, tolerances: dict) -> dict:
         out[aid] = Inference(aid, chosen, status, len(exact), f.diff_est, f.diff_w, ce, cw, evidence,
                              tuple(exact))
     return out
+
+
+def _n(n: int, noun: str) -> str:
+    """'1 weight', '3 weights'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _the(n: int, noun: str) -> str:
+    """'the 1 weight', 'all 3 weights', 'no weight'."""
+    return f"no {noun}" if n == 0 else ("the " if n == 1 else "all ") + _n(n, noun)
 
 
 def _unique(cands):

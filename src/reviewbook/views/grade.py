@@ -158,9 +158,30 @@ def assess(result, *, participants: int, rob=None, egger_p: float | None = None,
     return Grade(LEVELS[3 - total], tuple(downs), tuple(notes))
 
 
-def absolute_per_1000(control_events: float, control_n: float, rr: float, rr_low: float, rr_high: float):
+def absolute_per_1000(control_events: float, control_n: float, measure: str, est: float, low: float,
+                      high: float):
     """Assumed control risk (pooled control arms) and the corresponding
-    intervention risk per 1,000 with its CI: ``1000 * CR * RR``."""
+    intervention risk per 1,000 with its CI (Cochrane Handbook, chapter 14.1.5.1):
+
+    * ``RR``: ``1000 * CR * RR``, capped at 1,000 (a risk cannot exceed 1);
+    * ``OR`` (also Peto's): ``1000 * CR * OR / (1 - CR + CR * OR)``.
+
+    Any other measure raises ``ValueError``.  Checked by hand in
+    ``tests/test_views.py``."""
     cr = control_events / control_n if control_n else float("nan")
-    return {"control": 1000 * cr, "intervention": 1000 * cr * rr,
-            "low": 1000 * cr * rr_low, "high": 1000 * cr * rr_high}
+    if measure == "RR":
+        def risk(x):
+            return 1000 * min(1.0, cr * x)
+    elif measure == "OR":
+        def risk(x):
+            return 1000 * cr * x / (1 - cr + cr * x)
+    else:
+        raise ValueError(f"absolute effects per 1,000 need a risk or odds ratio, not {measure}")
+    return {"control": 1000 * cr, "intervention": risk(est), "low": risk(low), "high": risk(high)}
+
+
+def per_1000(x: float) -> str:
+    """A risk per 1,000 as a whole number with a thousands separator ('1,000')."""
+    from ..engine.report import fmt
+
+    return "not estimable" if x != x else f"{int(fmt(x, 0)):,}"

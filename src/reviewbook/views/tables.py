@@ -4,6 +4,9 @@ Every cell that comes from a data package is escaped: each ASCII punctuation
 character is backslash-escaped (CommonMark), so HTML, script tags, roles or
 directives in a study name render as literal text, never as markup.
 Numbers are rounded half away from zero (:func:`reviewbook.engine.report.fmt`).
+Web addresses (``http://``, ``https://``) in a cell become links labelled with
+their host, so that a source column stays narrow; the plain-text form keeps the
+full address.
 """
 from __future__ import annotations
 
@@ -21,14 +24,42 @@ def escape(text) -> str:
     return _PUNCT.sub(r"\\\1", text)
 
 
+_URL = re.compile(r"https?://[^\s<>\"'`\\|]+")
+
+
+def _url_end(url: str) -> str:
+    """``url`` without trailing sentence punctuation, and without a closing
+    parenthesis it does not open."""
+    url = url.rstrip(".,;:!?")
+    while url.endswith(")") and url.count("(") < url.count(")"):
+        url = url[:-1].rstrip(".,;:!?")
+    return url
+
+
+def linked(text) -> str:
+    """:func:`escape` ``text``, with each web address made a link labelled by its host."""
+    text = "" if text is None else str(text)
+    out, pos = [], 0
+    for m in _URL.finditer(text):
+        url = _url_end(m.group(0))
+        if m.start() < pos:
+            continue
+        host = url.split("/")[2].removeprefix("www.")
+        out.append(escape(text[pos:m.start()]))
+        out.append(f"[{escape(host)}](<{url.replace('>', '%3E')}>)")
+        pos = m.start() + len(url)
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
 def md_table(header, rows, *, caption: str, label: str, escape_cells=True, align=None) -> str:
     """A MyST ``{table}`` directive: numbered 'Table N' with ``caption``;
     ``label`` is the cross-reference target (``{numref}`label```)."""
-    cells = [[escape(c) if escape_cells else str(c) for c in row] for row in rows]
+    cells = [[linked(c) if escape_cells else str(c) for c in row] for row in rows]
     head = [escape(h) for h in header]
     align = align or ["l"] + ["r"] * (len(header) - 1)
     sep = ["---" if a == "l" else "--:" for a in align]
-    lines = [f":::{{table}} {escape(caption)}", f":name: {label}", ":align: left", ""]
+    lines = [f":::{{table}} {escape(caption)}", f":name: {label}", ":align: left", ":widths: auto", ""]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(sep) + "|")
     for row in cells:
@@ -51,16 +82,24 @@ def text_table(header, rows) -> str:
 
 class Table:
     """A table that displays as numbered MyST Markdown in the book and as plain
-    text elsewhere (both deterministic)."""
+    text elsewhere (both deterministic).
 
-    def __init__(self, header, rows, caption, label):
+    ``notes``: (key, text) pairs listed under the table, for text too long for a
+    column (e.g. the reasons for a certainty rating, keyed by analysis)."""
+
+    def __init__(self, header, rows, caption, label, notes=()):
         self.header, self.rows, self.caption, self.label = list(header), [list(r) for r in rows], caption, label
+        self.notes = [(str(k), str(t)) for k, t in notes]
 
     def _repr_markdown_(self):
-        return md_table(self.header, self.rows, caption=self.caption, label=self.label)
+        out = md_table(self.header, self.rows, caption=self.caption, label=self.label)
+        if self.notes:
+            out += "\n" + "\n".join(f"- **{escape(k)}**: {linked(t)}" for k, t in self.notes) + "\n"
+        return out
 
     def __repr__(self):
-        return f"Table: {self.caption}\n" + text_table(self.header, self.rows)
+        notes = "".join(f"\n{k}: {t}" for k, t in self.notes)
+        return f"Table: {self.caption}\n" + text_table(self.header, self.rows) + notes
 
     def to_html(self) -> str:
         """Escaped HTML (for the PDF appendix and tests)."""

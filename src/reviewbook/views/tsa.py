@@ -18,33 +18,42 @@ def tsa_plot(accrued, z, labels, boundary_n, boundary_z, ris, *, title=None):
     actual looks and at further looks up to the required information size
     (participants, critical z); ``ris``: the diversity-adjusted required
     information size.  Negative z favour the experimental arm."""
+    import textwrap
+
     apply_style()
-    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    fig, ax = plt.subplots(figsize=(8.0, 5.2))
     accrued = np.asarray(accrued, float)
     z = np.asarray(z, float)
     xmax = max(float(ris) if np.isfinite(ris) else 0.0, float(accrued.max())) * 1.08
     ax.axhline(0, color="0.3", lw=0.7)
-    for s in (1.96, -1.96):
-        ax.axhline(s, color="0.55", lw=0.8, ls=":")
+    for i, s in enumerate((1.96, -1.96)):
+        ax.axhline(s, color="0.55", lw=0.8, ls=":", label="Conventional z = ±1.96" if i == 0 else None)
     bn, bz = np.asarray(boundary_n, float), np.asarray(boundary_z, float)
     ax.plot(bn, bz, color=COLORS["accent"], lw=1.4, marker="o", ms=3, label="O'Brien-Fleming boundary")
     ax.plot(bn, -bz, color=COLORS["accent"], lw=1.4, marker="o", ms=3)
     ax.plot(np.concatenate([[0], accrued]), np.concatenate([[0], z]), color=COLORS["study"], lw=1.6,
             marker="s", ms=4, label="Cumulative z-curve")
-    for i, (x, y, lab) in enumerate(zip(accrued, z, labels)):
-        ax.annotate(plain(lab, 22), (x, y), textcoords="offset points", xytext=(4, 8 if i % 2 == 0 else -12),
+    # studies are numbered on the curve (names would overlap where studies are small)
+    # and named in a key under the plot
+    for i, (x, y) in enumerate(zip(accrued, z), start=1):
+        ax.annotate(str(i), (x, y), textcoords="offset points", xytext=(0, 7), ha="center",
                     fontsize=7, color="0.25")
+    key = "; ".join(f"{i} {plain(lab, 40)}" for i, lab in enumerate(labels, start=1))
     if np.isfinite(ris):
         ax.axvline(ris, color="0.2", lw=1.0, ls="--", label=f"Required information size ({fmt(ris, 0)})")
     ax.axvline(accrued[-1], color=COLORS["study"], lw=0.8, ls="-.", label=f"Accrued ({fmt(accrued[-1], 0)})")
+    # boundaries above |z| = 8 at the first looks are cut off, as TSA software does
     top = max(6.0, float(np.nanmax(np.abs(z))) + 1, float(np.nanmax(bz[np.isfinite(bz)])) + 0.5
               if np.isfinite(bz).any() else 6.0)
-    ax.set_ylim(-min(top, 10), min(top, 10))
+    top = min(top, max(8.0, float(np.nanmax(np.abs(z))) + 1))
+    ax.set_ylim(-top, top)
     ax.set_xlim(0, xmax)
     ax.set_xlabel("Cumulative participants (information)")
     ax.set_ylabel("Cumulative z (negative favours experimental)")
     if title:
         ax.set_title(plain(title), fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", frameon=False)
-    fig.tight_layout()
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
+    lines = textwrap.wrap("Studies in order: " + key, 150)
+    fig.tight_layout(rect=(0, 0.06 + 0.025 * len(lines), 1, 1))
+    fig.text(0.02, 0.015, "\n".join(lines), fontsize=7, color="0.25", va="bottom")
     return fig
