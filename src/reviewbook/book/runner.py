@@ -318,6 +318,13 @@ def _mathjax(staging: Path) -> None:
     shutil.copytree(mathjax / "output" / "chtml" / "fonts" / "woff-v2", dest / "output" / "chtml" / "fonts" / "woff-v2")
 
 
+def pd_has_numbers(column) -> bool:
+    """True when a column of the data rows holds at least one number."""
+    import pandas as pd
+
+    return bool(pd.to_numeric(column, errors="coerce").notna().any())
+
+
 def substitutions(pkg, review, pages) -> dict:
     """The review-specific (or package-specific) text of the static pages."""
     from .plan import reading_guide
@@ -331,8 +338,16 @@ def substitutions(pkg, review, pages) -> dict:
     mcid = (f"{review.mcid:g} points on the outcome's scale (the review file's clinically important difference)"
             if review.mcid is not None else "a relative effect of RR 0.75 or 1.25; for mean differences, none is set "
                                              "without a review file")
+    if "provenance.csv" in pkg.extra:
+        sources = "Every data value carries its source in the package's `provenance.csv`"
+    else:
+        sources = "The package has no `provenance.csv`, so the values are shown as the package gives them"
+    stored = "Mean" in pkg.rows.columns and pd_has_numbers(pkg.rows["Mean"])
+    checked = ("every stored per-study result of RevMan is recomputed and checked" if stored else
+               "the package stores no per-study results of RevMan to check against")
+    provenance = f"{sources}, and {checked} ({{ref}}`sec-reproduction`)."
     return {"title": review.title, "about": about, "question": review.question or "Not stated.",
-            "data_origin": review.data or "Not stated.", "guide": reading_guide(pages),
+            "data_origin": review.data or "Not stated.", "provenance": provenance, "guide": reading_guide(pages),
             "package_id": pkg.id, "mcid": mcid}
 
 
