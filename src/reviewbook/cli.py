@@ -7,9 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .engine.effects import MEASURES
-from .engine.pooling import METHODS
-from .engine.report import dumps
+from .engine.codes import MEASURES, METHODS
 from .errors import ArgumentError, InputError
 
 
@@ -303,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--output", default="book/_build/appendix.pdf")
     d.set_defaults(func=cmd_pdf)
     return parser
+
+
+def dumps(obj) -> str:
+    """JSON as every command prints it (:func:`reviewbook.engine.report.dumps`)."""
+    from .engine.report import dumps as _dumps
+
+    return _dumps(obj)
 
 
 def main(argv=None) -> int:

@@ -174,9 +174,10 @@ class Kernels:
         self.all = []
 
 
-#: Run in each new kernel before its first notebook: the imports every notebook needs.
-WARM_UP = ("import reviewbook.book.sections, reviewbook.book.pages, reviewbook.book.synthesis, "
-           "reviewbook.views.forest")
+#: Run in each new kernel before its first notebook: the imports every notebook needs
+#: (matplotlib is imported by the first figure drawn, not here: a kernel that runs
+#: only tables, or figures from the cache, never needs it).
+WARM_UP = "import reviewbook.book.sections, reviewbook.book.pages, reviewbook.book.synthesis"
 #: The first cell of every notebook run in a reused kernel (removed from the output):
 #: forget the previous notebook's names (modules stay imported) and figures.
 RESET = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
@@ -450,6 +451,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         warm = cf.ThreadPoolExecutor(max_workers=n_workers)
         starting = [warm.submit(kernels.start) for _ in range(n_workers)]  # while the sources are copied
         _copy_sources(staging, pkg, rvw, pages)
+        sphinx.init(staging)
         todo = []
         for p in nb_pages:
             cached = CACHE / keys[p.file]
@@ -480,19 +482,22 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
             return p, time.perf_counter() - t0
 
         t_exec = time.perf_counter()
+        seconds = dict(state.get("seconds", {}))
+
         def init():
             kernels.local.km = ready.pop()
 
         with cf.ThreadPoolExecutor(max_workers=n_workers, initializer=init) as pool:
-            futures = [pool.submit(run, p) for p in _longest_first(todo)]
+            futures = [pool.submit(run, p) for p in _longest_first(todo, state.get("seconds", {}))]
             for fut in cf.as_completed(futures):
                 p, dt = fut.result()
+                seconds[p.file] = round(dt, 2)
                 log(f"      {p.key:<24} executed in {dt:.1f} s")
         kernels.shutdown()
         if todo:
             log(f"      notebooks executed in {time.perf_counter() - t_exec:.1f} s")
         log("[3/5] validating executed notebooks")
-        for p in nb_pages:
+        for p in todo:  # a cached notebook was validated when it was executed
             validate(staging / f"{p.file}.ipynb", f"{p.template} ({p.key})")
         results = collect_results(pkg, rvw)
         _write_results(staging, results, previous, nb_pages, todo)
@@ -520,7 +525,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         _swap(html, SITE)
         (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
         shutil.copy2(WORK / "src" / "_toc.yml", BUILD / "toc.yml")  # the published site's pages (for the PDF)
-        STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title,
+        STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title, "seconds": seconds,
                                      "citation": rvw.citation}, indent=2))
     finally:
         sphinx.cancel()
@@ -537,9 +542,13 @@ def _figure_prefix(page) -> str:
     return page.parameters.get("section", page.key)
 
 
-def _longest_first(pages):
-    """Sections with forest plots take longest: start them first."""
-    return sorted(pages, key=lambda p: (p.template.endswith("section.ipynb") is False, p.file))
+def _longest_first(pages, seconds: dict):
+    """The notebooks in the order that finishes soonest on a few workers: longest
+    first (Graham's LPT rule), by how long each took when last executed; a page
+    never executed counts as long when it is a section (forest plots), else short."""
+    def expected(p):
+        return seconds.get(p.file, 10.0 if p.template.endswith("section.ipynb") else 1.0)
+    return sorted(pages, key=lambda p: (-expected(p), p.file))
 
 
 def _sync(staging: Path, dest: Path) -> int:
@@ -597,6 +606,22 @@ class Sphinx:
         (WORK / "src").mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, cwd=WORK / "src", env=env)
+
+    def init(self, staging: Path) -> None:
+        """Put the configuration, table of contents and static files in the work
+        tree and let Sphinx read them (and its saved environment) while the
+        notebooks run.  Only files whose bytes changed are written."""
+        files = [staging / "_config.yml", staging / "_toc.yml"]
+        for folder in ("_static", "_extra"):
+            files += [f for f in (staging / folder).rglob("*") if f.is_file()]
+        for f in files:
+            data = f.read_bytes()
+            dest = WORK / "src" / f.relative_to(staging)
+            if not dest.exists() or dest.read_bytes() != data:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(data)
+        self.proc.stdin.write("init\n")
+        self.proc.stdin.flush()
 
     def run(self) -> None:
         out, _ = self.proc.communicate("go\n")

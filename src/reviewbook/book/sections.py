@@ -327,13 +327,17 @@ class Section:
                         + ("; the z-curve crosses a monitoring boundary." if crossed
                            else "; the z-curve crosses no monitoring boundary."))
             _glue(f"{base}_sentence", sentence)
-            fig = tsa_plot(accrued, cz.z, [ar.labels[es.index[j]] for j in order], looks * info.ris_adjusted,
-                           bounds.z, info.ris_adjusted, title=f"Trial sequential analysis, analysis {it.aid}")
-            _display(Figure(fig, str(self.figures / f"{self.key}_{slug(it.aid)}_tsa.svg"),
-                            caption=f"Trial sequential analysis of analysis {it.aid} ({ar.settings.name}).",
-                            label=f"fig-{self.key}-{slug(it.aid)}-tsa",
-                            alt=f"Cumulative z-curve of {es.k} studies against O'Brien-Fleming boundaries; "
-                                f"{fmt(accrued[-1], 0)} of {fmt(info.ris_adjusted, 0)} required participants."))
+            drawn = ([float(x) for x in accrued], [float(x) for x in cz.z],
+                     [ar.labels[es.index[j]] for j in order], [float(x) for x in looks * info.ris_adjusted],
+                     [float(x) for x in bounds.z], float(info.ris_adjusted),
+                     f"Trial sequential analysis, analysis {it.aid}")
+            _display(cached_figure(
+                lambda d=drawn: tsa_plot(*d[:6], title=d[6]), str(self.figures / f"{self.key}_{slug(it.aid)}_tsa.svg"),
+                caption=f"Trial sequential analysis of analysis {it.aid} ({ar.settings.name}).",
+                label=f"fig-{self.key}-{slug(it.aid)}-tsa",
+                alt=f"Cumulative z-curve of {es.k} studies against O'Brien-Fleming boundaries; "
+                    f"{fmt(accrued[-1], 0)} of {fmt(info.ris_adjusted, 0)} required participants.",
+                key_parts=drawn, tight=False))
             _display(Note(sentence, None))
             shown += 1
         if shown == 0:

@@ -5,8 +5,9 @@
 The same build as ``jupyter-book build SOURCE -W -n --keep-going --quiet``
 (``jupyter_book.sphinx.build_sphinx`` with the book's ``_config.yml`` and
 ``_toc.yml``), but with Sphinx's ``-j N`` (the ``jupyter-book`` command has no
-such option) and an explicit doctree folder, so that a rebuild re-reads only
-the pages whose sources changed.  Exit code 0 on success; warnings are errors.
+such option), an explicit doctree folder, so that a rebuild re-reads only
+the pages whose sources changed, and (with ``--wait``) the Sphinx application
+made before the pages are ready.  Exit code 0 on success; warnings are errors.
 """
 from __future__ import annotations
 
@@ -22,28 +23,64 @@ def main(argv=None) -> int:
     p.add_argument("doctrees")
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--wait", action="store_true",
-                   help="import everything, then wait for a line on stdin before building (the runner "
-                        "starts this process early, so that the imports overlap the notebook execution)")
+                   help="import everything, then read commands on stdin: 'init' (read the configuration and "
+                        "the saved environment, once _config.yml and _toc.yml are in place) and 'go' (build). "
+                        "The runner starts this process early, so that this work overlaps the notebooks.")
     args = p.parse_args(argv)
     skip_slow_optional_imports()
     _declare_parallel_safe()
-    from jupyter_book.sphinx import build_sphinx
+    if not args.wait:
+        return build(Path(args.source), Path(args.output), Path(args.doctrees), args.jobs)
+    _warm_up()
+    command = sys.stdin.readline().strip()
+    if command not in ("init", "go"):
+        return 3  # the runner gave up: nothing built
 
-    if args.wait:
-        _warm_up()
-        if sys.stdin.readline().strip() != "go":
-            return 3  # the runner gave up: nothing built
+    def go() -> bool:
+        return command == "go" or sys.stdin.readline().strip() == "go"
 
-    src = Path(args.source)
-    result = build_sphinx(src, Path(args.output), use_external_toc=True, noconfig=True,
-                          path_config=src / "_config.yml", confoverrides={"nitpicky": True, "latex_individualpages": False},
-                          builder="html",
-                          doctreedir=Path(args.doctrees), warningiserror=True, keep_going=True, quiet=True,
-                          jobs=max(1, args.jobs))
-    if isinstance(result, Exception):
-        print(f"error: {result.__class__.__name__}: {result}", file=sys.stderr)
+    return build(Path(args.source), Path(args.output), Path(args.doctrees), args.jobs, before_build=go)
+
+
+def build(src: Path, out: Path, doctrees: Path, jobs: int, before_build=None) -> int:
+    """``jupyter_book.sphinx.build_sphinx(src, out, use_external_toc=True,
+    noconfig=True, path_config=src / "_config.yml", builder="html",
+    warningiserror=True, keep_going=True, quiet=True)`` with ``-j jobs`` and
+    ``doctrees``, in two steps: the Sphinx application is made (configuration,
+    extensions, saved environment), then ``before_build()`` is called and, if it
+    returns true, the changed pages are built.  Returns the exit code."""
+    from jupyter_book.config import get_final_config
+    from jupyter_book.pdf import update_latex_documents
+    from sphinx.application import Sphinx
+    from sphinx.cmd.build import handle_exception
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    config, meta = get_final_config(user_yaml=src / "_config.yml",
+                                    cli_config={"nitpicky": True, "latex_individualpages": False},
+                                    sourcedir=src, use_external_toc=True)
+    app = None
+    try:
+        with patch_docutils(None), docutils_namespace():
+            app = Sphinx(srcdir=src, confdir=None, outdir=out, doctreedir=doctrees, buildername="html",
+                         confoverrides=config, status=None, warning=sys.stderr, freshenv=False,
+                         warningiserror=True, tags=None, verbosity=0, parallel=max(1, jobs), keep_going=True)
+            app.config.latex_documents = update_latex_documents(app.config.latex_documents,
+                                                                meta["latex_doc_overrides"])
+            if app.config["use_multitoc_numbering"]:
+                import yaml
+
+                if "numbered: true" in yaml.dump(app.config.external_site_map.as_json()):
+                    app.setup_extension("sphinx_multitoc_numbering")
+            if before_build is not None and not before_build():
+                return 3
+            app.build(False, [])
+            return int(app.statuscode or 0)
+    except (Exception, KeyboardInterrupt) as exc:  # as jupyter_book.sphinx.build_sphinx
+        class _Args:
+            pdb = verbosity = traceback = False
+        handle_exception(app, _Args, exc, sys.stderr)
+        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
-    return int(result or 0)
 
 
 def skip_slow_optional_imports() -> None:

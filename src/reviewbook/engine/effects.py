@@ -35,12 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ArgumentError
-
-MEASURES = ("MD", "SMD", "RR", "OR", "RD", "HR", "GEN", "GENR")
-RATIO_MEASURES = ("RR", "OR", "HR", "GENR")
-DICHOTOMOUS_MEASURES = ("RR", "OR", "RD")
-CONTINUOUS_MEASURES = ("MD", "SMD")
-SMD_CORRECTIONS = ("revman", "exact", "hedges")
+from .codes import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, MEASURES, RATIO_MEASURES, SMD_CORRECTIONS  # noqa: F401
 
 #: Continuity correction added to every cell of a table with a zero cell (RevMan).
 CC = 0.5

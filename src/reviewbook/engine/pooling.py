@@ -41,11 +41,7 @@ from . import dist
 from . import tau2 as tau2_mod
 from .effects import RATIO_MEASURES, EffectSizes, check_choice
 from ..errors import ArgumentError
-
-METHODS = ("FE", "MH", "MH-DL", "PETO", "DL", "REML", "PM")
-RANDOM_METHODS = ("MH-DL", "DL", "REML", "PM")
-FIXED_METHODS = ("FE", "MH", "PETO")
-HKSJ_VARIANTS = (None, "plain", "adhoc")
+from .codes import FIXED_METHODS, HKSJ_VARIANTS, METHODS, RANDOM_METHODS  # noqa: F401
 
 METHOD_LABELS = {
     "FE": "IV, Fixed", "MH": "M-H, Fixed", "MH-DL": "M-H, Random", "PETO": "Peto, Fixed",

@@ -13,10 +13,17 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 ESTIMATORS = ("DL", "REML", "PM")
 
+
+
+def _brentq():
+    """scipy's root finder, imported when first needed (scipy.optimize takes a
+    quarter of a second to import; most analyses need no iterative estimator)."""
+    from scipy.optimize import brentq
+
+    return brentq
 
 def dl(yi: np.ndarray, vi: np.ndarray) -> float:
     """DerSimonian-Laird tau^2 (truncated at 0); Q about the IV fixed-effect mean."""
@@ -73,13 +80,13 @@ def reml(yi: np.ndarray, vi: np.ndarray) -> float:
     candidates = [0.0]
     for i in np.flatnonzero((score[:-1] > 0) & (score[1:] <= 0)):
         lo, hi = grid[i], grid[i + 1]
-        candidates.append(brentq(_reml_score, lo, hi, args=(yi, vi), xtol=1e-300, rtol=1e-15,
+        candidates.append(_brentq()(_reml_score, lo, hi, args=(yi, vi), xtol=1e-300, rtol=1e-15,
                                  maxiter=500) if score[i + 1] < 0 else hi)
     if score[-1] > 0:  # still rising at the upper end: extend
         hi = upper
         while _reml_score(hi, yi, vi) > 0:
             hi *= 10.0
-        candidates.append(brentq(_reml_score, upper, hi, args=(yi, vi), xtol=1e-300,
+        candidates.append(_brentq()(_reml_score, upper, hi, args=(yi, vi), xtol=1e-300,
                                  rtol=1e-15, maxiter=500))
     ll = [restricted_loglik(t, yi, vi) for t in candidates]
     return float(candidates[int(np.argmax(ll))])
@@ -102,7 +109,7 @@ def pm(yi: np.ndarray, vi: np.ndarray) -> float:
     hi = _upper(yi, vi)
     while generalised_q(hi, yi, vi) > target:
         hi *= 10.0
-    return float(brentq(lambda t: generalised_q(t, yi, vi) - target, 0.0, hi,
+    return float(_brentq()(lambda t: generalised_q(t, yi, vi) - target, 0.0, hi,
                         xtol=1e-300, rtol=1e-15, maxiter=500))
 
 

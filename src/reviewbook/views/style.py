@@ -4,13 +4,18 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import seaborn as sns  # noqa: E402
 
 COLORS = {"study": "#1f4e79", "subtotal": "#4a4a4a", "total": "#000000", "accent": "#c0392b"}
 
 
 def apply_style():
-    """seaborn 'ticks' style at paper context, DejaVu Sans, fixed DPI (readable at print size)."""
+    """seaborn 'ticks' style at paper context, DejaVu Sans, fixed DPI (readable at print size).
+
+    seaborn (which imports scipy.stats, half a second) is imported here, when a
+    figure is drawn, not when the book's modules are: a notebook whose figures
+    all come from the figure cache never pays for it."""
+    import seaborn as sns
+
     sns.set_theme(context="paper", style="ticks", font="DejaVu Sans",
                   rc={"figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "reviewbook",
                       "text.usetex": False, "axes.titlesize": 10, "font.size": 9})

@@ -52,8 +52,15 @@ def tsa_plot(accrued, z, labels, boundary_n, boundary_z, ris, *, title=None):
     ax.set_ylabel("Cumulative z (negative favours experimental)")
     if title:
         ax.set_title(plain(title), fontsize=10)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
-    lines = textwrap.wrap("Studies in order: " + key, 150)
-    fig.tight_layout(rect=(0, 0.06 + 0.025 * len(lines), 1, 1))
-    fig.text(0.02, 0.015, "\n".join(lines), fontsize=7, color="0.25", va="bottom")
+    lines = textwrap.wrap("Studies in order: " + key, 125)
+    # a fixed layout in inches (the labels are of known size): saved without a tight
+    # bounding box, the figure is drawn once instead of three times
+    h = 5.0 + 0.12 * len(lines)
+    fig.set_size_inches(8.0, h)
+    key_top = 0.12 + 0.12 * len(lines)
+    legend_y = key_top + 0.08
+    fig.subplots_adjust(left=0.085, right=0.98, top=1 - 0.35 / h, bottom=(legend_y + 0.4 + 0.5) / h)
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="lower center", bbox_to_anchor=(0.5, legend_y / h),
+               ncol=3, frameon=False)
+    fig.text(0.02, 0.1 / h, "\n".join(lines), fontsize=7, color="0.25", va="bottom")
     return fig
