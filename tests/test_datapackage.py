@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from reviewbook.package import datapackage as dp
-from reviewbook.package.audit import audit_package
 from reviewbook.errors import InputError
 
 FIX = Path(__file__).parent / "fixtures"

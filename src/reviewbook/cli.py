@@ -46,9 +46,7 @@ def cmd_pool(args) -> int:
             r = meta(es, args.method, hksj=hksj, level=args.level)
             out, text = r.to_dict(), meta_table(r)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
+        return exc.report()
     except ArgumentError as exc:
         return _fail(str(exc))
     print(dumps(out) if args.json else text)
@@ -79,9 +77,7 @@ def cmd_bayes(args) -> int:
         es, _ = read_pool_csv(args.file, args.measure)
         fit = bayes.bayes(es.yi, es.vi, tau_prior=tau_prior, mu_prior=mu_prior, level=args.level)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
+        return exc.report()
     except ArgumentError as exc:
         return _fail(str(exc))
     out = {"mu": {"median": fit.mu, "lower": fit.mu_low, "upper": fit.mu_high},
@@ -149,9 +145,7 @@ def cmd_ris(args) -> int:
             r = ris.ris_rr(pi.es.yi, pi.es.vi, a["n1"], a["n2"], control_risk=args.control_risk, rrr=args.rrr,
                            alpha=args.alpha, beta=1 - args.power)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
+        return exc.report()
     except ArgumentError as exc:
         return _fail(str(exc))
     out = {"sd": r.sd, "ris": r.ris, "d2": r.d2, "ris_adjusted": r.ris_adjusted, "accrued": r.accrued}

@@ -45,3 +45,12 @@ class InputError(ValueError):
     def __init__(self, problems):
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def report(self) -> int:
+        """Print every problem to stderr, one ``error: ...`` line each; returns
+        the command-line exit code for invalid input, 2."""
+        import sys
+
+        for p in self.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2

@@ -180,8 +180,8 @@ def generic(pkg) -> Review:
     n = len(pkg.analysis_ids())
     return Review(package=pkg.id, title=f"A reproducible appendix to the data package {pkg.id}",
                   short_title=f"Data package {pkg.id}", citation="",
-                  question=(f"The data package does not state the review's question. This book re-runs "
-                            f"its analyses from the data as given and reports each one."),
+                  question=("The data package does not state the review's question. This book re-runs "
+                            "its analyses from the data as given and reports each one."),
                   data=(f"The data are the package {pkg.id} as given to the book: the analyses, their "
                         f"settings and one data row per study per analysis."),
                   sections=tuple(rules), generic=True, extra={"n_analyses": n})

@@ -722,8 +722,7 @@ def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warni
     try:
         build(data, review=review, jobs=jobs, force=force, previous=previous, allow_warnings=allow_warnings)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
+        exc.report()
         print("error: the input is invalid; the previous site is unchanged", file=sys.stderr)
         return 2
     except BuildError as exc:

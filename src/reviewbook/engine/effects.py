@@ -41,6 +41,18 @@ from .codes import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, MEASURES, RATIO_ME
 CC = 0.5
 
 
+def check_yi_vi(yi, vi):
+    """``yi``, ``vi`` as float arrays; :class:`ArgumentError` unless they are 1-d,
+    of one non-zero length, ``yi`` finite and ``vi`` finite and positive."""
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    if yi.ndim != 1 or yi.shape != vi.shape or yi.size == 0:
+        raise ArgumentError("yi and vi must be 1-d arrays of the same, non-zero length")
+    if np.any(~np.isfinite(yi)) or np.any(~np.isfinite(vi)) or np.any(vi <= 0):
+        raise ArgumentError("yi must be finite and vi finite and > 0")
+    return yi, vi
+
+
 def check_choice(name: str, value, allowed) -> None:
     """Raise :class:`ArgumentError` unless ``value`` is one of ``allowed``."""
     if value not in allowed:

@@ -27,6 +27,7 @@ import numpy as np
 from . import dist
 
 from ..errors import ArgumentError
+from .effects import check_yi_vi as _check_yi_vi
 
 __all__ = [
     "RIS",
@@ -88,16 +89,6 @@ def _check_error_rates(alpha, beta):
 
 def _zsum2(alpha, beta):
     return (dist.norm_isf(alpha / 2.0) + dist.norm_isf(beta)) ** 2
-
-
-def _check_yi_vi(yi, vi):
-    yi = np.asarray(yi, dtype=float)
-    vi = np.asarray(vi, dtype=float)
-    if yi.ndim != 1 or yi.shape != vi.shape or yi.size == 0:
-        raise ArgumentError("yi and vi must be 1-d arrays of the same, non-zero length")
-    if np.any(~np.isfinite(yi)) or np.any(~np.isfinite(vi)) or np.any(vi <= 0):
-        raise ArgumentError("yi must be finite and vi finite and > 0")
-    return yi, vi
 
 
 def diversity(yi, vi):

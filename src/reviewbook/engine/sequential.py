@@ -41,6 +41,7 @@ from scipy import optimize, special
 from . import dist
 
 from ..errors import ArgumentError
+from .effects import check_yi_vi as _check_yi_vi
 
 __all__ = [
     "Boundaries",
@@ -282,16 +283,6 @@ def obrien_fleming_boundaries(information, alpha=0.05, sides=2):
     nominal = sides * dist.norm_sf(z)
     return Boundaries(information=t, z=z, alpha_spent=spent, nominal_p=nominal,
                       alpha=alpha, sides=sides)
-
-
-def _check_yi_vi(yi, vi):
-    yi = np.asarray(yi, dtype=float)
-    vi = np.asarray(vi, dtype=float)
-    if yi.ndim != 1 or yi.shape != vi.shape or yi.size == 0:
-        raise ArgumentError("yi and vi must be 1-d arrays of the same, non-zero length")
-    if np.any(~np.isfinite(yi)) or np.any(~np.isfinite(vi)) or np.any(vi <= 0):
-        raise ArgumentError("yi must be finite and vi finite and > 0")
-    return yi, vi
 
 
 def cumulative_z(yi, vi, method="DL"):

@@ -307,9 +307,7 @@ def run_audit(path, *, as_json=False, tolerance=None) -> int:
         pkg = read(path)
         rows = audit_package(pkg, tolerance)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
+        return exc.report()
     except ArgumentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -476,9 +475,7 @@ def main(extraction, output) -> int:
     try:
         pkg, provenance, flow = build(extraction)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
+        return exc.report()
     tmp = output.with_name(output.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,7 @@ from .datapackage import write
 from .rows import make_names, read_rows_table
 from .schema import (DATA_ROW_COLUMNS, MEASURE_NAMES, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA,
                      SMD_FORMULAS, SUBGROUP_COLUMNS, Package)
-from .tabular import Cells, read_csv_text
+from .tabular import Cells, read_csv_text, read_utf8
 
 SETTINGS_COLUMNS = ["analysis", "data_type", "measure", "method", "model", "estimator", "weights_rule",
                     "status", "candidates", "max_abs_diff_estimate", "max_abs_diff_weight"]
@@ -96,13 +95,7 @@ def read_groups(path, analysis_groups) -> dict:
     """``Analysis group -> {name, experimental label, control label}`` from a groups CSV."""
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError:
-        raise InputError([Problem(name, None, None, "no such file", "a CSV naming the comparisons")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, None, f"bytes that are not UTF-8 ({exc.reason})",
-                                  "a UTF-8 CSV file")]) from None
+    text = read_utf8(path, "a CSV naming the comparisons")
     header, rows = read_csv_text(text, name)
     alias = {make_names(c): c for c in GROUP_COLUMNS}
     header_map = {h: (h if h in GROUP_COLUMNS else alias.get(h, h)) for h in header}
@@ -330,9 +323,7 @@ def main(rows_csv, out_dir, *, pkg_id=None, groups_csv=None) -> int:
             _clear_package(out, result.package.id)
         write_import(result, out)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
+        return exc.report()
     counts = {}
     for r in result.inference.values():
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -217,9 +216,7 @@ def main(folder, output) -> int:
         pkg, res = build(folder)
         write_package(pkg, output)
     except InputError as exc:
-        for p in exc.problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
+        return exc.report()
     counts = {}
     for r in res.inference.values():
         counts[r.status] = counts.get(r.status, 0) + 1

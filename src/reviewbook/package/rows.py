@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import InputError, Problem
 from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC
-from .tabular import Cells, read_csv_text
+from .tabular import Cells, read_csv_text, read_utf8
 
 REQUIRED = ("Analysis group", "Analysis number", "Study")
 INTEGER_COLUMNS = ("Analysis group", "Analysis number")
@@ -97,16 +97,7 @@ def read_rows_table(path) -> RowsTable:
     """
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(name, None, None, "no such file", "a CSV file of Cochrane data rows")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, None, f"bytes that are not UTF-8 ({exc.reason})",
-                                  "a UTF-8 CSV file")]) from None
-    except OSError as exc:
-        raise InputError([Problem(name, None, None, f"an unreadable file ({exc.__class__.__name__})",
-                                  "a CSV file of Cochrane data rows")]) from None
+    text = read_utf8(path, "a CSV file of Cochrane data rows")
     header, raw = read_csv_text(text, name)
     canon = _canonical(header)
     present = {c for c in canon if isinstance(c, str)}

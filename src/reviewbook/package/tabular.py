@@ -10,7 +10,23 @@ import io
 import math
 from pathlib import Path
 
-from ..errors import Problem
+from ..errors import InputError, Problem
+
+
+def read_utf8(path, expected: str) -> str:
+    """The text of a UTF-8 file; :class:`InputError` naming the file (missing,
+    unreadable or not UTF-8) otherwise.  ``expected`` says what the file should be."""
+    path = Path(path)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(path.name, None, None, "no such file", expected)]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(path.name, None, None, f"bytes that are not UTF-8 ({exc.reason})",
+                                  "a UTF-8 CSV file")]) from None
+    except OSError as exc:
+        raise InputError([Problem(path.name, None, None, f"an unreadable file ({exc.__class__.__name__})",
+                                  expected)]) from None
 
 
 def read_csv_text(text: str, name: str):
