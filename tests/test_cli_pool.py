@@ -103,11 +103,12 @@ def test_not_estimable_studies_are_reported(tmp_path):
     ("study,n1,mean1,sd1,n2,mean2,sd2\nA,0,1,3,4,5,6\n", "MD", "bad.csv, line 2, column 'n1': found '0'; expected a number > 0"),
     ("study,n1,mean1,sd1,n2,mean2,sd2\nA,5,1,3,4,5,0\n", "MD", "bad.csv, line 2, column 'sd2': found '0'; expected a number > 0"),
     ("study,events1,n1,events2,n2\nA,5,4,1,4\n", "RR", "bad.csv, line 2, column 'events1': found 5 events; expected at most n1 = 4"),
-    ("study,events1,n1,events2,n2\nA,0,4,0,4\n", "RR", "bad.csv: found no estimable study"),
     ("study,events1,n1,events2,n2\n", "RR", "bad.csv: found no data rows; expected at least 1 study"),
     ("study,events1,n1,events2,n2\nA,1,4,1,4\nA,1,4,2,4\n", "OR", "bad.csv, line 3, column 'study': found 'A' again"),
 ])
 def test_bad_input_exits_2_naming_file_line_column(tmp_path, content, measure, message):
+    """Issue #6's bad inputs.  Rows of which none is estimable are not bad input: they
+    are 'Not estimable', exit 0 (issue #9; tests/test_fewstudy_cli.py)."""
     p = tmp_path / "bad.csv"
     p.write_text(content)
     res = run("pool", p, "--measure", measure, "--method", "DL")

@@ -128,13 +128,17 @@ def test_ris_for_a_risk_ratio(tmp_path):
     assert res.returncode == 2 and "--control-risk P and --rrr R" in res.stderr
 
 
-def test_pool_with_no_estimable_study_is_bad_input_naming_each_study(tmp_path):
-    """Issue #6's contract: fewer than 1 usable study exits 2, and the message says why each
-    study was left out. (The book, not ``pool``, shows such an analysis as 'Not estimable'.)"""
+def test_pool_reports_not_estimable_as_revman(tmp_path):
+    """Every study with no events in either arm: 'Not estimable', exit 0, as RevMan reports
+    it (issue #9, section 3: 'reported as RevMan does ... with no error'), each study's
+    reason listed.  A file with no data rows at all is still bad input (test_cli_pool)."""
     p = tmp_path / "zero.csv"
     p.write_text("study,events1,n1,events2,n2\nA,0,8,0,6\nB,0,10,0,9\n")
     res = cli("pool", p, "--measure", "RR", "--method", "MH", "--json")
-    assert res.returncode == 2 and res.stdout == ""
-    assert "zero.csv: found no estimable study" in res.stderr
-    assert "A: not estimable: no events in either arm" in res.stderr
-    assert "B: not estimable: no events in either arm" in res.stderr
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["k"] == 0 and out["estimate"] is None
+    assert out["excluded"] == [{"study": "A", "reason": "not estimable: no events in either arm"},
+                               {"study": "B", "reason": "not estimable: no events in either arm"}]
+    text = cli("pool", p, "--measure", "RR", "--method", "MH").stdout
+    assert text.startswith("Not estimable: no study is estimable") and "B: not estimable" in text

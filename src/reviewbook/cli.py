@@ -28,9 +28,19 @@ def cmd_pool(args) -> int:
         return _fail("--method PETO pools odds ratios: use --measure OR")
     hksj = "plain" if args.hksj else None
     try:
-        # issue #6: fewer than 1 usable study is bad input (exit 2); the book, not this
-        # command, shows an analysis of only non-estimable studies as 'Not estimable'.
-        es, groups = read_pool_csv(args.file, measure, args.subgroup, args.smd_correction)
+        # A file with no data rows is bad input (exit 2).  Rows of which none is
+        # estimable (e.g. no events in either arm) are reported as RevMan does,
+        # 'Not estimable', with no error (issue #9, section 3).
+        es, groups = read_pool_csv(args.file, measure, args.subgroup, args.smd_correction,
+                                   allow_none_estimable=True)
+        if es.k == 0:
+            out = {"k": 0, "measure": measure, "method": args.method, "estimate": None, "ci_low": None,
+                   "ci_high": None, "studies": [],
+                   "excluded": [{"study": s, "reason": r} for s, r in es.excluded],
+                   "notes": ["not estimable: no study is estimable"]}
+            text = "\n".join(["Not estimable: no study is estimable"] + [f"{s}: {r}" for s, r in es.excluded])
+            print(dumps(out) if args.json else text)
+            return 0
         if args.method in ("MH", "MH-DL", "PETO") and es.tables is None:
             return _fail(f"--method {args.method} needs arm-level dichotomous columns "
                          "study,events1,n1,events2,n2")
