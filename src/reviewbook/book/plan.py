@@ -48,8 +48,8 @@ INTROS = {
                             "{ref}`the methods page <sec-methods>`, beside the review's published certainty "
                             "where it is public."),
     "reproduction": ("Every number RevMan stored, recomputed: the review's published pooled estimates "
-                     "({glue}`n_published_reproduced` of {glue}`n_published_compared` reproduced to the published "
-                     "decimals), how each analysis's settings were obtained, and every stored per-study result "
+                     "({glue}`n_published_reproduced` of the {glue}`n_published_compared` published pooled estimates "
+                     "reproduced to the published decimals), how each analysis's settings were obtained, and every stored per-study result "
                      "({glue}`studies_matched` of {glue}`studies_checked` match within the rounding of the stored "
                      "values)."),
     "independent": ("Our own earlier extraction from trial reports is a second, independent extractor. Here its "

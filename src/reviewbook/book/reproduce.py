@@ -153,6 +153,7 @@ def compare_extractors(pkg, other, mapping) -> list:
         for col in ARM_VALUES.get(dtype, ()):
             ov, rv_ = float(o.iloc[0][col]), float(r.iloc[0][col])
             agree = abs(ov - rv_) <= max(0.005, 1e-6 * abs(rv_))
-            out.append([study, oa, ra, col, fmt(ov, 2), fmt(rv_, 2), "yes" if agree else "no",
+            digits = 0 if col.endswith((" N", " cases")) else 2  # counts are whole numbers
+            out.append([study, oa, ra, col, fmt(ov, digits), fmt(rv_, digits), "yes" if agree else "no",
                         "" if agree else m.get("why_different", "")])
     return out

@@ -196,7 +196,8 @@ def published_estimates(package, *, review="auto", **settings):
     rows = reproduce.compare_published(pkg, rv, set(pkg.analysis_ids()) | {
         p.get("analysis", "") for p in reproduce.read_published(rv.published)}, engine_settings(**settings))
     rows = [r for r in rows if r[0]]
-    _glue("n_published_compared", str(len(rows)))
+    # compared: the published rows that carry a pooled estimate (not those the review did not pool)
+    _glue("n_published_compared", str(sum(1 for r in rows if r[6].startswith(("reproduced", "differs")))))
     reproduced = sum(1 for r in rows if r[6].startswith("reproduced"))
     _glue("n_published_reproduced", str(reproduced))
     if not rows:
