@@ -457,10 +457,12 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
             cached = CACHE / keys[p.file]
             dest = staging / f"{p.file}.ipynb"
             if not force and (cached / "nb.ipynb").exists():
+                # hard links: the staging copy is only read (Sphinx's work tree gets copies)
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(cached / "nb.ipynb", dest)
+                _link_or_copy(cached / "nb.ipynb", dest)
                 if (cached / "figures").exists():
-                    shutil.copytree(cached / "figures", dest.parent / "figures", dirs_exist_ok=True)
+                    shutil.copytree(cached / "figures", dest.parent / "figures", dirs_exist_ok=True,
+                                    copy_function=_link_or_copy)
             else:
                 todo.append(p)
         log(f"[2/5] executing {len(todo)} of {len(nb_pages)} notebooks on {min(jobs, max(1, len(todo)))} "
@@ -487,6 +489,10 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         def init():
             kernels.local.km = ready.pop()
 
+        # the results JSON is computed here while the kernels work (it only reads the package)
+        side = cf.ThreadPoolExecutor(max_workers=1)
+        results_future = side.submit(collect_results, pkg, rvw)
+        side.shutdown(wait=False)
         with cf.ThreadPoolExecutor(max_workers=n_workers, initializer=init) as pool:
             futures = [pool.submit(run, p) for p in _longest_first(todo, state.get("seconds", {}))]
             for fut in cf.as_completed(futures):
@@ -499,7 +505,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         log("[3/5] validating executed notebooks")
         for p in todo:  # a cached notebook was validated when it was executed
             validate(staging / f"{p.file}.ipynb", f"{p.template} ({p.key})")
-        results = collect_results(pkg, rvw)
+        results = results_future.result()
         _write_results(staging, results, previous, nb_pages, todo)
         log("[4/5] building the site with Jupyter Book (-W -n --keep-going)")
         t_sphinx = time.perf_counter()
@@ -535,6 +541,14 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     log(f"done in {time.perf_counter() - t_start:.1f} s")
     log(f"site: {SITE / 'index.html'}")
     return SITE / "index.html"
+
+
+def _link_or_copy(src, dest) -> None:
+    """``dest`` as a hard link to ``src`` (a copy where links are not possible)."""
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
 
 
 def _figure_prefix(page) -> str:
