@@ -22,6 +22,29 @@ def resolve(path) -> Path:
     return p
 
 
+_LOADED: dict = {}
+
+
+def _signature(path: Path) -> tuple:
+    """What identifies the bytes of a package on disk: path, size and modification
+    time of the file, or of every file under the folder."""
+    files = [path] if path.is_file() else sorted(q for q in path.rglob("*") if q.is_file())
+    return tuple((str(q), q.stat().st_size, q.stat().st_mtime_ns) for q in files)
+
+
 def load(package) -> Package:
-    """A package path read with :func:`resolve`; a :class:`Package` is returned as it is."""
-    return package if isinstance(package, Package) else read(resolve(package))
+    """A package path read with :func:`resolve`; a :class:`Package` is returned as it is.
+
+    A notebook calls the book's functions once per table or figure, each with the
+    package path: the package is read and validated once per process and reused
+    while its files are unchanged (the book's code never modifies a Package)."""
+    if isinstance(package, Package):
+        return package
+    path = resolve(package)
+    if not path.exists():
+        return read(path)  # the reader's own error, naming the path
+    key = (str(path.resolve()), _signature(path))
+    if key not in _LOADED:
+        _LOADED.clear()  # one package at a time
+        _LOADED[key] = read(path)
+    return _LOADED[key]

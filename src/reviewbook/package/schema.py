@@ -129,9 +129,14 @@ class Package:
                                                    self.analyses["Analysis number"])]
 
     def analysis(self, aid: str) -> "AnalysisSettings":
+        # settings are immutable: each is built once per Package (a book page asks often)
+        memo = self.__dict__.setdefault("_settings_memo", {})
+        if aid in memo:
+            return memo[aid]
         for i, a in enumerate(self.analysis_ids()):
             if a == aid:
-                return AnalysisSettings.from_row(self.analyses.iloc[i])
+                memo[aid] = AnalysisSettings.from_row(self.analyses.iloc[i])
+                return memo[aid]
         raise KeyError(f"no analysis {aid!r} in package {self.id}; it has {', '.join(self.analysis_ids())}")
 
     def rows_of(self, aid: str) -> pd.DataFrame:
