@@ -232,3 +232,17 @@ def test_pdf_appendix(built, tmp_path):
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")], check=True)
     assert len(list(tmp_path.glob("page-*.png"))) == 3
     assert "Show code cell source" not in full
+
+
+def test_build_fingerprint_covers_every_file_under_a_folder(tmp_path):
+    """A changed stylesheet under book/_static must rebuild the site: the fingerprint
+    of a folder is that of every file under it (a folder once counted as nothing)."""
+    from reviewbook.book.runner import tree_hash
+
+    static = tmp_path / "_static"
+    (static / "css").mkdir(parents=True)
+    (static / "css" / "custom.css").write_text("table { font-size: 0.8rem; }\n")
+    before = tree_hash([static])
+    (static / "css" / "custom.css").write_text("table { font-size: 0.9rem; }\n")
+    assert tree_hash([static]) != before
+    assert tree_hash([static]) == tree_hash([static / "css" / "custom.css"])

@@ -56,8 +56,9 @@ def check(name, actual, expected, rel, case):
 
 @pytest.mark.parametrize("cid", sorted(c for c in CASES if CASES[c]["method"] != "PETO"))
 def test_effect_sizes_match_escalc(cid):
-    """yi, vi per study = metafor::escalc (add=1/2, to='only0'; drop00 for RR/OR as RevMan).
-    (Peto's yi/vi are checked in test_peto_study_values.)"""
+    """yi, vi per study = metafor::escalc (add=1/2, to='only0'; drop00 for RR/OR as RevMan;
+    for RD with zero cells yi with add=0 and vi with add=1/2, RevMan's convention: the
+    case's call says which).  (Peto's yi/vi are checked in test_peto_study_values.)"""
     case = CASES[cid]
     es = effect_sizes(case)
     ref_y = [y for y in case["yi"] if y is not None]
@@ -72,8 +73,12 @@ def test_effect_sizes_match_escalc(cid):
 
 
 @pytest.mark.parametrize("cid", sorted(c for c in CASES if CASES[c]["method"] not in ("MH", "PETO")
-                                       or not has_zero_cell(CASES[c])))
+                                       or not has_zero_cell(CASES[c])
+                                       or (CASES[c]["method"], CASES[c]["measure"]) == ("MH", "RD")))
 def test_pooled_result_matches_metafor(cid):
+    """Pooled results = metafor.  M-H RD pools the uncorrected tables, as RevMan and
+    rma.mh both do, so zero-cell M-H RD is checked here too; its Q is about the MH
+    estimate with RevMan's per-study RD (the case's q_revman, made in R)."""
     case = CASES[cid]
     ref, r, rel = case["result"], fit(case), tol(case)
     check("estimate (analysis scale)", r.te, ref["estimate"], rel, case)
@@ -96,14 +101,16 @@ def test_pooled_result_matches_metafor(cid):
         check("tau2", r.tau2, ref["tau2"], rel, case)
     else:  # fixed-effect methods report no tau2; metafor reports 0
         assert ref["tau2"] == 0
-    # Q: metafor's QE; for MH-DL RevMan's Q about the MH estimate (the case's q)
-    check("Q", r.q, ref["q"], CLOSED if case["method"] != "PM" else rel, case)
+    # Q: metafor's QE; for MH-DL RevMan's Q about the MH estimate (the case's q);
+    # for MH RD the same Q with RevMan's per-study RD (q_revman)
+    rv = "_revman" if "q_revman" in ref else ""
+    check("Q", r.q, ref["q" + rv], CLOSED if case["method"] != "PM" else rel, case)
     if r.k >= 2:
         assert r.q_df == ref["q_df"]
-        check("Q p", r.q_p, ref["q_p"], CLOSED, case)
+        check("Q p", r.q_p, ref["q_p" + rv], CLOSED, case)
         # I2: RevMan's (Q - df)/Q for every model = the case's i2_q (metafor's
         # I2 under REML/PM is tau2-based and differs by design).
-        check("I2 (RevMan)", r.i2, ref["i2_q"], CLOSED, case)
+        check("I2 (RevMan)", r.i2, ref["i2_q" + rv], CLOSED, case)
     else:
         # k = 1: metafor reports Q = 0 on 0 df with p = 1; we report no p and no I2
         assert r.q == 0 and r.q_p is None and r.i2 is None

@@ -204,6 +204,34 @@ def test_o_e_and_variance_rows(tmp_path):
     assert audit(out)["summary"]["studies_matched"] == 3
 
 
+def test_risk_difference_with_zero_cells_as_revman_stores_it(tmp_path):
+    """RD with zero cells, a trap of real data: RevMan takes the estimate from the counts
+    as they are, its SE from the table with 0.5 added to every cell, and M-H weights
+    n1 n2 / N from the uncorrected arms (within each subgroup here).  The rows are those
+    of Cochrane review CD000478.pub5, analysis 7.2 (withdrawal due to adverse events),
+    with RevMan's stored per-study results, as the Pairwise70 collection holds them
+    (github.com/mahmood789/Pairwise70,
+    analysis/output/orcc_vs_rd_mismatch_rows/CD000478_pub5_data_mismatch_rows.csv)."""
+    data = [  # subgroup, study, e1, n1, e2, n2, Weight, Mean, CI start, CI end (RevMan's)
+        ("AZA versus placebo", "Hawthorne 1992", 0, 38, 0, 39, 47.535042, 0, -0.049316, 0.049316),
+        ("AZA versus placebo", "Sood 2000", 3, 25, 0, 25, 30.872117, 0.12, -0.021416, 0.261416),
+        ("AZA versus placebo", "Sood 2002", 0, 17, 0, 18, 21.592841, 0, -0.104614, 0.104614),
+        ("AZA versus cyclosporin", "Paraskeva 2000", 1, 8, 1, 8, 100, 0, -0.324099, 0.324099),
+        ("6-MP versus GMA", "Sakuraba 2012", 1, 11, 0, 10, 100, 0.090909, -0.133068, 0.314886),
+        ("AZA vs L-AZA+ALLO", "Kiszka-Kanowitz 2022", 16, 42, 14, 47, 100, 0.08308, -0.113551, 0.279711),
+    ]
+    rows = [row(7, 2, study, Subgroup=sg, Experimental_cases=e1, Experimental_N=n1, Control_cases=e2,
+                Control_N=n2, Weight=w, Mean=m, CI_start=lo, CI_end=hi)
+            for sg, study, e1, n1, e2, n2, w, m, lo, hi in data]
+    res = importer.build(write_rows(tmp_path / "rd.csv", rows))
+    inf = res.inference["7.2"]
+    assert (inf.candidate.variant.measure, inf.candidate.method, inf.status) == ("RD", "MH", "inferred")
+    out = tmp_path / "pkg"
+    importer.write_import(res, out)
+    studies = audit(out)["analyses"][0]["studies"]
+    assert (studies["checked"], studies["matched"], studies["mismatches"]) == (6, 6, [])
+
+
 def test_generic_inverse_variance_log_scale(tmp_path):
     """GIV rows carrying arm Ns but no arm means: log-scale estimates (exp(0.4) = 1.491825)."""
     rows = [row(1, 1, "G 2010", GIV_Mean=0.4, GIV_SE=0.2, Experimental_N=40, Control_N=40, Weight=100,

@@ -4,8 +4,8 @@ Runs when ``Rscript`` with metafor and jsonlite is installed (CI installs it:
 ``apt-get install r-base-core r-cran-metafor r-cran-jsonlite``); skipped
 otherwise, with the reason.  The generator covers zero cells (single and double
 zero), k = 1 and 2, Q < df and large tau2, and HKSJ; every expected number is
-``metafor::rma(yi, vi, method=..., test=...)`` on ``escalc`` effect sizes
-(``tests/reference/live_check.R``).
+``metafor::rma(yi, vi, method=..., test=...)`` on ``escalc`` effect sizes with
+RevMan's zero-cell rules (``tests/reference/live_check.R``).
 """
 import json
 import shutil

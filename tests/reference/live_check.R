@@ -3,7 +3,8 @@
 #   Rscript tests/reference/live_check.R IN.json OUT.json
 # Each input item: id, type (dichotomous|continuous), measure, method, test and
 # the arm data.  Conventions: escalc(add=1/2, to="only0", drop00=(measure %in% c("RR","OR"))),
-# as RevMan; tight REML/PM control as in make_reference.R.
+# as RevMan (for RD yi with add=0, RevMan's convention); tight REML/PM control as in
+# make_reference.R.
 suppressPackageStartupMessages({library(metafor); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
 items <- fromJSON(args[1], simplifyVector = FALSE)
@@ -14,6 +15,12 @@ out <- lapply(items, function(it) {
     dat <- escalc(measure = it$measure, ai = num(it$events1), n1i = num(it$n1),
                   ci = num(it$events2), n2i = num(it$n2), add = 1/2, to = "only0",
                   drop00 = it$measure %in% c("RR", "OR"))
+    if (it$measure == "RD") {
+      ## RevMan's RD: the estimate from the raw counts, only the variance from the
+      ## corrected table (as in make_reference.R, rd_revman_call)
+      dat$yi <- escalc(measure = "RD", ai = num(it$events1), n1i = num(it$n1),
+                       ci = num(it$events2), n2i = num(it$n2), add = 0, drop00 = FALSE)$yi
+    }
   } else {
     dat <- escalc(measure = "MD", m1i = num(it$mean1), sd1i = num(it$sd1), n1i = num(it$n1),
                   m2i = num(it$mean2), sd2i = num(it$sd2), n2i = num(it$n2))

@@ -260,9 +260,9 @@ method_arg <- function(method) {
 
 ## generic driver for escalc + rma.uni cases
 uni_case <- function(id, dataset, d, measure, method, test = "z", data_type, input,
-                     escalc_args = "", note = "", extra = list()) {
+                     escalc_args = "", note = "", extra = list(), esc = NULL) {
   env <- new.env(); env$d <- d
-  esc <- if (data_type == "dichotomous") {
+  esc <- if (!is.null(esc)) esc else if (data_type == "dichotomous") {
     sprintf("dat <- escalc(measure='%s', ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d%s)", measure, escalc_args)
   } else if (data_type == "continuous") {
     sprintf("dat <- escalc(measure='%s', m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=d%s)",
@@ -375,6 +375,14 @@ hine <- dat.hine1989
 hine$study <- hine$source
 hine_input <- input_dich(hine$study, hine$ai, hine$n1i, hine$ci, hine$n2i)
 
+## RevMan's risk difference per study: the estimate from the counts as they are,
+## the variance from the table with 0.5 added to every cell of a table with a zero
+## cell (RevMan's stored per-study results show both: Cochrane review
+## CD000478.pub5, analysis 7.2, e.g. 0/38 vs 0/39 stored as RD 0 [-0.049316, 0.049316]).
+rd_revman_call <- paste(
+  "dat <- escalc(measure='RD', ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, add=0, drop00=FALSE);",
+  "dat$vi <- escalc(measure='RD', ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, add=1/2, to='only0', drop00=FALSE)$vi")
+
 mh_case <- function(id, dataset, d, measure, input, extra_args = "", note = "") {
   env <- new.env(); env$d <- d
   call <- sprintf("rma.mh(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, measure='%s'%s)", measure, extra_args)
@@ -383,7 +391,19 @@ mh_case <- function(id, dataset, d, measure, input, extra_args = "", note = "") 
   nt <- paste("Mantel-Haenszel fixed effect (metafor rma.mh; MH computed on raw counts,",
               "yi/vi for Q use escalc with add=1/2 to='only0'). q is Cochran's Q around the MH estimate",
               "with inverse-variance weights. OR variance: Robins-Breslow-Greenland; RR: Greenland-Robins (as RevMan).")
+  yi <- res$yi.f; vi <- res$vi.f
   if (measure == "RD") {
+    ## RevMan's RD per study: estimate from the raw counts, variance from the
+    ## corrected table (rd_revman_call); Q about the MH estimate with these.
+    env$d <- d
+    run(rd_revman_call, env)
+    yi <- env$dat$yi; vi <- env$dat$vi
+    q <- sum((yi - as.numeric(res$beta))^2 / vi)
+    result$q_revman <- sc(q)
+    result$q_p_revman <- sc(pchisq(q, length(yi) - 1, lower.tail = FALSE))
+    result$i2_q_revman <- i2_q(q, length(yi) - 1)
+    nt <- paste(nt, "yi/vi here are RevMan's RD convention (", rd_revman_call, "); q_revman",
+                "(and q_p_revman, i2_q_revman) is Cochran's Q about the MH estimate with them.")
     result$se_gr1985 <- se_rd_gr1985(d$ai, d$n1i, d$ci, d$n2i)
     z <- qnorm(1 - (1 - LEVEL) / 2)
     result$ci_low_gr1985 <- sc(res$beta - z * result$se_gr1985)
@@ -394,7 +414,7 @@ mh_case <- function(id, dataset, d, measure, input, extra_args = "", note = "") 
                 "se_gr1985 (and *_gr1985 CI/stat/p) use the Greenland-Robins (1985) variance used by RevMan 5.")
   }
   cs <- make_case(id, dataset, call, "dichotomous", input, measure, "MH", "z",
-                  res$yi.f, res$vi.f, result, paste(nt, note))
+                  yi, vi, result, paste(nt, note))
   attr(cs, "fit") <- res
   cs
 }
@@ -658,10 +678,12 @@ for (measure in c("RR", "OR", "RD")) {
     add_case(uni_case(sprintf("zero_%s_%s", measure, method), "zero-cell example", zc, measure, method, "z",
                       "dichotomous", zc_input,
                       escalc_args = sprintf(", add=1/2, to='only0', drop00=%s", drop00),
-                      note = paste("Zero cells: 0.5 added to all cells of studies with a zero;",
-                                   if (measure == "RD") "double-zero study kept for RD (drop00=FALSE)."
-                                   else "double-zero study not estimable for RR/OR (drop00=TRUE) -> null yi/vi/weight, as RevMan.",
-                                   if (measure == "RD") "RevMan may not add 0.5 to single-zero studies for RD (variance is finite without it)." else "",
+                      esc = if (measure == "RD") rd_revman_call else NULL,
+                      note = paste(if (measure == "RD")
+                                     paste("RevMan's RD convention: estimate from the raw counts, variance with 0.5",
+                                           "added to all cells of studies with a zero; double-zero study kept for RD (drop00=FALSE).")
+                                   else paste("Zero cells: 0.5 added to all cells of studies with a zero;",
+                                              "double-zero study not estimable for RR/OR (drop00=TRUE) -> null yi/vi/weight, as RevMan."),
                                    if (method != "FE") note_pi else "")))
   }
   add_case(mh_case(sprintf("zero_%s_MH", measure), "zero-cell example", zc, measure, zc_input,

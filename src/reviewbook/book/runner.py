@@ -79,8 +79,15 @@ def sha(*parts) -> str:
 
 
 def tree_hash(paths) -> str:
+    """SHA-256 of the names and bytes of ``paths``; a folder stands for every file under it."""
     h = hashlib.sha256()
-    for p in sorted(paths):
+    files = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(q for q in p.rglob("*") if q.is_file())
+        else:
+            files.append(p)
+    for p in sorted(files):
         if p.is_file():
             try:
                 rel = p.relative_to(ROOT)

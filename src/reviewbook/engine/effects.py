@@ -15,7 +15,9 @@ Manager 5*, 2010) unless stated:
   Validated against metafor 3.8-1 (exact) and the RevMan formula computed in R
   (``tests/reference``).
 * ``RR``, ``OR`` on the log scale, ``RD`` on the risk scale.  A study with a
-  zero cell gets 0.5 added to all four cells.  For RR and OR a study with no
+  zero cell gets 0.5 added to all four cells; for ``RD`` only its variance is
+  computed from the corrected table (the estimate, and Mantel-Haenszel pooling,
+  use the counts as they are), as RevMan's stored results show.  For RR and OR a study with no
   events in both arms is *not estimable* and is dropped with that reason; for
   RD it is kept (Cochrane Handbook 10.4.4.1).  A study in which every
   participant of both arms had the event is not estimable for OR; for RR its
@@ -77,7 +79,8 @@ class EffectSizes:
         Studies that are not estimable, with the reason.
     tables : numpy.ndarray or None
         For dichotomous data, the (k, 4) array ``a b c d`` of the estimable
-        studies *after* the continuity correction, used by Mantel-Haenszel.
+        studies used by Mantel-Haenszel: *after* the continuity correction for
+        RR and OR, uncorrected for RD (RevMan's rules).
     raw_tables : numpy.ndarray or None
         The same tables without any correction, used by Peto.
     index : tuple of int
@@ -224,9 +227,17 @@ def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> Effect
         yi = np.log((a * d) / (b * c))
         vi = 1 / a + 1 / b + 1 / c + 1 / d
     else:
+        # RevMan: the risk difference itself from the uncorrected counts, its
+        # variance from the corrected table (a zero cell would give SE 0), and
+        # Mantel-Haenszel on the uncorrected tables.  RevMan's stored per-study
+        # results show all three (CD000478.pub5, analysis 7.2: 0/38 vs 0/39 is
+        # RD 0 [-0.0493, 0.0493]; 3/25 vs 0/25 is RD 0.12 [-0.0214, 0.2614];
+        # M-H weights n1 n2 / N of the uncorrected arms).
         p1, p2 = a / m1, c / m2
-        yi = p1 - p2
         vi = p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
+        ra, rb, rc, rd = raw[keep].T
+        yi = ra / (ra + rb) - rc / (rc + rd)
+        tab = raw[keep].copy()
     return EffectSizes(measure, _kept(labels, keep), yi, vi, excluded,
                        tables=tab, raw_tables=raw[keep], index=tuple(int(i) for i in np.flatnonzero(keep)))
 

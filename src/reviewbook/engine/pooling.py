@@ -5,9 +5,11 @@ Method codes (``method=``):
 ``FE``
     Inverse-variance fixed effect.
 ``MH``
-    Mantel-Haenszel fixed effect for RR, OR, RD, on tables with RevMan's
-    continuity correction (0.5 added to every cell of a table with a zero cell;
-    RevMan applies it for MH pooling too).  Variances: Robins-Breslow-Greenland
+    Mantel-Haenszel fixed effect for RR, OR, RD.  For RR and OR on tables with
+    RevMan's continuity correction (0.5 added to every cell of a table with a
+    zero cell; RevMan applies it for MH pooling too); for RD on the tables as
+    they are (RevMan's stored M-H weights ``n1 n2 / N`` are those of the
+    uncorrected arms).  Variances: Robins-Breslow-Greenland
     (1986) for log OR; Greenland-Robins (1985) for log RR and for RD.  metafor's
     ``rma.mh`` uses Sato-Greenland-Robins (1989) for RD, so RD standard errors
     differ from metafor in about the fourth significant digit; RevMan's formula
