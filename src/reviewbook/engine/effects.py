@@ -211,7 +211,8 @@ def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> Effect
         (labels[i], "not estimable: no events in either arm" if none_both[i]
          else "not estimable: all participants had the event in both arms")
         for i in np.flatnonzero(~keep))
-    tab = raw[keep].copy()
+    kept = raw[keep]
+    tab = kept.copy()
     zero = np.any(tab == 0, axis=1)
     tab[zero] += CC
     a, b, c, d = tab.T
@@ -235,11 +236,10 @@ def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> Effect
         # M-H weights n1 n2 / N of the uncorrected arms).
         p1, p2 = a / m1, c / m2
         vi = p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
-        ra, rb, rc, rd = raw[keep].T
-        yi = ra / (ra + rb) - rc / (rc + rd)
-        tab = raw[keep].copy()
+        yi = e1[keep] / t1[keep] - e2[keep] / t2[keep]
+        tab = kept
     return EffectSizes(measure, _kept(labels, keep), yi, vi, excluded,
-                       tables=tab, raw_tables=raw[keep], index=tuple(int(i) for i in np.flatnonzero(keep)))
+                       tables=tab, raw_tables=kept, index=tuple(int(i) for i in np.flatnonzero(keep)))
 
 
 def generic(yi, vi, *, study=None, measure="GEN") -> EffectSizes:
