@@ -25,11 +25,15 @@ def resolve(path) -> Path:
 _LOADED: dict = {}
 
 
+def files_under(path: Path) -> list:
+    """Every file under the folder ``path``, sorted; ``[path]`` when it is not a folder."""
+    return sorted(q for q in path.rglob("*") if q.is_file()) if path.is_dir() else [path]
+
+
 def _signature(path: Path) -> tuple:
     """What identifies the bytes of a package on disk: path, size and modification
     time of the file, or of every file under the folder."""
-    files = [path] if path.is_file() else sorted(q for q in path.rglob("*") if q.is_file())
-    return tuple((str(q), q.stat().st_size, q.stat().st_mtime_ns) for q in files)
+    return tuple((str(q), q.stat().st_size, q.stat().st_mtime_ns) for q in files_under(path))
 
 
 def load(package) -> Package:

@@ -17,8 +17,10 @@ from ..package import analysis as an
 from ..package import audit as au
 
 
-def read_published(path) -> list:
-    """Rows of a published-estimates CSV (``analysis`` names the analysis id)."""
+def read_csv(path) -> list:
+    """Rows (dicts) of a CSV file the review file names, such as its published
+    estimates (``analysis`` names the analysis id) or the second extractor's map;
+    ``[]`` when it names none or the file is absent."""
     if path is None or not Path(path).exists():
         return []
     with open(path, newline="", encoding="utf-8-sig") as f:
@@ -41,7 +43,7 @@ def compare_published(pkg, review, aids, settings) -> list:
     """Table rows: analysis, outcome, published, certainty, ours, studies, agreement."""
     rows = []
     ids = set(pkg.analysis_ids())
-    for pub in read_published(review.published):
+    for pub in read_csv(review.published):
         aid = pub.get("analysis", "").strip()
         if aid not in aids:
             continue
@@ -122,13 +124,6 @@ def _z(level):
 ARM_VALUES = {"Continuous": ("Experimental mean", "Experimental SD", "Experimental N", "Control mean",
                              "Control SD", "Control N"),
               "Dichotomous": ("Experimental cases", "Experimental N", "Control cases", "Control N")}
-
-
-def read_map(path) -> list:
-    if path is None or not Path(path).exists():
-        return []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return list(csv.DictReader(f))
 
 
 def compare_extractors(pkg, other, mapping) -> list:

@@ -45,7 +45,7 @@ import yaml
 
 from ..errors import InputError, Problem
 from ..package.load import read_any as read
-from .paths import ROOT
+from .paths import ROOT, files_under
 
 BOOK = ROOT / "book"
 BUILD = BOOK / "_build"
@@ -81,13 +81,7 @@ def sha(*parts) -> str:
 def tree_hash(paths) -> str:
     """SHA-256 of the names and bytes of ``paths``; a folder stands for every file under it."""
     h = hashlib.sha256()
-    files = []
-    for p in paths:
-        if p.is_dir():
-            files.extend(q for q in p.rglob("*") if q.is_file())
-        else:
-            files.append(p)
-    for p in sorted(files):
+    for p in sorted(q for path in paths for q in files_under(path)):
         if p.is_file():
             try:
                 rel = p.relative_to(ROOT)

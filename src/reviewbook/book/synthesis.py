@@ -93,7 +93,7 @@ def _rob_of(pkg: Package, ar) -> list | None:
 
 def _published_certainty(review) -> dict:
     out = {}
-    for p in reproduce.read_published(review.published):
+    for p in reproduce.read_csv(review.published):
         if p.get("analysis") and p.get("certainty"):
             out[p["analysis"].strip()] = (p["certainty"].strip(), p.get("source", "").strip())
     return out
@@ -194,7 +194,7 @@ def published_estimates(package, *, review="auto", **settings):
     pkg = load(package)
     rv = review_for(pkg, review)
     rows = reproduce.compare_published(pkg, rv, set(pkg.analysis_ids()) | {
-        p.get("analysis", "") for p in reproduce.read_published(rv.published)}, engine_settings(**settings))
+        p.get("analysis", "") for p in reproduce.read_csv(rv.published)}, engine_settings(**settings))
     rows = [r for r in rows if r[0]]
     # compared: the published rows that carry a pooled estimate (not those the review did not pool)
     _glue("n_published_compared", str(sum(1 for r in rows if r[6].startswith(("reproduced", "differs")))))
@@ -267,7 +267,7 @@ def independent(package, *, review="auto"):
         _display(Note("This book has no second extraction to compare with.", "note"))
         return None
     other = load_pkg(rv.independent)
-    rows = reproduce.compare_extractors(pkg, other, reproduce.read_map(rv.independent_map))
+    rows = reproduce.compare_extractors(pkg, other, reproduce.read_csv(rv.independent_map))
     agree = sum(1 for r in rows if r[6] == "yes")
     trials = sorted({r[0] for r in rows})
     _glue("ind_values", str(len(rows)))
