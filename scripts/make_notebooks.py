@@ -56,20 +56,40 @@ SETTINGS_ARGS = "model=model, estimator=estimator, ci_method=ci_method, level=le
 SECTION_SETUP = ("from reviewbook import book\n\n"
                  f"sec = book.section(package, section, review=review, {SETTINGS_ARGS})")
 
+INTRO_PROSE = """## About this appendix
+
+{{ about }}
+
+## The question
+
+{{ question }}
+
+## Where the data come from
+
+{{ data_origin }}
+
+{{ provenance }}
+
+## How to read it
+
+{{ guide }}"""
+
 NOTEBOOKS = {
+    "intro": lambda: notebook(
+        "(sec-intro)=\n# The review's answer\n\nThe runner puts the book's title and a one-line lead here.",
+        params(SETTINGS), "from reviewbook import book",
+        [(None, f"book.key_findings(package, review=review, {SETTINGS_ARGS})")]) + [
+        nbformat.v4.new_markdown_cell(INTRO_PROSE)],
     "section": lambda: notebook(
         "(sec-section)=\n# A section of the book\n\nThe runner puts the page's title and introduction here.",
         params(SECTION + SETTINGS), SECTION_SETUP,
-        [("Pooled results", "sec.summary_table()"), ("Forest plots", "sec.forest_plots()"),
-         ("Subgroups", "sec.subgroup_tests()"), ("Sensitivity analyses", "sec.sensitivity()"),
-         ("Bayesian random effects", "sec.bayesian()"), ("Trial sequential analysis", "sec.trial_sequential()"),
+        [("Main outcomes", "sec.main_outcomes()"), ("Details by outcome", "sec.details()"),
          ("Small-study effects", "sec.small_study_effects()"),
          ("Our estimates beside the published review", "sec.compare_published()")]),
     "harms": lambda: notebook(
         "(sec-harms)=\n# Harms\n\nThe runner puts the page's introduction here.",
         params([("section", '"harms"', "str: section key of the harms rule")] + SETTINGS), SECTION_SETUP,
-        [("Pooled results", "sec.summary_table()"), ("Absolute effects per 1,000", "book.absolute_effects(sec)"),
-         ("Forest plots", "sec.forest_plots()"),
+        [("Main outcomes", "sec.main_outcomes()"), ("Details by outcome", "sec.details()"),
          ("Our estimates beside the published review", "sec.compare_published()")]),
     "study_flow": lambda: notebook(
         "(sec-study-flow)=\n# Study flow and included studies\n\nThe runner puts the page's introduction here.",
@@ -80,13 +100,12 @@ NOTEBOOKS = {
     "summary_of_findings": lambda: notebook(
         "(sec-sof)=\n# Summary of findings\n\nThe runner puts the page's introduction here.",
         params(SETTINGS), "from reviewbook import book",
-        [(None, f"book.summary_of_findings(package, review=review, {SETTINGS_ARGS})"),
-         ("GRADE from the data beside the published certainty",
-          f"book.grade_from_data(package, review=review, {SETTINGS_ARGS})")]),
+        [(None, f"book.summary_of_findings(package, review=review, {SETTINGS_ARGS})")]),
     "reproduction": lambda: notebook(
         "(sec-reproduction)=\n# Reproduction\n\nThe runner puts the page's introduction here.",
         params(SETTINGS), "from reviewbook import book\n\npkg = book.load(package)",
         [("The review's published estimates", f"book.published_estimates(pkg, review=review, {SETTINGS_ARGS})"),
+         ("Certainty: our GRADE beside the review's", f"book.grade_from_data(pkg, review=review, {SETTINGS_ARGS})"),
          ("How each analysis's settings were obtained", "book.settings_table(pkg)"),
          ("Every per-study result", "book.study_results(pkg)")]),
     "independent": lambda: notebook(

@@ -15,8 +15,9 @@ _API = {
     "review_for": "sections",
     "prisma": "pages", "characteristics": "pages", "not_pooled": "pages", "coverage": "pages",
     "coverage_of": "pages", "Coverage": "pages", "comparisons": "pages", "risk_of_bias": "pages",
-    "absolute_effects": "synthesis", "summary_of_findings": "synthesis", "published_estimates": "synthesis",
-    "settings_table": "synthesis", "grade_from_data": "synthesis", "grade_of": "synthesis", "study_results": "synthesis", "independent": "synthesis",
+    "summary_of_findings": "synthesis", "key_findings": "synthesis", "published_estimates": "synthesis",
+    "settings_table": "synthesis", "grade_from_data": "synthesis", "study_results": "synthesis",
+    "independent": "synthesis", "judged_all": "evidence",
     "GlueText": "glue", "slug": "glue",
 }
 

@@ -39,14 +39,15 @@ class Page:
 
 
 ABOUT, RESULTS, SYNTHESIS = "About this appendix", "Results", "Synthesis"
+ROOT_PART = ""  # the landing page: the TOC's root, in no part
 INTROS = {
     "study_flow": ("The flow of records and studies (PRISMA 2020), what the analyses cover, the comparisons and "
                    "how each was named, the characteristics and risk of bias of the studies, and the included "
                    "studies that no analysis uses."),
-    "summary_of_findings": ("A GRADE-style summary of every analysis: anticipated absolute effects, relative "
-                            "effect, participants (studies) and certainty by the stated rules of "
-                            "{ref}`the methods page <sec-methods>`, beside the review's published certainty "
-                            "where it is public."),
+    "summary_of_findings": ("One summary of findings table per main comparison, in the Cochrane format: the "
+                            "critical outcomes with their anticipated absolute effects, relative effect, participants "
+                            "(studies), certainty of the evidence and what it means, by the stated rules of "
+                            "{ref}`the methods page <sec-methods>`. Every other analysis follows in one table."),
     "reproduction": ("Every number RevMan stored, recomputed: the review's published pooled estimates "
                      "({glue}`n_published_reproduced` of the {glue}`n_published_compared` published pooled estimates "
                      "reproduced to the published decimals), how each analysis's settings were obtained, and every stored per-study result "
@@ -70,7 +71,11 @@ def plan(pkg, review: rv.Review) -> list:
     """The pages of the book for ``pkg`` and its review file, in TOC order."""
     owners = rv.claim(pkg, review)
     used = set(owners.values())
-    pages = [Page("methods", "Methods", ABOUT), Page("rerun", "Re-running the book", ABOUT),
+    lead = ("What the review found, outcome by outcome, with the certainty of the evidence; the details are one "
+            "click below, on the pages listed at the end.")
+    pages = [Page("intro", "Key findings", ROOT_PART, "notebooks/intro.ipynb", {}, "all",
+                  f"(sec-intro)=\n# {_md_heading(review.short_title)}\n\n{lead}"),
+             Page("methods", "Methods", ABOUT), Page("rerun", "Re-running the book", ABOUT),
              Page("sections/study_flow", "Study flow and included studies", RESULTS, "notebooks/study_flow.ipynb",
                   {}, "studies", heading("study_flow", "Study flow and included studies", INTROS["study_flow"]))]
     # pages of benefits first, then harms (claiming order is the rules' order)
@@ -98,10 +103,20 @@ def plan(pkg, review: rv.Review) -> list:
     return pages
 
 
+def _md_heading(text: str) -> str:
+    """A title as a Markdown heading: backslash-escaped so that package text
+    renders as text, never as markup."""
+    from ..views.tables import escape
+
+    return escape(text)
+
+
 def toc(pages) -> dict:
     """``_toc.yml`` (jb-book, numbered: table and figure numbers restart per page)."""
     parts = []
     for p in pages:
+        if p.part == ROOT_PART:
+            continue
         if not parts or parts[-1]["caption"] != p.part:
             parts.append({"caption": p.part, "numbered": True, "chapters": []})
         parts[-1]["chapters"].append({"file": p.file})
@@ -112,7 +127,7 @@ def reading_guide(pages) -> str:
     """The introduction's list of pages, with cross-references."""
     lines = []
     for p in pages:
-        if p.file in ("methods", "rerun", "what_changed"):
+        if p.file in ("intro", "methods", "rerun", "what_changed"):
             continue
         lines.append(f"- {{ref}}`{label_of(p.key) if p.key != 'summary_of_findings' else 'sec-sof'}`")
     lines.append("- {ref}`sec-methods` states every convention; {ref}`sec-rerun` says how to rebuild the book "

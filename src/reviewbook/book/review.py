@@ -26,7 +26,9 @@ from pathlib import Path
 
 import yaml
 
+from ..appraisal import config as ac
 from ..errors import InputError, Problem
+from ..package.outcomes import parse_rules
 from .paths import ROOT
 
 DEFAULT_REVIEW = ROOT / "book" / "review.yml"
@@ -75,10 +77,12 @@ class Review:
     independent: Path | None = None
     independent_map: Path | None = None
     primary_outcome: str | None = None
-    pain_outcome: str | None = None
-    mcid: float | None = None
     generic: bool = False
     extra: dict = field(default_factory=dict)
+    #: what the judgements need besides the data (outcome rules, indirectness, ...)
+    appraisal: ac.Config = field(default_factory=ac.Config)
+    #: the main comparisons and their critical outcomes (summary of findings, key findings)
+    summary: tuple = ()
 
     def rule(self, key: str) -> SectionRule:
         for r in self.sections:
@@ -90,6 +94,120 @@ class Review:
 
 
 OTHER_INTRO = "Analyses of the package that no section rule claims, so that none is left out."
+
+
+@dataclass(frozen=True)
+class SofSpec:
+    """One main comparison of the review file's ``summary_of_findings`` list: its
+    comparison (analysis group) number, the header of its table (population,
+    setting, intervention, comparison) and its critical outcomes (analysis ids,
+    at most seven, in order of importance); ``key``: the outcomes the landing
+    page shows; ``limits``: one line on what the evidence cannot say."""
+
+    group: int
+    title: str = ""
+    population: str = ""
+    setting: str = ""
+    intervention: str = ""
+    comparison: str = ""
+    outcomes: tuple = ()
+    key: tuple = ()
+    limits: str = ""
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def _appraisal_config(cfg: dict, path: Path, problems: list) -> ac.Config:
+    """The appraisal layer's :class:`~reviewbook.appraisal.config.Config` from the
+    review file's keys ``outcomes``, ``appraisal``, ``indirectness``,
+    ``missing_evidence``, ``subgroups`` and ``assumed_risks``."""
+    name = path.name
+    try:
+        rules = parse_rules(cfg.get("outcomes"), name)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        rules = ()
+    numbers = {}
+    a = cfg.get("appraisal") or {}
+    if not isinstance(a, dict):
+        problems.append(_problem(path, "appraisal", repr(a)[:60], "a mapping (alpha, power, rrr, smd_mid)"))
+        a = {}
+    for key, default, lo, hi in (("alpha", ac.ALPHA, 0, 0.5), ("power", ac.POWER, 0.5, 1), ("rrr", ac.RRR, 0, 1),
+                                 ("smd_mid", ac.SMD_MID, 0, 5)):
+        v = a.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo < v < hi:
+            problems.append(_problem(path, f"appraisal.{key}", repr(v), f"a number in ({lo}, {hi})"))
+            v = default
+        numbers[key] = float(v)
+    ind = cfg.get("indirectness")
+    indirectness = ac.Indirectness()
+    if ind is not None:
+        if not isinstance(ind, dict) or "basis" not in ind or "source" not in ind:
+            problems.append(_problem(path, "indirectness", repr(ind)[:60],
+                                     "a mapping with basis, source and optionally studies"))
+        else:
+            studies = []
+            for i, st in enumerate(ind.get("studies") or []):
+                if not isinstance(st, dict) or not all(_text(st.get(k)) for k in ("study", "domain", "reason",
+                                                                                   "source")):
+                    problems.append(_problem(path, f"indirectness.studies[{i}]", repr(st)[:60],
+                                             "study, domain, reason and source"))
+                    continue
+                studies.append(ac.StudyIndirectness(_text(st["study"]), _text(st["domain"]), _text(st["reason"]),
+                                                    _text(st["source"]), st.get("outcome")))
+            indirectness = ac.Indirectness(True, _text(ind["basis"]), _text(ind["source"]), tuple(studies))
+    missing = []
+    for i, m in enumerate(cfg.get("missing_evidence") or []):
+        n = m.get("studies_without_data") if isinstance(m, dict) else None
+        if not isinstance(n, int) or n < 0 or not _text(m.get("source")) or not (m.get("analyses") or m.get("outcome")):
+            problems.append(_problem(path, f"missing_evidence[{i}]", repr(m)[:60],
+                                     "studies_without_data (a whole number), source, and analyses or outcome"))
+            continue
+        missing.append(ac.MissingEvidence(n, _text(m["source"]),
+                                          tuple(str(x) for x in m["analyses"]) if m.get("analyses") else None,
+                                          m.get("outcome")))
+    pre = []
+    for i, m in enumerate(cfg.get("subgroups") or []):
+        if not isinstance(m, dict) or not _text(m.get("pattern")) or not isinstance(m.get("prespecified"), bool) \
+                or not _text(m.get("source")):
+            problems.append(_problem(path, f"subgroups[{i}]", repr(m)[:60], "pattern, prespecified (true or false) and "
+                                                                            "source"))
+            continue
+        pre.append(ac.Prespecified(_text(m["pattern"]), m["prespecified"], _text(m["source"])))
+    risks = []
+    for i, m in enumerate(cfg.get("assumed_risks") or []):
+        r = m.get("risk") if isinstance(m, dict) else None
+        if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0 <= r <= 1 or not _text(m.get("outcome")) \
+                or not _text(m.get("source")):
+            problems.append(_problem(path, f"assumed_risks[{i}]", repr(m)[:60], "outcome, risk (0 to 1) and source"))
+            continue
+        risks.append(ac.AssumedRisk(_text(m["outcome"]), float(r), _text(m["source"])))
+    return ac.Config(outcomes=rules, indirectness=indirectness, missing_evidence=tuple(missing),
+                     prespecified=tuple(pre), assumed_risks=tuple(risks), **numbers)
+
+
+def _summary(cfg: dict, path: Path, problems: list) -> tuple:
+    out = []
+    for i, m in enumerate(cfg.get("summary_of_findings") or []):
+        where = f"summary_of_findings[{i}]"
+        if not isinstance(m, dict) or not isinstance(m.get("comparison"), int):
+            problems.append(_problem(path, where, repr(m)[:60], "a mapping with comparison (a number) and outcomes"))
+            continue
+        outs = m.get("outcomes") or []
+        if not isinstance(outs, list) or not all(re.fullmatch(r"\d+\.\d+", str(x)) for x in outs) or len(outs) > 7:
+            problems.append(_problem(path, f"{where}.outcomes", repr(outs)[:60],
+                                     "at most seven analysis ids (a summary of findings has at most seven outcomes)"))
+            outs = []
+        key = m.get("key") or []
+        if not isinstance(key, list) or not all(str(x) in map(str, outs) for x in key):
+            problems.append(_problem(path, f"{where}.key", repr(key)[:60], "analysis ids from its outcomes"))
+            key = []
+        out.append(SofSpec(m["comparison"], _text(m.get("title")), _text(m.get("population")),
+                           _text(m.get("setting")), _text(m.get("intervention")), _text(m.get("comparison_text")),
+                           tuple(str(x) for x in outs), tuple(str(x) for x in key), _text(m.get("limits"))))
+    return tuple(out)
 
 
 def _problem(path, key, found, expected):
@@ -140,6 +258,8 @@ def load(path) -> Review:
             groups = None
         rules.append(SectionRule(str(s["key"]), str(s["title"]), kind, tuple(groups) if groups is not None else None,
                                  s.get("group"), s.get("outcome"), str(s.get("intro", "")).strip()))
+    appraisal = _appraisal_config(cfg, path, problems)
+    summary = _summary(cfg, path, problems)
     if problems:
         raise InputError(problems)
 
@@ -154,7 +274,7 @@ def load(path) -> Review:
                   interventions=str(cfg.get("interventions", "")), comparators=str(cfg.get("comparators", "")),
                   published=rel("published"), independent=rel("independent"),
                   independent_map=rel("independent_map"), primary_outcome=cfg.get("primary_outcome"),
-                  pain_outcome=cfg.get("pain_outcome"), mcid=cfg.get("mcid"))
+                  appraisal=appraisal, summary=summary)
 
 
 def generic(pkg) -> Review:

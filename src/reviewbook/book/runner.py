@@ -54,7 +54,7 @@ CACHE = BUILD / ".cache"
 STATE = BUILD / "state.json"
 WORK = BUILD / "work"  # persistent Sphinx sources, doctrees and output (incremental rebuilds)
 SOURCES = ("*.md", "_static", "references.bib")
-STATIC_PAGES = ("intro.md", "methods.md", "rerun.md")
+STATIC_PAGES = ("methods.md", "rerun.md")
 
 
 class BuildError(RuntimeError):
@@ -274,7 +274,7 @@ def validate(nb_path: Path, name: str) -> None:
             tags = c.metadata.setdefault("tags", [])
             quiet = not c.get("outputs") and ({"parameters", "injected-parameters"} & set(tags) or
                                               c.source.lstrip().startswith("from reviewbook import"))
-            tag = "remove-input" if quiet else "hide-input"
+            tag = "remove-input"
             if tag not in tags:
                 tags.append(tag)
     nbformat.write(nb, nb_path)
@@ -332,14 +332,12 @@ def substitutions(pkg, review, pages) -> dict:
     from .plan import reading_guide
 
     what = f"the Cochrane review *{review.short_title}*" if review.citation else f"the data package {pkg.id}"
-    about = (f"This book re-runs the analyses of {what} from data, so that anyone can audit each number and re-run "
-             "the whole book on corrected or newer data. Every pooled number on these pages is computed when the "
-             "book is built, by a tested meta-analysis engine that follows R's metafor and RevMan's conventions.")
+    about = (f"This appendix re-runs the analyses of {what} from its data, so that every number can be traced to "
+             "its source and the whole book re-run on corrected or newer data. Each pooled result and each "
+             "judgement about it (which way is better, the certainty of the evidence, what it means, the absolute "
+             "effect) is computed when the book is built, by the rules and sources of {ref}`sec-methods`.")
     if review.citation:
         about += f"\n\nThe review: {review.citation}"
-    mcid = (f"{review.mcid:g} points on the outcome's scale (the review file's clinically important difference)"
-            if review.mcid is not None else "a relative effect of RR 0.75 or 1.25; for mean differences, none is set "
-                                             "without a review file")
     if "provenance.csv" in pkg.extra:
         sources = "Every data value carries its source in the package's `provenance.csv`"
     else:
@@ -350,7 +348,7 @@ def substitutions(pkg, review, pages) -> dict:
     provenance = f"{sources}, and {checked} ({{ref}}`sec-reproduction`)."
     return {"title": review.title, "about": about, "question": review.question or "Not stated.",
             "data_origin": review.data or "Not stated.", "provenance": provenance, "guide": reading_guide(pages),
-            "package_id": pkg.id, "mcid": mcid}
+            "package_id": pkg.id}
 
 
 def _copy_sources(staging: Path, pkg, review, pages) -> None:
@@ -682,33 +680,34 @@ def _swap(new: Path, target: Path) -> None:
 
 
 def collect_results(pkg, review=None) -> dict:
-    """Every pooled estimate of the package as a deterministic dict (the results JSON)."""
-    from ..package import analysis as an
+    """Every pooled estimate of the package with the judgements about it (certainty,
+    narrative statement, MID, direction), as a deterministic dict (the results JSON)."""
     from . import review as rv
-    from .synthesis import grade_of
+    from .evidence import judged_all
 
     review = review or rv.for_package(pkg)
     owners = rv.claim(pkg, review)
     out = {"package": pkg.id, "analyses": {}}
-    for aid in pkg.analysis_ids():
-        s = pkg.analysis(aid)
+    for aid, it in judged_all(pkg, review, {}).items():
+        s = it.settings
         entry = {"name": s.name, "group": s.group_name, "section": owners[aid]}
-        try:
-            ar = an.run(pkg, aid)
-        except an.NotComputable as exc:
-            entry.update(status="not computable", reason=str(exc))
+        if it.result is None:
+            entry.update(status="not computable", reason=it.reason)
             out["analyses"][aid] = entry
             continue
-        r = ar.result
+        a = it.appraisal
+        entry.update(a.to_dict())
+        entry["studies"] = list(a.count.studies)
+        r = it.pooled
         if r is None:
-            entry.update(status="not estimable", k=0, studies=[])
+            entry.update(status="not estimable", k=0)
             out["analyses"][aid] = entry
             continue
-        g = grade_of(pkg, ar, review)
-        entry.update(status="computed", measure=r.measure, method=ar.engine_method, k=r.k,
-                     studies=[x.study for x in r.studies], estimate=_r(r.estimate), ci_low=_r(r.ci_low),
-                     ci_high=_r(r.ci_high), tau2=_r(r.tau2), i2=_r(r.i2), participants=ar.participants,
-                     certainty=g.certainty)
+        entry.update(status="computed", measure=r.measure, method=it.result.engine_method, k=a.count.k,
+                     rows_pooled=r.k, estimate=_r(r.estimate), ci_low=_r(r.ci_low), ci_high=_r(r.ci_high),
+                     tau2=_r(r.tau2), i2=_r(r.i2), participants=a.count.participants)
+        if entry.get("mid"):
+            entry["mid"] = {k: (_r(v) if isinstance(v, float) else v) for k, v in entry["mid"].items()}
         out["analyses"][aid] = entry
     return out
 

@@ -1,25 +1,39 @@
 """Book sections: the analyses a section claims (by the review file's rules),
-recomputed with the notebook's settings, and the section's tables and figures.
+recomputed with the notebook's settings and judged by the appraisal layer, laid
+out in layers.
 
 Notebooks call ``sec = book.section(package, key, review=review, ...)`` and
-then one method per output (``sec.summary_table()``, ``sec.forest_plots()``,
-...).  Each method returns one deterministic output and glues the numbers the
-prose quotes.
+then one method per output:
+
+* ``sec.main_outcomes()``: the answer first, one row per outcome (subgroup
+  views sit under their parent, never as outcomes of their own): effect, CI,
+  participants (studies), certainty and the GRADE narrative statement;
+* ``sec.details()``: one collapsed block per outcome with its forest plot, its
+  subgroup views with the test for subgroup differences and its credibility,
+  the sensitivity analyses, the Bayesian analysis, and for the review's primary
+  outcome the trial sequential analysis;
+* ``sec.small_study_effects()`` and ``sec.compare_published()``.
+
+Each method returns one deterministic output and glues the numbers the prose
+quotes.
 """
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..appraisal.sources import cite
 from ..engine import pooling
-from ..engine.report import fmt, fmt_ci, fmt_p
+from ..engine.report import fmt, fmt_i2, fmt_p
 from ..package import analysis as an
 from ..package.schema import Package
+from ..views.details import Dropdown
 from ..views.tables import Figure, Note, Table, cached_figure
 from . import review as rv
+from .evidence import Judged, judged_all
 from .glue import _display, _glue, _shows, slug
 from .paths import load
 
@@ -63,11 +77,22 @@ def measure_label(measure) -> str:
     return {"GEN": "Estimate", "GENR": "Ratio"}.get(measure, measure)
 
 
-@dataclass
-class Item:
-    aid: str
-    result: an.AnalysisResult | None
-    reason: str = ""
+def effect_text(r) -> str:
+    """'MD -15.79 (-32.09 to 0.51)': measure, estimate and CI to 2 decimals."""
+    return f"{measure_label(r.measure)} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})"
+
+
+def studies_word(n: int) -> str:
+    return f"{n} {'study' if n == 1 else 'studies'}"
+
+
+def outcome_cell(it: Judged) -> str:
+    """The outcome with its instrument and which way is better, for tables."""
+    a = it.appraisal
+    name = it.settings.name
+    if a is None:
+        return name
+    return f"{name} ({a.direction.scale_text})"
 
 
 class Section:
@@ -83,277 +108,315 @@ class Section:
         self.settings = engine_settings(model, estimator, ci_method, level)
         self.figures = Path(figures)
         owners = rv.claim(pkg, self.review)
-        self.items = []
-        for aid in pkg.analysis_ids():
-            if owners[aid] != key:
-                continue
-            try:
-                self.items.append(Item(aid, an.run(pkg, aid, **self.settings)))
-            except an.NotComputable as exc:
-                self.items.append(Item(aid, None, str(exc)))
+        judged = judged_all(pkg, self.review, self.settings)
+        self.items = [judged[aid] for aid in pkg.analysis_ids() if owners[aid] == key]
+        mine = {it.aid for it in self.items}
+        self.children = {}
+        self.main = []
+        for it in self.items:
+            parent = it.appraisal.parent if it.appraisal is not None else None
+            if parent in mine:
+                self.children.setdefault(parent, []).append(it)
+            else:
+                self.main.append(it)
 
     def computed(self):
         """Items with a pooled result."""
-        return [it for it in self.items if it.result is not None and it.result.result is not None]
+        return [it for it in self.items if it.pooled is not None]
 
-    # -------------------------------------------------------- tables
+    # -------------------------------------------------------- the answer first
     @_shows
-    def summary_table(self):
-        """Table: every analysis of the section with its pooled result."""
-        rows = []
-        for it in self.items:
-            s = self.pkg.analysis(it.aid)
+    def main_outcomes(self):
+        """One row per outcome: effect, participants (studies), certainty and the
+        narrative statement; absolute effects too on a harms page."""
+        harms = self.rule.kind == "harms"
+        rows, notes = [], {}
+        for it in self.main:
             base = f"{self.key}_{slug(it.aid)}"
+            a = it.appraisal
             if it.result is None:
-                rows.append([it.aid, s.group_name, s.name, "", "", "not computable: " + it.reason, "", ""])
+                rows.append([it.aid, it.settings.name, "not computable: " + it.reason, "", "not assessed", ""]
+                            + ([""] if harms else []))
                 continue
-            ar = it.result
-            n = len(ar.labels)
-            if ar.result is None:
-                rows.append([it.aid, s.group_name, s.name, f"0 of {n}", 0, "Not estimable", "", ar.engine_method])
+            r = it.pooled
+            if r is None:
                 _glue(f"{base}_estimate", "Not estimable")
+                row = [it.aid, outcome_cell(it), "Not estimable", a.count.text(), "not estimable", ""]
+                if harms:
+                    row.append(f"{a.absolute.control} with control, {a.absolute.intervention} with intervention")
+                rows.append(row)
                 continue
-            r = ar.result
-            effect = f"{measure_label(r.measure)} {fmt_ci(r)}"
-            if not ar.totals and ar.subgroups is not None:
-                effect = "subtotals only: " + "; ".join(f"{name} {fmt_ci(g)}" for name, g in ar.subgroups.groups)
-            rows.append([it.aid, s.group_name, s.name, r.k if r.k == n else f"{r.k} of {n}", ar.participants,
-                         effect, "" if r.i2 is None else f"{fmt(r.i2, 0)}%", ar.engine_method])
+            row = [it.aid, outcome_cell(it), effect_text(r), a.count.text(), a.grade.label, a.statement]
+            if harms:
+                row.append(_absolute_cell(a.absolute))
+            rows.append(row)
+            if a.count.repeated:
+                notes.setdefault(a.count.repeated_note(), []).append(it.aid)
+            for n in it.notes:
+                notes.setdefault(n, []).append(it.aid)
             _glue(f"{base}_estimate", fmt(r.estimate))
             _glue(f"{base}_ci", f"{fmt(r.ci_low)} to {fmt(r.ci_high)}")
-            _glue(f"{base}_k", str(r.k))
-        _glue(f"{self.key}_n_analyses", str(len(rows)))
+            _glue(f"{base}_k", str(a.count.k))
+            _glue(f"{base}_certainty", a.grade.certainty)
+            _glue(f"{base}_statement", a.statement)
+        _glue(f"{self.key}_n_analyses", str(len(self.items)))
+        _glue(f"{self.key}_n_outcomes", str(len(self.main)))
         if not rows:
             _display(Note(f"No analysis of the data package belongs to this section ({self.title}): "
                           "there are no data to pool.", "note"))
             return None
-        t = Table(["Analysis", "Comparison", "Outcome", "Studies", "Participants", "Effect [95% CI]", "I²",
-                   "Method"], rows,
-                  caption=f"{self.title}: pooled results ({_settings_text(self.settings)}).",
-                  label=f"tbl-{self.key}-summary")
+        header = ["Analysis", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
+                  "What the evidence says"]
+        if harms:
+            header.append("Absolute effect per 1,000 (95% CI)")
+        views = sorted(c.aid for cs in self.children.values() for c in cs)
+        caption = (f"{self.title}: the outcomes, with the certainty of the evidence (GRADE, by the rules of the "
+                   f"methods page) and what it means ({_settings_text(self.settings)}).")
+        foot = [(", ".join(aids), text) for text, aids in notes.items()]
+        if views:
+            foot.append(("Subgroup analyses", f"{', '.join(views)} split the studies of an outcome above; each is "
+                                              "shown in the details of its outcome, not as an outcome of its own."))
+        t = Table(header, rows, caption=caption, label=f"tbl-{self.key}-main", notes=foot)
         _display(t)
         return t
 
+    # -------------------------------------------------------- details, one block per outcome
     @_shows
-    def forest_plots(self):
-        """One RevMan-style forest plot per analysis (or 'Not estimable')."""
-        from ..views.forest import forest_plot
-
-        shown = 0
-        for it in self.items:
+    def details(self):
+        """One collapsed block per outcome: forest plot, subgroup views, sensitivity,
+        Bayesian analysis and (primary outcome) trial sequential analysis."""
+        if not self.main:
+            _display(Note("No analysis in this section has data to show.", "note"))
+            return None
+        for it in self.main:
             if it.result is None:
                 continue
-            s = it.result.settings
-            title = f"Analysis {it.aid}. {s.group_name}: {s.name}" if s.group_name else f"Analysis {it.aid}. {s.name}"
-            r = it.result.result
-            if r is None:
-                alt = f"Forest plot of analysis {it.aid}, {s.name}: no study is estimable."
-            else:
-                alt = (f"Forest plot of analysis {it.aid}, {s.name}: {r.k} studies, pooled "
-                       f"{measure_label(r.measure)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
-            _display(cached_figure(lambda ar=it.result, title=title: forest_plot(ar, title=title),
-                                   str(self.figures / f"{self.key}_{slug(it.aid)}_forest.svg"),
-                                   caption=f"Forest plot, analysis {it.aid}: "
-                                           + (f"{s.group_name}, " if s.group_name else "") + f"{s.name}."
-                                           + _repeat_note(it.result),
-                                   label=f"fig-{self.key}-{slug(it.aid)}", alt=alt, tight=False,
-                                   key_parts=("forest", title, it.result)))
-            shown += 1
-        if shown == 0:
-            _display(Note("No analysis in this section has data to plot.", "note"))
+            parts = self._forest_parts(it)
+            for child in self.children.get(it.aid, []):
+                parts += self._subgroup_parts(child)
+            if it.pooled is not None:
+                parts += self._sensitivity_parts(it)
+                parts += self._bayes_parts(it)
+                parts += self._tsa_parts(it)
+            title = f"{it.aid} {it.settings.name}: forest plot" + (
+                " and details" if len(parts) > 1 else "")
+            _display(Dropdown(title, parts, name=f"details-{self.key}-{slug(it.aid)}"))
 
-    @_shows
-    def subgroup_tests(self):
-        """Subgroup analyses and the test for subgroup differences."""
-        rows = []
-        for it in self.computed():
-            ar = it.result
-            if ar.subgroups is None:
-                continue
-            sg = ar.subgroups
-            for name, r in sg.groups:
-                rows.append([it.aid, name, r.k, fmt_ci(r), "" if r.i2 is None else f"{fmt(r.i2, 0)}%"])
-            t = sg.test
-            if not ar.totals:
-                test = "not shown: the review gives subtotals only"
-            elif t is None:
-                test = "n/a (one subgroup)"
-            else:
-                test = f"Chi² = {fmt(t.q)}, df = {t.df}, {fmt_p(t.p)}"
-            rows.append([it.aid, "Test for subgroup differences", len(sg.groups), test,
-                         "" if t is None or t.i2 is None or not ar.totals else f"{fmt(t.i2, 0)}%"])
-        if not rows:
-            _display(Note("No analysis in this section has subgroups.", "note"))
-            return None
-        tab = Table(["Analysis", "Subgroup", "Studies", "Effect [95% CI] / test", "I²"], rows,
-                    caption=f"{self.title}: subgroups and the test for subgroup differences.",
-                    label=f"tbl-{self.key}-subgroups")
-        _display(tab)
-        return tab
+    def _forest_parts(self, it: Judged) -> list:
+        from ..views.forest import forest_plot
 
-    @_shows
-    def sensitivity(self):
-        """Fixed vs random effects, tau² estimators, HKSJ, and leave-one-out."""
-        rows, loo = [], []
-        for it in self.computed():
-            ar = it.result
-            if not ar.totals and ar.subgroups is not None:
-                continue  # no overall total to vary
-            base = dict(level=self.settings["level"])
-            variants = [("Fixed effect", dict(model="fixed")), ("Random, DL", dict(model="random", estimator="DL")),
-                        ("Random, REML", dict(model="random", estimator="REML")),
-                        ("Random, REML + HKSJ", dict(model="random", estimator="REML", ci_method="HKSJ"))]
-            for label, kw in variants:
-                r = an.run(self.pkg, it.aid, **{**base, **kw}).result
-                rows.append([it.aid, label, r.k, fmt_ci(r), "" if r.tau2 is None else fmt(r.tau2, 3),
-                             "; ".join(r.notes)])
-            if ar.result.k >= 2:
-                es = an.effect_sizes(ar.settings, self.pkg.rows_of(it.aid), labels=ar.labels)
-                for study, r in pooling.leave_one_out(es, ar.engine_method, hksj=ar.hksj,
-                                                      level=self.settings["level"]):
-                    loo.append([it.aid, study, r.k, fmt_ci(r), "" if r.i2 is None else f"{fmt(r.i2, 0)}%"])
-        if not rows:
-            _display(Note("No analysis in this section can be recomputed with other models.", "note"))
-            return None
-        _display(Table(["Analysis", "Model", "Studies", "Effect [95% CI]", "Tau²", "Note"], rows,
-                       caption=f"{self.title}: sensitivity to the model and CI method.",
-                       label=f"tbl-{self.key}-sensitivity"))
-        if loo:
-            _display(Table(["Analysis", "Study omitted", "Studies", "Effect [95% CI]", "I²"], loo,
-                           caption=f"{self.title}: leave-one-out analyses.", label=f"tbl-{self.key}-loo"))
+        s = it.settings
+        a = it.appraisal
+        title = f"Analysis {it.aid}. {s.group_name}: {s.name}" if s.group_name else f"Analysis {it.aid}. {s.name}"
+        r = it.pooled
+        labels = (a.direction.left, a.direction.right)
+        if r is None:
+            alt = f"Forest plot of analysis {it.aid}, {s.name}: no study is estimable."
         else:
-            _display(Note("Leave-one-out analysis needs at least two studies; no analysis here has two.", "note"))
+            alt = (f"Forest plot of analysis {it.aid}, {s.name}: {studies_word(a.count.k)}, pooled "
+                   f"{measure_label(r.measure)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
+        cap = (f"Forest plot, analysis {it.aid}: " + (f"{s.group_name}, " if s.group_name else "") + f"{s.name}. "
+               + _direction_caption(a.direction) + _repeat_note(it.result))
+        return [cached_figure(lambda ar=it.result, title=title, labels=labels: forest_plot(ar, title=title,
+                                                                                         labels=labels),
+                              str(self.figures / f"{self.key}_{slug(it.aid)}_forest.svg"), caption=cap,
+                              label=f"fig-{self.key}-{slug(it.aid)}", alt=alt, tight=False,
+                              key_parts=("forest", title, labels, it.result))]
 
-    # -------------------------------------------------------- few-study methods
-    def _pain(self, it) -> bool:
-        """Whether an analysis is a pain-intensity mean difference (review file's
-        ``pain_outcome``; without a review file, any mean difference)."""
+    def _subgroup_parts(self, child: Judged) -> list:
+        """A subgroup view: its forest plot, its subgroups with the test for subgroup
+        differences, and the credibility points of the Cochrane Handbook (10.11)."""
+        parts = self._forest_parts(child)
+        ar = child.result
+        if ar is None or ar.subgroups is None:
+            return parts
+        sg = ar.subgroups
+        rows = []
+        ks = []
+        for name, r in sg.groups:
+            k = len({str(a.get("Study")) for a, g in zip(ar.arms, ar.study_subgroup) if g == name})
+            ks.append(k)
+            rows.append([name, k, effect_text(r), fmt_i2(r.i2)])
+        t = sg.test
+        if not ar.totals:
+            test = "not shown: the review gives subtotals only"
+        elif t is None:
+            test = "not applicable (one subgroup)"
+        else:
+            test = f"Chi² = {fmt(t.q)}, df = {t.df}, {fmt_p(t.p)}"
+        rows.append(["Test for subgroup differences", len(sg.groups), test,
+                     "" if t is None or t.i2 is None or not ar.totals else fmt_i2(t.i2)])
+        parts.append(Table(["Subgroup", "Studies", "Effect (95% CI) / test", "I²"], rows,
+                           caption=f"Analysis {child.aid}: subgroups and the test for subgroup differences.",
+                           label=f"tbl-{self.key}-{slug(child.aid)}-subgroups"))
+        parts.append(Note(credibility(child.settings.name, ks, self.review.appraisal), None))
+        return parts
+
+    def _sensitivity_parts(self, it: Judged) -> list:
+        """Fixed vs random effects, tau² estimators and HKSJ, and leave-one-study-out."""
         ar = it.result
-        if ar.result is None or ar.result.measure != "MD":
-            return False
-        pattern = self.review.pain_outcome
-        return bool(re.search(pattern, ar.settings.name, re.I)) if pattern else True
+        k = it.appraisal.count.k
+        if not ar.totals and ar.subgroups is not None:
+            return []
+        if k < 2:
+            return [Note(f"Analysis {it.aid} has one study, so the models cannot differ: no sensitivity analysis.",
+                         None)]
+        base = dict(level=self.settings["level"])
+        hksj = "HKSJ" if k >= 3 else "HKSJ ad hoc"
+        variants = [("Fixed effect", dict(model="fixed")), ("Random, DL", dict(model="random", estimator="DL")),
+                    ("Random, REML", dict(model="random", estimator="REML")),
+                    (f"Random, REML + {hksj}", dict(model="random", estimator="REML", ci_method=hksj))]
+        rows, notes = [], []
+        for label, kw in variants:
+            r = an.run(self.pkg, it.aid, **{**base, **kw}).result
+            rows.append([label, effect_text(r), "" if r.tau2 is None else fmt(r.tau2, 3)])
+            notes += [n for n in r.notes if n not in notes]
+        if k < 3:
+            notes.append(f"With fewer than 3 studies the Hartung-Knapp-Sidik-Jonkman interval is shown only in its ad "
+                         f"hoc form (variance factor at least 1): the plain form can be much narrower than the Wald "
+                         f"interval ({cite('roever2015')}).")
+        parts = [Table(["Model", "Effect (95% CI)", "Tau²"], rows,
+                       caption=f"Analysis {it.aid}: sensitivity to the model and the CI method.",
+                       label=f"tbl-{self.key}-{slug(it.aid)}-sensitivity",
+                       notes=[("Note", n) for n in notes])]
+        if k >= 3:
+            es = an.effect_sizes(ar.settings, self.pkg.rows_of(it.aid), labels=ar.labels)
+            clusters = [str(ar.arms[j].get("Study")) for j in range(len(ar.arms))]
+            loo = []
+            for study, r in pooling.leave_one_out(es, ar.engine_method, clusters=clusters, hksj=ar.hksj,
+                                                  level=self.settings["level"]):
+                loo.append([study, len({c for c in clusters if c != study}), effect_text(r), fmt_i2(r.i2)])
+            parts.append(Table(["Study omitted", "Studies", "Effect (95% CI)", "I²"], loo,
+                               caption=f"Analysis {it.aid}: leave-one-study-out (a study with several rows is "
+                                       "omitted with all of them).",
+                               label=f"tbl-{self.key}-{slug(it.aid)}-loo"))
+        else:
+            parts.append(Note("Leave-one-study-out needs at least three studies.", None))
+        return parts
 
-    @_shows
-    def bayesian(self):
-        """Bayesian random-effects sensitivity rows beside the DL result (k >= 2):
-        two half-normal priors on tau, the posterior median and 95% CrI of the
-        effect, P(effect < -MCID) for pain (review file's ``mcid``) and P(effect < 0)."""
+    def _bayes_parts(self, it: Judged) -> list:
+        """Bayesian random effects beside DerSimonian-Laird (at least two studies):
+        two half-normal priors on tau, the posterior median and 95% CrI, and the
+        posterior probabilities of an effect beyond each MID threshold."""
         from ..engine import bayes as by
 
-        rows = []
-        mcid = self.review.mcid
-        for it in self.computed():
-            ar = it.result
-            if ar.result.k < 2 or not ar.totals or not self._pain(it):
-                continue
-            r = ar.result
-            es = an.effect_sizes(ar.settings, self.pkg.rows_of(it.aid), labels=ar.labels)
-            dl = pooling.meta(es, "DL")
-            rows.append([it.aid, "DerSimonian-Laird (frequentist)", r.k, f"{fmt_ci(dl)}",
-                         "" if dl.tau is None else fmt(dl.tau, 2), "", ""])
-            for label, scale in tau_priors(ar):
-                fit = by.bayes(es.yi, es.vi, tau_prior=("halfnormal", scale))
-                below = "" if mcid is None else fmt(by.prob_mu_below(fit, -float(mcid)), 3)
-                rows.append([it.aid, f"Bayes, tau ~ half-normal({fmt(scale, 2)}) [{label}]", r.k,
-                             f"{fmt(fit.mu)} [{fmt(fit.mu_low)}, {fmt(fit.mu_high)}]",
-                             f"{fmt(fit.tau, 2)} [{fmt(fit.tau_low, 2)}, {fmt(fit.tau_high, 2)}]",
-                             below, fmt(fit.p_mu_below_0, 3)])
-                _glue(f"{self.key}_{slug(it.aid)}_bayes_{label}_p_mcid", below)
-        if not rows:
-            _display(Note("No pain-intensity analysis of this section has two or more studies, so there is "
-                          "no Bayesian sensitivity analysis.", "note"))
-            return None
-        mc = "" if mcid is None else f"-{mcid:g}"
-        t = Table(["Analysis", "Model", "Studies", "Effect: estimate [95% CI or CrI]", "Tau (posterior median [95% CrI])",
-                   f"P(effect < {mc})" if mcid is not None else "P(effect < -MCID)", "P(effect < 0)"], rows,
-                  caption=f"{self.title}: Bayesian random-effects meta-analysis beside DerSimonian-Laird "
-                          "(uniform prior on the effect; tau priors as stated in the methods).",
-                  label=f"tbl-{self.key}-bayes")
-        _display(t)
-        return t
+        ar = it.result
+        a = it.appraisal
+        r = it.pooled
+        if a.count.k < 2 or not ar.totals or r.measure not in ("MD", "SMD", "RR", "OR", "RD", "HR"):
+            return []
+        es = an.effect_sizes(ar.settings, self.pkg.rows_of(it.aid), labels=ar.labels)
+        dl = pooling.meta(es, "DL")
+        ratio = r.is_ratio
+        lo_t = hi_t = None
+        if a.mid.assessed:
+            lo_t = math.log(a.mid.low) if ratio else a.mid.low
+            hi_t = math.log(a.mid.high) if ratio else a.mid.high
+        rows = [["DerSimonian-Laird (frequentist)", effect_text(dl), "" if dl.tau is None else fmt(dl.tau, 2), "", ""]]
+        for label, scale in tau_priors(ar):
+            fit = by.bayes(es.yi, es.vi, tau_prior=("halfnormal", scale))
+            back = (lambda x: math.exp(x)) if ratio else (lambda x: x)
+            below = "" if lo_t is None else fmt(by.prob_mu_below(fit, lo_t), 3)
+            above = "" if hi_t is None else fmt(1 - by.prob_mu_below(fit, hi_t), 3)
+            rows.append([f"Bayes, tau ~ half-normal({fmt(scale, 2)}) [{label}]",
+                         f"{measure_label(r.measure)} {fmt(back(fit.mu))} ({fmt(back(fit.mu_low))} to "
+                         f"{fmt(back(fit.mu_high))})", f"{fmt(fit.tau, 2)} ({fmt(fit.tau_low, 2)} to {fmt(fit.tau_high, 2)})",
+                         below, above])
+            _glue(f"{self.key}_{slug(it.aid)}_bayes_{slug(label)}_p_below", below)
+        m = measure_label(r.measure)
+        head_lo = f"P({m} < {fmt(a.mid.low)})" if a.mid.assessed else "P(below the MID)"
+        head_hi = f"P({m} > {fmt(a.mid.high)})" if a.mid.assessed else "P(above the MID)"
+        return [Table(["Model", "Effect: median (95% CI or CrI)", "Tau: median (95% CrI)", head_lo, head_hi], rows,
+                      caption=f"Analysis {it.aid}: Bayesian random-effects meta-analysis beside DerSimonian-Laird "
+                              "(uniform prior on the effect; tau priors as stated in the methods). "
+                              + ("The MID thresholds are " + a.mid.text + "." if a.mid.assessed else ""),
+                      label=f"tbl-{self.key}-{slug(it.aid)}-bayes")]
 
-    @_shows
-    def trial_sequential(self, alpha=0.05, power=0.90):
-        """Trial sequential analysis of each primary-outcome analysis (review file's
-        ``primary_outcome``; pain, short term): cumulative z in the order of the
-        studies' years, O'Brien-Fleming boundaries over the D²-adjusted required
-        information size for an MD of ``mcid``, and the accrued information."""
+    def _tsa_parts(self, it: Judged) -> list:
+        """Trial sequential analysis of the review file's primary outcome (a mean
+        difference of at least two studies, not a subgroup view): cumulative z in
+        the order of the studies' years against Lan-DeMets O'Brien-Fleming
+        boundaries over the D²-adjusted required information size for the MID."""
         from ..engine import ris as ri
         from ..engine import sequential as sq
         from ..views.tsa import tsa_plot
 
         pattern = self.review.primary_outcome
-        mcid = self.review.mcid
-        shown = 0
-        for it in self.computed():
-            ar = it.result
-            if pattern is None or mcid is None or not self._pain(it) or ar.subgroups is not None:
-                continue
-            if not re.search(pattern, ar.settings.name, re.I):
-                continue
-            rows = self.pkg.rows_of(it.aid)
-            es = an.effect_sizes(ar.settings, rows, labels=ar.labels)
-            arms = [rows.iloc[i] for i in es.index]
-            years = [_year(a["Study year"]) for a in arms]
-            order = sorted(range(es.k), key=lambda j: (years[j], j))
-            yi, vi = es.yi[order], es.vi[order]
-            n1 = [float(arms[j]["Experimental N"]) for j in order]
-            n2 = [float(arms[j]["Control N"]) for j in order]
-            sd1 = [float(arms[j]["Experimental SD"]) for j in order]
-            sd2 = [float(arms[j]["Control SD"]) for j in order]
-            info = ri.ris_md(yi, vi, n1, sd1, n2, sd2, delta=float(mcid), alpha=alpha, beta=1 - power)
-            cz = sq.cumulative_z(yi, vi, method="DL")
-            accrued = np.cumsum(np.add(n1, n2))
-            frac = np.minimum(accrued / info.ris_adjusted, 1.0)
-            # the boundary at the actual looks and, beyond the accrued information, at
-            # ten further equally spaced looks up to the required information size
-            # (Lan-DeMets boundaries at a look do not depend on later looks)
-            future = np.linspace(frac[-1], 1.0, 11)[1:] if frac[-1] < 1 else np.array([])
-            looks = np.unique(np.concatenate([frac, future]))
-            bounds = sq.obrien_fleming_boundaries(looks, alpha=alpha)
-            bz = np.interp(frac, looks, bounds.z)
-            more = max(0.0, info.ris_adjusted - accrued[-1])
-            base = f"{self.key}_{slug(it.aid)}_tsa"
-            crossed = bool(np.any(np.abs(cz.z) >= bz))
-            _glue(f"{base}_ris", fmt(info.ris_adjusted, 0))
-            _glue(f"{base}_accrued", fmt(accrued[-1], 0))
-            _glue(f"{base}_more", fmt(more, 0))
-            sentence = (f"Analysis {it.aid}: {fmt(accrued[-1], 0)} participants have accrued of a diversity-adjusted "
-                        f"required information size of {fmt(info.ris_adjusted, 0)} (D² = {fmt(100 * info.d2, 0)}%, "
-                        f"SD {fmt(info.sd, 1)}, MD {mcid:g} points, two-sided alpha {alpha:g}, power {power:g}); "
-                        + (f"a conclusive answer would need about {fmt(more, 0)} more participants"
-                           if more > 0 else "the required information size has been reached")
-                        + ("; the z-curve crosses a monitoring boundary." if crossed
-                           else "; the z-curve crosses no monitoring boundary."))
-            _glue(f"{base}_sentence", sentence)
-            drawn = ([float(x) for x in accrued], [float(x) for x in cz.z],
-                     [ar.labels[es.index[j]] for j in order], [float(x) for x in looks * info.ris_adjusted],
-                     [float(x) for x in bounds.z], float(info.ris_adjusted),
-                     f"Trial sequential analysis, analysis {it.aid}")
-            _display(cached_figure(
-                lambda d=drawn: tsa_plot(*d[:6], title=d[6]), str(self.figures / f"{self.key}_{slug(it.aid)}_tsa.svg"),
-                caption=f"Trial sequential analysis of analysis {it.aid} ({ar.settings.name}).",
-                label=f"fig-{self.key}-{slug(it.aid)}-tsa",
-                alt=f"Cumulative z-curve of {es.k} studies against O'Brien-Fleming boundaries; "
-                    f"{fmt(accrued[-1], 0)} of {fmt(info.ris_adjusted, 0)} required participants.",
-                key_parts=drawn, tight=False))
-            _display(Note(sentence, None))
-            shown += 1
-        if shown == 0:
-            _display(Note("No primary-outcome analysis (pain intensity, short term) in this section, so there "
-                          "is no trial sequential analysis.", "note"))
+        ar, a = it.result, it.appraisal
+        if (pattern is None or not re.search(pattern, ar.settings.name, re.I) or ar.result.measure != "MD"
+                or ar.subgroups is not None or not a.mid.assessed):
+            return []
+        if a.count.k < 2:
+            return [Note(f"Analysis {it.aid} has one study: a sequential analysis needs a meta-analysis of at least "
+                         "two studies.", None)]
+        cfg = self.review.appraisal
+        alpha, power = cfg.alpha, cfg.power
+        rows = self.pkg.rows_of(it.aid)
+        es = an.effect_sizes(ar.settings, rows, labels=ar.labels)
+        arms = [rows.iloc[i] for i in es.index]
+        years = [_year(x["Study year"]) for x in arms]
+        order = sorted(range(es.k), key=lambda j: (years[j], j))
+        yi, vi = es.yi[order], es.vi[order]
+        n1 = [float(arms[j]["Experimental N"]) for j in order]
+        n2 = [float(arms[j]["Control N"]) for j in order]
+        sd1 = [float(arms[j]["Experimental SD"]) for j in order]
+        sd2 = [float(arms[j]["Control SD"]) for j in order]
+        delta = float(a.mid.size)
+        info = ri.ris_md(yi, vi, n1, sd1, n2, sd2, delta=delta, alpha=alpha, beta=1 - power)
+        cz = sq.cumulative_z(yi, vi, method="DL")
+        accrued = np.cumsum(np.add(n1, n2))
+        frac = np.minimum(accrued / info.ris_adjusted, 1.0)
+        future = np.linspace(frac[-1], 1.0, 11)[1:] if frac[-1] < 1 else np.array([])
+        looks = np.unique(np.concatenate([frac, future]))
+        bounds = sq.obrien_fleming_boundaries(looks, alpha=alpha)
+        bz = np.interp(frac, looks, bounds.z)
+        crossed = [j for j in range(len(bz)) if abs(cz.z[j]) >= bz[j]]
+        more = max(0.0, info.ris_adjusted - accrued[-1])
+        base = f"{self.key}_{slug(it.aid)}_tsa"
+        _glue(f"{base}_ris", fmt(info.ris_adjusted, 0))
+        _glue(f"{base}_accrued", fmt(accrued[-1], 0))
+        _glue(f"{base}_more", fmt(more, 0))
+        head = (f"Analysis {it.aid}: {fmt(accrued[-1], 0)} participants have accrued of a diversity-adjusted required "
+                f"information size of {fmt(info.ris_adjusted, 0)} (D² = {fmt(100 * info.d2, 0)}%, SD {fmt(info.sd, 1)}, "
+                f"MD {fmt(delta, 2).rstrip('0').rstrip('.')} points, two-sided alpha {alpha:g}, power {power:g}). ")
+        if crossed:
+            j = crossed[0]
+            verdict = (f"The cumulative z-curve crosses the O'Brien-Fleming efficacy boundary after study {j + 1}: by "
+                       "this monitoring rule the evidence is conclusive for an effect.")
+        else:
+            verdict = ("The cumulative z-curve crosses no monitoring boundary, so the evidence is not conclusive"
+                       + (f"; about {fmt(more, 0)} more participants would reach the required information size."
+                          if more > 0 else "."))
+        sentence = head + verdict + (" The boundaries are shown for monitoring, not as the basis of a conclusion "
+                                     f"({cite('handbook-ch22')}).")
+        _glue(f"{base}_sentence", sentence)
+        better = a.direction.better
+        ylabel = ("Cumulative z (negative favours " + a.direction.left.replace("Favours ", "") + ")"
+                  if better == "lower" else "Cumulative z (negative: lower values with the experimental intervention)")
+        drawn = ([float(x) for x in accrued], [float(x) for x in cz.z], [ar.labels[es.index[j]] for j in order],
+                 [float(x) for x in looks * info.ris_adjusted], [float(x) for x in bounds.z],
+                 float(info.ris_adjusted), f"Trial sequential analysis, analysis {it.aid}", ylabel)
+        fig = cached_figure(lambda d=drawn: tsa_plot(*d[:6], title=d[6], ylabel=d[7]),
+                            str(self.figures / f"{self.key}_{slug(it.aid)}_tsa.svg"),
+                            caption=f"Trial sequential analysis of analysis {it.aid} ({ar.settings.name}).",
+                            label=f"fig-{self.key}-{slug(it.aid)}-tsa",
+                            alt=f"Trial sequential analysis of analysis {it.aid}: cumulative z-curve of "
+                                f"{studies_word(es.k)} against O'Brien-Fleming boundaries; {fmt(accrued[-1], 0)} of "
+                                f"{fmt(info.ris_adjusted, 0)} required participants.",
+                            key_parts=drawn, tight=False)
+        return [fig, Note(sentence, None)]
 
+    # -------------------------------------------------------- building blocks kept for other pages
     @_shows
     def small_study_effects(self):
         """Funnel plot and Egger's test for analyses with at least 10 studies."""
         from ..views.forest import funnel_plot
 
         shown = 0
-        for it in self.computed():
-            ar = it.result
-            if ar.result.k < 10:
+        for it in self.main:
+            if it.pooled is None or it.appraisal.count.k < 10:
                 continue
+            ar = it.result
             es = an.effect_sizes(ar.settings, self.pkg.rows_of(it.aid), labels=ar.labels)
             e = pooling.egger(es)
             _display(Figure(funnel_plot(e, ar.result.measure, title=f"Analysis {it.aid}"),
@@ -361,11 +424,12 @@ class Section:
                             caption=f"Funnel plot, analysis {it.aid} (Egger's test: intercept {fmt(e.intercept)}, "
                                     f"t = {fmt(e.t)}, df = {e.df}, {fmt_p(e.p)}).",
                             label=f"fig-{self.key}-{slug(it.aid)}-funnel",
-                            alt=f"Funnel plot of {e.df + 2} studies, effect against standard error."))
+                            alt=f"Funnel plot of {studies_word(e.df + 2)}, effect against standard error."))
             shown += 1
         if shown == 0:
-            _display(Note("No analysis in this section has 10 or more studies, so funnel plots and "
-                          "Egger's test are not shown (too few studies to assess small-study effects).", "note"))
+            _display(Note("No analysis in this section has 10 or more studies, so funnel plots and Egger's test are not "
+                          f"shown: with fewer studies a test of small-study effects has too little power "
+                          f"({cite('sterne2011')}).", "note"))
 
     @_shows
     def compare_published(self):
@@ -377,12 +441,43 @@ class Section:
             _display(Note("No published pooled estimate of the review is known for the analyses of this "
                           "section.", "note"))
             return None
-        t = Table(["Analysis", "Outcome", "Published [95% CI]", "Certainty", "Ours [95% CI]", "Studies",
+        t = Table(["Analysis", "Outcome", "Published (95% CI)", "Certainty", "Ours (95% CI)", "Studies",
                    "Agreement"], rows,
                   caption=f"{self.title}: our estimates beside the review's published ones.",
                   label=f"tbl-{self.key}-published")
         _display(t)
         return t
+
+
+def credibility(name: str, ks, config) -> str:
+    """The Cochrane Handbook's credibility points (ch. 10.11; Sun et al. 2010) as
+    they apply to one subgroup analysis: studies per subgroup, whether it was
+    pre-specified (where the review file says), and what a difference can mean."""
+    single = sum(1 for k in ks if k <= 1)
+    pre = config.prespecified_for(name)
+    if pre is None:
+        pre_text = "whether this subgroup analysis was pre-specified is not stated in the review file"
+    else:
+        pre_text = ("it was pre-specified" if pre.prespecified else "it was not pre-specified") + f" ({pre.source})"
+    span = f"{min(ks)}" if min(ks) == max(ks) else f"{min(ks)} to {max(ks)}"
+    return (f"Credibility ({cite('handbook-ch10', 'sun2010')}): {span} studies per subgroup, {single} of {len(ks)} "
+            f"subgroups resting on a single study; {pre_text}. A difference between subgroups compares studies, not "
+            "participants within a study, so it is observational and may reflect other differences between the "
+            "studies; with few studies per subgroup the test has little power and a chance finding is likely.")
+
+
+def _absolute_cell(ab) -> str:
+    if ab.kind == "ratio":
+        return f"{ab.control} with control, {ab.intervention}"
+    if ab.kind == "risk difference":
+        return f"{ab.intervention} (control risk 0)"
+    return ab.intervention
+
+
+def _direction_caption(direction) -> str:
+    if direction.better is None:
+        return "Which way is better on this scale is not assessed; the labels under the axis claim nothing."
+    return f"{direction.scale_text.capitalize()} ({direction.source})."
 
 
 def _repeat_note(ar) -> str:

@@ -1,94 +1,321 @@
-"""Synthesis pages: absolute effects of harms, summary of findings, reproduction
-of RevMan's results and of the published estimates, and the second extractor."""
+"""Synthesis pages: the key findings (landing page), the summary of findings in
+the Cochrane format, GRADE from the data beside the published certainty,
+reproduction of RevMan's results and of the published estimates, and the second
+extractor.  Every judgement comes from :mod:`reviewbook.appraisal` through
+:func:`reviewbook.book.evidence.judged_all`."""
 from __future__ import annotations
 
-from ..engine.report import fmt, fmt_ci
-from ..package import analysis as an
+from dataclasses import dataclass
+
+from ..appraisal.grade import LEVELS, SYMBOLS
+from ..appraisal.sources import cite
+from ..engine.report import fmt
 from ..package.schema import Package
-from ..views import grade as grading
-from ..views.grade import per_1000
 from ..views.tables import Note, Table
 from . import reproduce
+from .evidence import judged_all
 from .glue import _display, _glue, _shows, slug
 from .paths import load
-from .sections import Section, engine_settings, measure_label, review_for
+from .sections import effect_text, engine_settings, outcome_cell, review_for
+
+#: GRADE's certainty levels, as the legend under a summary of findings states them
+#: (Balshem et al. 2011, GRADE 3; Cochrane Handbook ch. 14).
+LEGEND = {
+    "high": "we are very confident that the true effect lies close to that of the estimate of the effect",
+    "moderate": ("we are moderately confident in the effect estimate: the true effect is likely to be close to the "
+                 "estimate of the effect, but there is a possibility that it is substantially different"),
+    "low": ("our confidence in the effect estimate is limited: the true effect may be substantially different from "
+            "the estimate of the effect"),
+    "very low": ("we have very little confidence in the effect estimate: the true effect is likely to be "
+                 "substantially different from the estimate of effect"),
+}
 
 
-def _absolute(ar):
-    """Anticipated absolute effects per 1,000 (control risk = pooled control arms)."""
-    r = ar.result
-    ce = sum(a.get("Control cases") or 0 for a in ar.arms)
-    cn = sum(a.get("Control N") or 0 for a in ar.arms)
-    return grading.absolute_per_1000(ce, cn, r.measure, r.estimate, r.ci_low, r.ci_high)
+@dataclass(frozen=True)
+class Main:
+    """A main comparison as the summary of findings and the key findings show it."""
+
+    group: int
+    title: str
+    population: str
+    setting: str
+    intervention: str
+    comparison: str
+    outcomes: tuple
+    key: tuple
+    limits: str = ""
+    stated: bool = True  # named by the review file (False: picked by the stated rule)
+
+
+#: The rule that picks the main comparisons and outcomes of a package without a
+#: review file that names them (stated on the methods page).
+RULE = ("every comparison of the package, in its order; as its outcomes, the first seven analyses that are not "
+        "subgroup views, in the package's order (Cochrane reviews list the primary outcomes first); as key "
+        "findings, its first outcome and its first outcome of the harms section")
+
+
+def main_comparisons(pkg: Package, rv, judged) -> list:
+    """The review file's ``summary_of_findings``, or the stated :data:`RULE`."""
+    from .review import claim
+
+    if rv.summary:
+        out = []
+        for m in rv.summary:
+            ids = [a for a in m.outcomes if a in judged]
+            if not ids:
+                continue
+            s = judged[ids[0]].settings
+            out.append(Main(m.group, m.title or s.group_name or f"Comparison {m.group}", m.population, m.setting,
+                            m.intervention or s.experimental_label, m.comparison or s.control_label, tuple(ids),
+                            tuple(a for a in m.key if a in judged), m.limits))
+        return out
+    owners = claim(pkg, rv)
+    groups = {}
+    for aid, it in judged.items():
+        if it.appraisal is not None and it.appraisal.parent:
+            continue
+        groups.setdefault(int(aid.split(".")[0]), []).append(aid)
+    out = []
+    for g, ids in groups.items():
+        ids = ids[:7]
+        s = judged[ids[0]].settings
+        harm = [a for a in ids if rv.rule(owners[a]).kind == "harms"]
+        benefit = [a for a in ids if a not in harm]
+        key = tuple(x for x in (benefit[:1] + harm[:1]))
+        out.append(Main(g, s.group_name or f"Comparison {g}", "not stated in the data package",
+                        "not stated in the data package", s.experimental_label, s.control_label, tuple(ids), key,
+                        "", False))
+    return out
+
+
+def _letters():
+    import string
+
+    for c in string.ascii_lowercase:
+        yield c
+    for c in string.ascii_lowercase:
+        for d in string.ascii_lowercase:
+            yield c + d
+
+
+class Footnotes:
+    """Keyed footnotes: the same text gets the same letter (a note that would repeat
+    on every row is one note)."""
+
+    def __init__(self):
+        self.keys, self._gen = {}, _letters()
+
+    def mark(self, texts) -> str:
+        out = []
+        for t in texts:
+            if t not in self.keys:
+                self.keys[t] = next(self._gen)
+            out.append(self.keys[t])
+        return ",".join(out)
+
+    def notes(self):
+        return [(k, t) for t, k in self.keys.items()]
+
+
+def _certainty_cell(a, fn: Footnotes) -> str:
+    g = a.grade
+    marks = fn.mark(g.footnotes())
+    return f"{g.symbols} {g.label}" + (f" [{marks}]" if marks else "")
+
+
+def _cannot_say(main: Main, judged) -> str:
+    """What the evidence cannot say, from the data: the comparison's outcomes whose
+    evidence is very uncertain, not estimable, or rests on a single study."""
+    parts = []
+    for aid in main.outcomes:
+        it = judged[aid]
+        a = it.appraisal
+        from ..appraisal.statements import outcome_phrase
+
+        name = outcome_phrase(it.settings, False)
+        if it.pooled is None:
+            parts.append(f"{name} (not estimable)")
+        elif a.grade.certainty == "very low":
+            parts.append(f"{name} (very low certainty)")
+        elif a.count.k == 1:
+            parts.append(f"{name} (a single study)")
+    if main.limits:
+        return main.limits
+    if not parts:
+        return ""
+    return "The evidence says little about " + "; ".join(parts) + "."
 
 
 @_shows
-def absolute_effects(sec: Section):
-    """Harms: relative effects with anticipated absolute risks per 1,000."""
-    rows = []
-    for it in sec.computed():
-        ar = it.result
-        if ar.settings.data_type != "Dichotomous" or not ar.result.is_ratio or not ar.totals:
-            continue
-        r = ar.result
-        ab = _absolute(ar)
-        s = ar.settings
-        rows.append([it.aid, s.group_name, s.name, per_1000(ab["control"]),
-                     f"{per_1000(ab['intervention'])} ({per_1000(ab['low'])} to {per_1000(ab['high'])})",
-                     f"{r.measure} {fmt_ci(r)}", f"{ar.participants} ({r.k})"])
-    if not rows:
-        _display(Note("No dichotomous harm outcome with a ratio measure has data in this package.", "note"))
+def key_findings(package, *, review="auto", **settings):
+    """The review's answer first: for each main comparison, its key outcomes as
+    GRADE narrative statements with effect, participants (studies) and certainty,
+    and one line on what the evidence cannot say.  Glued for the prose."""
+    from ..views.details import Findings
+
+    pkg = load(package)
+    rv = review_for(pkg, review)
+    judged = judged_all(pkg, rv, engine_settings(**settings))
+    mains = main_comparisons(pkg, rv, judged)
+    groups = []
+    for m in mains:
+        bullets = []
+        for aid in m.key:
+            it = judged[aid]
+            a = it.appraisal
+            if it.pooled is None:
+                bullets.append([(f"{it.settings.name} (analysis {aid}): ", False), ("not estimable", True),
+                                (f"; {a.count.text()}.", False)])
+                continue
+            bound = ", an upper bound" if a.grade.upper_bound else ""
+            bullets.append([(a.statement.rstrip(".") + ": ", False),
+                            (f"{effect_text(it.pooled)}", True),
+                            (f"; {a.count.text()}; ", False),
+                            (f"{a.grade.symbols} {a.grade.certainty} certainty", True),
+                            (f"{bound} (analysis {aid}).", False)])
+            _glue(f"key_{slug(aid)}_effect", effect_text(it.pooled))
+            _glue(f"key_{slug(aid)}_certainty", a.grade.label)
+            _glue(f"key_{slug(aid)}_statement", a.statement)
+        if bullets:
+            groups.append((m.title, bullets, _cannot_say(m, judged)))
+    _glue("key_n_comparisons", str(len(groups)))
+    if not groups:
+        _display(Note("No main comparison of this package has an analysis with data.", "note"))
         return None
-    t = Table(["Analysis", "Comparison", "Outcome", "Control risk per 1,000", "With intervention per 1,000 (95% CI)",
-               "Relative effect", "Participants (studies)"], rows,
-              caption="Harms: relative effects and anticipated absolute effects per 1,000 "
-                      "(control risk = pooled control arms).", label="tbl-harms-absolute")
+    _display(Findings(groups, name="key-findings"))
+    how = ("The main comparisons and outcomes are those the review file names" if rv.summary else
+           "The main comparisons and outcomes are picked by a stated rule: " + RULE)
+    _display(Note(f"{how}. Certainty of the evidence by GRADE, from the data; 'upper bound' where a domain could not "
+                  "be assessed. The summary of findings gives every critical outcome with its footnotes.", None))
+
+
+@_shows
+def summary_of_findings(package, *, review="auto", **settings):
+    """One summary of findings table per main comparison in the Cochrane format
+    (Cochrane Handbook ch. 14; GRADEpro), then every other analysis in one table."""
+    pkg = load(package)
+    rv = review_for(pkg, review)
+    judged = judged_all(pkg, rv, engine_settings(**settings))
+    mains = main_comparisons(pkg, rv, judged)
+    shown = set()
+    for m in mains:
+        fn = Footnotes()
+        rows = []
+        for aid in m.outcomes:
+            it = judged[aid]
+            a = it.appraisal
+            shown.add(aid)
+            outcome = f"{outcome_cell(it)} ({aid})"
+            if it.pooled is None:
+                marks = fn.mark(a.absolute.footnotes)
+                rows.append([outcome, a.absolute.control, a.absolute.intervention + (f" [{marks}]" if marks else ""),
+                             "not estimable", a.count.text(), "not assessed", "no statement: no effect estimate"])
+                continue
+            r = it.pooled
+            abs_marks = fn.mark(a.absolute.footnotes)
+            extra = fn.mark([n for n in (a.count.repeated_note(), *it.notes) if n])
+            relative = effect_text(r) if r.is_ratio else "not applicable"
+            rows.append([outcome + (f" [{extra}]" if extra else ""), a.absolute.control,
+                         a.absolute.intervention + (f" [{abs_marks}]" if abs_marks else ""),
+                         relative, a.count.text(), _certainty_cell(a, fn), a.statement])
+            _glue(f"sof_{slug(aid)}_certainty", a.grade.certainty)
+            _glue(f"sof_{slug(aid)}_statement", a.statement)
+        header = (f"**{m.title}**. Patient or population: {m.population or 'not stated'}. Setting: "
+                  f"{m.setting or 'not stated'}. Intervention: {m.intervention}. Comparison: {m.comparison}.")
+        _display(Note(header, None))
+        notes = fn.notes() + [("*", "The risk with the intervention (and its 95% CI) is based on the assumed risk with "
+                                    "the comparison and the relative effect of the intervention (and its 95% CI); for "
+                                    "continuous outcomes, the mean difference.")]
+        _display(Table(["Outcome (scale direction; analysis)", f"Risk with {m.comparison}",
+                        f"Risk with {m.intervention}*", "Relative effect (95% CI)", "Participants (studies)",
+                        "Certainty of the evidence (GRADE)", "Comments"], rows,
+                       caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}", notes=notes))
+    _display(Note("GRADE certainty: " + "; ".join(f"{SYMBOLS[lv]} {lv.capitalize()}: {LEGEND[lv]}"
+                                                 for lv in reversed(LEVELS))
+                  + f" ({cite('grade3', 'handbook-ch14')}). 'Upper bound': a domain could not be assessed from the "
+                    "data, so the certainty may be lower; the footnotes say which.", None))
+    _all_analyses(judged, shown, rv)
+
+
+def _all_analyses(judged, shown, rv):
+    rows, views = [], []
+    for aid, it in judged.items():
+        a = it.appraisal
+        if a is not None and a.parent:
+            views.append(f"{aid} (of {a.parent})")
+            continue
+        if it.result is None:
+            rows.append([aid, it.settings.group_name, it.settings.name, "not computable", "", "", ""])
+            continue
+        if it.pooled is None:
+            rows.append([aid, it.settings.group_name, outcome_cell(it), "Not estimable", a.count.text(),
+                         "not estimable", ""])
+            continue
+        rows.append([aid, it.settings.group_name, outcome_cell(it), effect_text(it.pooled), a.count.text(),
+                     a.grade.label, a.statement])
+    notes = []
+    if views:
+        notes.append(("Subgroup analyses", "shown with the outcome whose studies they split, on the section pages: "
+                                           + ", ".join(views) + "."))
+    _display(Table(["Analysis", "Comparison", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
+                    "What the evidence says"], rows,
+                   caption="All analyses of the review (subgroup analyses are shown with their outcome).",
+                   label="tbl-all-analyses", notes=notes))
+
+
+@_shows
+def grade_from_data(package, *, review="auto", **settings):
+    """Each GRADE domain from the data, beside the review's published certainty
+    where it is public, saying why they differ."""
+    pkg = load(package)
+    rv = review_for(pkg, review)
+    judged = judged_all(pkg, rv, engine_settings(**settings))
+    published = _published_certainty(rv)
+    rows = []
+    agree = 0
+    for aid, (cert, _src) in published.items():
+        it = judged.get(aid)
+        if it is None or it.pooled is None:
+            continue
+        g = it.appraisal.grade
+        dom = {d.name: d.verdict + (f" (−{d.levels})" if d.levels else "") for d in g.domains}
+        same = g.certainty == cert and not g.upper_bound
+        agree += same
+        rows.append([aid, it.settings.name, dom["risk of bias"], dom["inconsistency"], dom["indirectness"],
+                     dom["imprecision"], dom["publication bias"], g.label, cert, why_differ(g, cert)])
+    _glue("grade_compared", str(len(rows)))
+    _glue("grade_agree", str(agree))
+    if not rows:
+        _display(Note("The review's certainty is not public for any analysis of this package, so there is "
+                      "nothing to set our ratings beside.", "note"))
+        return None
+    t = Table(["Analysis", "Outcome", "Risk of bias", "Inconsistency", "Indirectness", "Imprecision",
+               "Publication bias", "Ours", "Published", "Why they differ"], rows,
+              caption="GRADE from the data, domain by domain, beside the review's published certainty (the review's "
+                      "own reasons per domain are not public).", label="tbl-grade-from-data")
     _display(t)
     return t
 
 
-def grade_of(pkg: Package, ar, review) -> grading.Grade:
-    """Our GRADE rating of one analysis from its data: RoB 2 judgements of its rows,
-    I² and prediction interval, participants against the optimal information size
-    (GRADE: alpha 0.05, power 0.80), and Egger's test where k >= 10."""
-    from ..engine import ris as ri
-
-    r = ar.result
-    rob = _rob_of(pkg, ar)
-    ois = None
-    try:
-        if ar.settings.data_type == "Continuous" and r.measure == "MD" and review.mcid is not None:
-            sd = ri.pooled_sd([a["Experimental N"] for a in ar.arms], [a["Experimental SD"] for a in ar.arms],
-                              [a["Control N"] for a in ar.arms], [a["Control SD"] for a in ar.arms])
-            ois = ri.information_size_md(float(review.mcid), sd, 0.05, 0.20) if sd > 0 else None
-        elif ar.settings.data_type == "Dichotomous" and r.is_ratio:
-            ce = sum(a.get("Control cases") or 0 for a in ar.arms)
-            cn = sum(a.get("Control N") or 0 for a in ar.arms)
-            if cn and 0 < ce / cn < 1:
-                ois = ri.information_size_binary(ce / cn, 0.25, 0.05, 0.20)
-    except Exception:  # noqa: BLE001 - an information size that cannot be computed: the rule of thumb
-        ois = None
-    egger = None
-    if r.k >= 10:
-        from ..engine import pooling
-
-        es = an.effect_sizes(ar.settings, pkg.rows_of(ar.settings.id), labels=ar.labels)
-        egger = pooling.egger(es).p
-    return grading.assess(r, participants=ar.participants, rob=rob, egger_p=egger, mcid=review.mcid, ois=ois)
-
-
-def _rob_of(pkg: Package, ar) -> list | None:
-    """(weight %, {domain: judgement}) per estimable row of the analysis, from the package's RoB table."""
-    rob = pkg.risk_of_bias
-    if rob.empty or "Result" not in rob.columns:
-        return None
-    g, n = ar.settings.id.split(".")
-    mine = rob[(rob["Analysis group"].astype(str) == g) & (rob["Analysis number"].astype(str) == n)]
-    cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
-    by_label = {r["Result"]: {c.split(":", 1)[1].strip(): str(r[c]).strip() for c in cols} for _, r in mine.iterrows()}
-    weights = ar.weights()
-    out = [(w, by_label.get(label, {})) for label, w in weights.items()]
-    return out or None
+def why_differ(g, published: str) -> str:
+    """Why our rating and the review's differ, from our domains."""
+    if g.certainty == published and not g.upper_bound:
+        return "agree"
+    ours, theirs = LEVELS.index(g.certainty), LEVELS.index(published) if published in LEVELS else None
+    parts = []
+    if theirs is not None and ours == theirs:
+        parts.append(f"the same level, but ours is an upper bound")
+    elif theirs is not None:
+        parts.append(f"ours is {LEVELS[ours]}{' at most' if g.upper_bound else ''}, the review's {published}")
+    for d in g.domains:
+        if not d.complete:
+            parts.append(f"{d.name} {d.verdict} from the data rows ({d.reason})")
+    if theirs is not None and ours > theirs:
+        parts.append("the review rated down further, for reasons it judged from full RoB 2 assessments and the trial "
+                     "reports, which the data rows do not carry")
+    elif theirs is not None and ours < theirs:
+        parts.append("our rules rated down more than the review: " + g.reasons())
+    return "; ".join(parts)
 
 
 def _published_certainty(review) -> dict:
@@ -97,95 +324,6 @@ def _published_certainty(review) -> dict:
         if p.get("analysis") and p.get("certainty"):
             out[p["analysis"].strip()] = (p["certainty"].strip(), p.get("source", "").strip())
     return out
-
-
-@_shows
-def summary_of_findings(package, *, review="auto", **settings):
-    """GRADE-style summary of findings over every analysis of the package, with the
-    review's published certainty beside ours where it is public."""
-    pkg = load(package)
-    rv = review_for(pkg, review)
-    from .review import claim
-
-    owners = claim(pkg, rv)
-    published = _published_certainty(rv)
-    groups = {}  # one table per comparison (analysis group), in the package's order
-    for aid in pkg.analysis_ids():
-        s = pkg.analysis(aid)
-        _, rows, notes = groups.setdefault(aid.split(".")[0], (s.group_name, [], []))
-        try:
-            ar = an.run(pkg, aid, **engine_settings(**settings))
-        except an.NotComputable as exc:
-            rows.append([aid, s.name, "", "", "", "not computable", ""])
-            notes.append((aid, str(exc)))
-            continue
-        r = ar.result
-        pub = published.get(aid, ("not public", ""))[0]
-        if r is None:
-            rows.append([aid, s.name, "Not estimable", "", f"0 ({len(ar.labels)})", "not assessed", pub])
-            notes.append((aid, "no study is estimable"))
-            continue
-        g = grade_of(pkg, ar, rv)
-        if ar.settings.data_type == "Dichotomous" and r.is_ratio:
-            ab = _absolute(ar)
-            absolute = (f"{per_1000(ab['control'])} per 1,000 with control; {per_1000(ab['intervention'])} per "
-                        f"1,000 ({per_1000(ab['low'])} to {per_1000(ab['high'])}) with intervention")
-            relative = f"{r.measure} {fmt_ci(r)}"
-        else:
-            absolute = f"{measure_label(r.measure)} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})"
-            relative = "not applicable"
-        rows.append([aid, f"{s.name} ({rv.rule(owners[aid]).title} page)", absolute, relative,
-                     f"{ar.participants} ({r.k})", g.certainty, pub])
-        notes.append((aid, g.reasons() + ". " + "; ".join(g.notes)))
-        _glue(f"sof_{slug(aid)}_certainty", g.certainty)
-    header = ["Analysis", "Outcome", "Anticipated absolute effects (95% CI)", "Relative effect (95% CI)",
-              "Participants (studies)", "Certainty (our rules)", "Certainty (published)"]
-    for g, (group_name, rows, notes) in groups.items():
-        title = f"comparison {g}" + (f", {group_name}" if group_name else "")
-        _display(Table(header, rows, label=f"tbl-sof-{slug(g)}", notes=notes,
-                       caption=f"Summary of findings, {title}: certainty by the stated rules of the methods page, "
-                               "beside the review's published certainty where it is public; the reasons for "
-                               "each rating are listed under the table."))
-
-
-@_shows
-def grade_from_data(package, *, review="auto", **settings):
-    """Each GRADE domain's reason from the data, beside the review's published
-    certainty where it is public, naming every disagreement."""
-    pkg = load(package)
-    rv = review_for(pkg, review)
-    published = _published_certainty(rv)
-    rows = []
-    agree = 0
-    for aid, (cert, src) in published.items():
-        if aid not in pkg.analysis_ids():
-            continue
-        ar = an.run(pkg, aid, **engine_settings(**settings))
-        if ar.result is None:
-            continue
-        g = grade_of(pkg, ar, rv)
-        dom = {d.domain: f"−{d.levels}: {d.reason}" if d.levels else f"none: {d.reason}" for d in g.downgrades}
-        same = g.certainty == cert
-        agree += same
-        diff = ("agree" if same else
-                f"disagree: ours is {g.certainty}, the review's {cert} (the review's reasons per domain are not "
-                f"public; ours: {g.reasons()})")
-        s = ar.settings
-        rows.append([aid, s.name, dom.get("risk of bias", ""), dom.get("inconsistency", ""),
-                     dom.get("imprecision", ""), dom.get("publication bias", "not assessable (fewer than 10 studies)"),
-                     g.certainty, cert, diff])
-    _glue("grade_compared", str(len(rows)))
-    _glue("grade_agree", str(agree))
-    if not rows:
-        _display(Note("The review's certainty is not public for any analysis of this package, so there is "
-                      "nothing to set our ratings beside.", "note"))
-        return None
-    t = Table(["Analysis", "Outcome", "Risk of bias", "Inconsistency", "Imprecision", "Publication bias",
-               "Ours", "Published", "Agreement"], rows,
-              caption="GRADE from the data, domain by domain, beside the review's published certainty.",
-              label="tbl-grade-from-data")
-    _display(t)
-    return t
 
 
 @_shows

@@ -391,14 +391,22 @@ def subgroups(es: EffectSizes, groups, method: str = "REML", **kwargs) -> Subgro
 
 # ---------------------------------------------------------------- sensitivity
 
-def leave_one_out(es: EffectSizes, method: str = "REML", **kwargs):
-    """One result per omitted study: tuple of (omitted study, MetaResult)."""
-    if es.k < 2:
+def leave_one_out(es: EffectSizes, method: str = "REML", *, clusters=None, **kwargs):
+    """One result per omitted study: tuple of (omitted study, MetaResult).
+
+    ``clusters`` (optional): the study each estimable row belongs to (same order
+    as ``es.study``); a study with several rows (separate participant groups) is
+    then omitted with all its rows, and labelled by its cluster name.  Needs at
+    least two clusters (the book shows it from three studies)."""
+    labels = list(es.study) if clusters is None else [str(c) for c in clusters]
+    if len(labels) != es.k:
+        raise ArgumentError(f"clusters has {len(labels)} labels but there are {es.k} studies")
+    names = list(dict.fromkeys(labels))
+    if len(names) < 2:
         return ()
     out = []
-    for i, name in enumerate(es.study):
-        mask = np.ones(es.k, dtype=bool)
-        mask[i] = False
+    for name in names:
+        mask = np.array([lab != name for lab in labels])
         out.append((name, meta(subset(es, mask), method, **kwargs)))
     return tuple(out)
 

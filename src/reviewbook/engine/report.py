@@ -18,10 +18,29 @@ def fmt(x, digits=2) -> str:
 
 
 def fmt_p(p) -> str:
-    """'P = 0.0123', 'P < 0.0001' or 'P not applicable'."""
-    if p is None:
+    """A P value as RevMan writes it: two decimals from 0.01 up ('P = 0.06'),
+    one significant figure below ('P = 0.004', 'P = 0.0002'), and 'P < 0.00001'
+    below that; 'P not applicable' for ``None`` (e.g. a test with df 0)."""
+    if p is None or p != p:
         return "P not applicable"
-    return "P < 0.0001" if p < 0.0001 else f"P = {fmt(p, 4)}"
+    from decimal import ROUND_HALF_UP, Decimal
+
+    p = float(p)
+    if p < 0.00001:
+        return "P < 0.00001"
+    if p >= 0.0095:
+        return f"P = {fmt(p, 2)}"
+    d = Decimal(repr(p))
+    exp = d.adjusted()
+    r = d.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP)
+    if r.adjusted() > exp:  # 0.00096 rounds to 0.0010: one significant figure is 0.001
+        r = r.quantize(Decimal(1).scaleb(exp + 1), rounding=ROUND_HALF_UP)
+    return f"P = {format(r, 'f')}"
+
+
+def fmt_i2(i2) -> str:
+    """I² in whole percent ('58%'); 'not applicable' for one study."""
+    return "not applicable" if i2 is None else f"{fmt(i2, 0)}%"
 
 
 def fmt_ci(r, digits=2) -> str:

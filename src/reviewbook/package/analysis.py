@@ -15,7 +15,8 @@ Generic inverse var.   fixed / random                  as Continuous, on ``GIV M
 O-E and variance       fixed / random                  as Continuous, on ``yi = (O-E)/V``, ``vi = 1/V``
 =====================  ==============================  ==========================
 
-``CI method`` HKSJ means the plain Hartung-Knapp-Sidik-Jonkman interval.
+``CI method`` HKSJ means the plain Hartung-Knapp-Sidik-Jonkman interval; the
+override ``ci_method="HKSJ ad hoc"`` the ad hoc one (variance factor at least 1).
 Settings may be overridden (the book's notebook parameters): ``model``,
 ``estimator``, ``ci_method``, ``level``, ``measure`` (SMD instead of MD).
 
@@ -172,7 +173,9 @@ def run(pkg: Package, aid: str, *, model=None, estimator=None, ci_method=None, l
     es = effect_sizes(s, rows, measure, smd_correction, labels)
     method = engine_method(s, model=model, estimator=estimator)
     ci = ci_method or s.ci_method
-    hksj = "plain" if (ci == "HKSJ" and method in pooling.RANDOM_METHODS) else None
+    hksj = None
+    if method in pooling.RANDOM_METHODS and ci in ("HKSJ", "HKSJ ad hoc"):
+        hksj = "plain" if ci == "HKSJ" else "adhoc"
     lvl = level or s.level
     subgroup_col = [str(x) for x in rows["Subgroup"]] if "Subgroup" in rows.columns else [""] * len(rows)
     groups = [subgroup_col[i] for i in es.index]

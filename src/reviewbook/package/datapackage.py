@@ -320,6 +320,10 @@ def _validate_analyses(a: pd.DataFrame, name, problems):
         if str(row["Effect measure"]).strip() not in MEASURE_CODES:
             problems.append(Problem(name, line, "Effect measure", f"'{row['Effect measure']}'",
                                     "one of " + ", ".join(MEASURE_CODES)))
+        if "Direction of benefit" in a.columns and str(row["Direction of benefit"]).strip().lower() not in (
+                "", "lower", "higher", "nan"):
+            problems.append(Problem(name, line, "Direction of benefit", f"'{row['Direction of benefit']}'",
+                                    "lower, higher or blank (which way benefit lies on the outcome's scale)"))
         for col, allowed in (("Heterogeneity estimator", ESTIMATORS), ("CI method", CI_METHODS)):
             if col in a.columns and str(row[col]).strip() not in allowed:
                 problems.append(Problem(name, line, col, f"'{row[col]}'",

@@ -17,7 +17,12 @@ data rows plus what we established ourselves, each value with its source.
 * ``study_aliases``: names in our extraction that denote a study of the rows;
 * ``study_flow``: the review's PRISMA counts; ``extraction_studies``: our own
   extraction, whose eligible studies that no analysis uses are listed with the
-  reason each is not pooled.
+  reason each is not pooled;
+* ``review_file``: the review file whose ``outcomes`` rules give each analysis's
+  direction of benefit with its source; the directions are written into the
+  settings (our extension columns ``Direction of benefit``, ``Direction source``
+  and ``Outcome instrument``, and RevMan's ``Graph label (left)`` / ``(right)``),
+  so that the package itself carries them.
 
 The output is deterministic (building twice gives identical bytes) and is
 written beside the target and then renamed into place, so a failed build
@@ -81,7 +86,7 @@ def load_sources(folder):
         raise InputError(problems)
     paths = {k: (folder / v) for k, v in cfg.items() if k in ("rows", "comparisons", "studies", "row_notes",
                                                                 "study_aliases", "study_flow",
-                                                                "extraction_studies")}
+                                                                "extraction_studies", "review_file")}
     return cfg, paths
 
 
@@ -126,11 +131,53 @@ def build(folder):
                          columns=["review", "analysis", "study", "column", "value", "collection", "line",
                                   "source_column", "how_obtained"])
     prov = pd.concat([prov, added], ignore_index=True)
+    analyses = pkg.analyses
+    if "review_file" in paths:
+        analyses = with_directions(analyses, paths["review_file"])
+        direction_prov = pd.DataFrame(
+            [[cfg["review_id"], f"{int(r['Analysis group'])}.{int(r['Analysis number'])}", "", col, r[col],
+              paths["review_file"].name, "", "outcomes", r["Direction source"]]
+             for _, r in analyses.iterrows() if r["Direction of benefit"]
+             for col in ("Direction of benefit", "Graph label (left)", "Graph label (right)")],
+            columns=["review", "analysis", "study", "column", "value", "collection", "line", "source_column",
+                     "how_obtained"])
+        prov = pd.concat([prov, direction_prov], ignore_index=True)
     extra["settings-inferred.csv"] = res.settings.astype(str)
     extra["settings-evidence.csv"] = res.evidence
     extra["provenance.csv"] = prov.astype(str)
-    out = Package(pkg.id, pkg.analyses, rows, pkg.subgroup_estimates, studies, pkg.risk_of_bias, {}, extra)
+    out = Package(pkg.id, analyses, rows, pkg.subgroup_estimates, studies, pkg.risk_of_bias, {}, extra)
     return out, res
+
+
+def with_directions(analyses: pd.DataFrame, review_file: Path) -> pd.DataFrame:
+    """The settings with each analysis's direction of benefit from the review
+    file's ``outcomes`` rules (first match wins), its source and instrument, and
+    the graph labels RevMan draws for it ('Favours <experimental>' on the side
+    where benefit lies); analyses no rule gives a direction keep blank labels."""
+    from .outcomes import DIRECTION_COLUMNS, parse_rules, rule_for
+
+    if not review_file.exists():
+        raise InputError([Problem(review_file.name, None, None, "a missing file", f"the review file at {review_file}")])
+    cfg = yaml.safe_load(review_file.read_text(encoding="utf-8")) or {}
+    rules = parse_rules(cfg.get("outcomes"), review_file.name)
+    out = analyses.copy()
+    for c in DIRECTION_COLUMNS:
+        out[c] = ""
+    for i, row in out.iterrows():
+        aid = f"{int(row['Analysis group'])}.{int(row['Analysis number'])}"
+        rule = rule_for(rules, aid, row["Analysis name"])
+        if rule is None:
+            continue
+        out.at[i, "Outcome instrument"] = rule.instrument
+        if rule.better:
+            exp = row["Experimental group label"] or "experimental"
+            ctl = row["Control group label"] or "control"
+            left, right = (exp, ctl) if rule.better == "lower" else (ctl, exp)
+            out.at[i, "Graph label (left)"] = f"Favours {left}"
+            out.at[i, "Graph label (right)"] = f"Favours {right}"
+            out.at[i, "Direction of benefit"] = rule.better
+            out.at[i, "Direction source"] = rule.direction_source
+    return out
 
 
 def _studies(path, pkg):

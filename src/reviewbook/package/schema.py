@@ -209,8 +209,8 @@ class AnalysisSettings:
     ci_method: str | None
     level: float
     prediction_interval: bool
-    label_left: str
-    label_right: str
+    label_left: str  # RevMan's "Graph label (left)" as stored ('' when blank)
+    label_right: str  # RevMan's "Graph label (right)" as stored ('' when blank)
     experimental_label: str
     control_label: str
     subgroup_by: str
@@ -219,6 +219,11 @@ class AnalysisSettings:
     smd_formula: str = "revman"  # engine code: revman, exact or hedges
     study_level: float = 0.95  # level of the per-study CIs ("Study CI")
     totals: bool = True  # "Overall estimates": false means subtotals only, weights within subgroups
+    #: which way benefit lies ("lower", "higher" or None), from our extension column
+    #: "Direction of benefit" (RevMan stores only graph labels), with its source
+    direction: str | None = None
+    direction_source: str = ""
+    instrument: str = ""
 
     @classmethod
     def from_row(cls, row) -> "AnalysisSettings":
@@ -240,8 +245,7 @@ class AnalysisSettings:
             model=model, estimator=text("Heterogeneity estimator") or None,
             ci_method=text("CI method") or None, level=level,
             prediction_interval=text("Prediction interval").lower() == "true",
-            label_left=text("Graph label (left)") or "Favours " + (text("Experimental group label") or "experimental"),
-            label_right=text("Graph label (right)") or "Favours " + (text("Control group label") or "control"),
+            label_left=text("Graph label (left)"), label_right=text("Graph label (right)"),
             experimental_label=text("Experimental group label") or "Experimental",
             control_label=text("Control group label") or "Control",
             subgroup_by=text("Subgroup by"), log_scale=text("Log-scale data").lower() == "true",
@@ -251,7 +255,10 @@ class AnalysisSettings:
                 num("Heterogeneity I²"), num("Effect Z"), num("Effect P")),
             smd_formula=SMD_FORMULAS.get(text("SMD formula"), "revman"),
             study_level=_percent(text("Study CI")),
-            totals=text("Overall estimates").lower() != "false")
+            totals=text("Overall estimates").lower() != "false",
+            direction=text("Direction of benefit").lower() if text("Direction of benefit").lower() in ("lower", "higher")
+            else None,
+            direction_source=text("Direction source"), instrument=text("Outcome instrument"))
 
 
 def _percent(text: str, default: float = 0.95) -> float:

@@ -87,9 +87,12 @@ def _rows_of(ar):
     return rows
 
 
-def forest_plot(ar, *, title: str | None = None):
+def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
     """Draw the forest plot of an :class:`~reviewbook.package.analysis.AnalysisResult`.
 
+    ``labels``: the (left, right) labels under the axis, from the appraisal
+    layer's direction of benefit (:mod:`reviewbook.appraisal.direction`); without
+    them, the package's own graph labels, else labels that claim nothing.
     Returns the matplotlib Figure.
     """
     apply_style()
@@ -240,8 +243,9 @@ def forest_plot(ar, *, title: str | None = None):
         tx = px0 + ((math.log(tv) if ratio else tv) - xmin) / (xmax - xmin) * (px1 - px0)
         ax.plot([tx, tx], [axis_bottom, axis_bottom - 0.2], color="black", lw=0.7)
         ax.text(tx, axis_bottom - 0.35, f"{tv:g}", ha="center", va="top", fontsize=8)
-    ax.text(X(null) - 0.005, axis_bottom - 1.2, plain(s.label_left, 30), ha="right", va="top", fontsize=8)
-    ax.text(X(null) + 0.005, axis_bottom - 1.2, plain(s.label_right, 30), ha="left", va="top", fontsize=8)
+    left, right = labels or (s.label_left or "Lower with experimental", s.label_right or "Higher with experimental")
+    ax.text(X(null) - 0.005, axis_bottom - 1.2, plain(left, 30), ha="right", va="top", fontsize=8)
+    ax.text(X(null) + 0.005, axis_bottom - 1.2, plain(right, 30), ha="left", va="top", fontsize=8)
     for i, line in enumerate(title_lines):
         ax.text(0.01, top_y - 0.6 - i, plain(line), ha="left", va="center", fontsize=10, fontweight="bold")
     return fig

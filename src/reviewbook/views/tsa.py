@@ -12,12 +12,15 @@ from ..engine.report import fmt  # noqa: E402
 from .style import COLORS, apply_style, plain  # noqa: E402
 
 
-def tsa_plot(accrued, z, labels, boundary_n, boundary_z, ris, *, title=None):
+def tsa_plot(accrued, z, labels, boundary_n, boundary_z, ris, *, title=None,
+             ylabel="Cumulative z (negative: lower values with the experimental intervention)", futility=None):
     """``accrued``/``z``: cumulative participants and z after each study (in
     order); ``boundary_n``/``boundary_z``: the monitoring boundary at the
     actual looks and at further looks up to the required information size
     (participants, critical z); ``ris``: the diversity-adjusted required
-    information size.  Negative z favour the experimental arm."""
+    information size; ``futility``: the inner-wedge (futility) boundary at the
+    same looks, or None.  ``ylabel`` says which side is which (from the
+    direction of benefit)."""
     import textwrap
 
     apply_style()
@@ -31,6 +34,12 @@ def tsa_plot(accrued, z, labels, boundary_n, boundary_z, ris, *, title=None):
     bn, bz = np.asarray(boundary_n, float), np.asarray(boundary_z, float)
     ax.plot(bn, bz, color=COLORS["accent"], lw=1.4, marker="o", ms=3, label="O'Brien-Fleming boundary")
     ax.plot(bn, -bz, color=COLORS["accent"], lw=1.4, marker="o", ms=3)
+    if futility is not None:
+        fz = np.asarray(futility, float)
+        ok = np.isfinite(fz)
+        if ok.any():
+            ax.plot(bn[ok], fz[ok], color="0.35", lw=1.1, ls="--", label="Futility boundary (non-binding)")
+            ax.plot(bn[ok], -fz[ok], color="0.35", lw=1.1, ls="--")
     ax.plot(np.concatenate([[0], accrued]), np.concatenate([[0], z]), color=COLORS["study"], lw=1.6,
             marker="s", ms=4, label="Cumulative z-curve")
     # studies are numbered on the curve (names would overlap where studies are small)
@@ -49,7 +58,7 @@ def tsa_plot(accrued, z, labels, boundary_n, boundary_z, ris, *, title=None):
     ax.set_ylim(-top, top)
     ax.set_xlim(0, xmax)
     ax.set_xlabel("Cumulative participants (information)")
-    ax.set_ylabel("Cumulative z (negative favours experimental)")
+    ax.set_ylabel(ylabel)
     if title:
         ax.set_title(plain(title), fontsize=10)
     lines = textwrap.wrap("Studies in order: " + key, 125)

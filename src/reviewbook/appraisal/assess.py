@@ -1,0 +1,142 @@
+"""Everything the book says about one analysis, judged once: direction of
+benefit, MID, counts, certainty (GRADE), narrative statement and absolute
+effects.  :func:`appraise` is the single entry point; pages, summary tables and
+the results JSON all read its :class:`Appraisal`, so they cannot disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine.report import fmt
+from . import absolute as ab
+from . import grade as gr
+from .config import Config
+from .counting import Count, count, median_control_risk
+from .direction import Direction, resolve
+from .mid import Mid, mid_for, pooled_sd_of
+from .statements import statement
+
+
+@dataclass(frozen=True)
+class Appraisal:
+    """The judgements about one analysis (see the module docstring).
+
+    ``grade`` and ``statement`` are None when the analysis is not estimable;
+    ``ois`` is the optimal information size in participants (None when it cannot
+    be computed); ``parent`` the analysis this one is a subgroup view of."""
+
+    aid: str
+    direction: Direction
+    mid: Mid
+    count: Count
+    grade: gr.Grade | None
+    statement: str | None
+    absolute: ab.Absolute
+    ois: float | None = None
+    parent: str | None = None
+
+    @property
+    def certainty(self) -> str:
+        return "not estimable" if self.grade is None else self.grade.certainty
+
+    def to_dict(self) -> dict:
+        """The judgements as the results JSON stores them."""
+        g = self.grade
+        return {
+            "certainty": self.certainty, "certainty_upper_bound": None if g is None else g.upper_bound,
+            "domains": None if g is None else {d.name: {"levels": d.levels, "verdict": d.verdict,
+                                                        "complete": d.complete} for d in g.domains},
+            "statement": self.statement, "mid": self.mid.to_dict(), "direction": self.direction.better,
+            "direction_basis": self.direction.basis, "studies_distinct": len(self.count.studies),
+            "rows": self.count.rows, "participants_all_rows": self.count.participants, "parent": self.parent,
+        }
+
+
+def _rob_rows(pkg, ar) -> list:
+    """(weight %, {domain: judgement}) per estimable row, from the package's RoB table."""
+    rob = pkg.risk_of_bias
+    weights = ar.weights()
+    if rob is None or rob.empty or "Result" not in rob.columns:
+        return [(w, {}) for w in weights.values()]
+    g, n = ar.settings.id.split(".")
+    mine = rob[(rob["Analysis group"].astype(str) == g) & (rob["Analysis number"].astype(str) == n)]
+    cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
+    by_label = {r["Result"]: {c.split(":", 1)[1].strip(): str(r[c]).strip() for c in cols} for _, r in mine.iterrows()}
+    return [(w, by_label.get(label, {})) for label, w in weights.items()]
+
+
+def _ois(ar, mid: Mid, config: Config, acr: float | None) -> float | None:
+    """Optimal information size (participants) for the analysis's measure, or None."""
+    from ..engine import ris
+    from ..errors import ArgumentError
+
+    r = ar.result
+    beta = 1 - config.power
+    try:
+        if r.measure == "MD" and mid.assessed:
+            sd = pooled_sd_of(ar)
+            return None if sd is None else ris.information_size_md(mid.size, sd, config.alpha, beta)
+        if r.measure == "SMD" and mid.assessed:
+            return ris.information_size_md(mid.size, 1.0, config.alpha, beta)
+        if ar.settings.data_type == "Dichotomous":
+            # the control rate of the OIS: the assumed risk, or where that is 0 (rare
+            # events) the pooled control-arm risk of the analysis
+            cr = acr
+            if not cr and cnt_events(ar):
+                _, _, e2, n2 = cnt_events(ar)
+                cr = e2 / n2 if n2 else None
+            if cr is None or not 0 < cr < 1:
+                return None
+            rrr = mid.size if (mid.assessed and mid.unit == "relative change") else config.rrr
+            return ris.information_size_binary(cr, rrr, config.alpha, beta)
+    except ArgumentError:
+        return None
+    return None
+
+
+def cnt_events(ar):
+    """(experimental events, N, control events, N) over every row of a dichotomous analysis."""
+    return count(ar).events
+
+
+def appraise(pkg, ar, config: Config, *, parent: str | None = None, rd=None, egger_p: float | None = None) -> Appraisal:
+    """Judge one analysis.
+
+    ``ar``: its :class:`~reviewbook.package.analysis.AnalysisResult`; ``rd``: the
+    same analysis pooled as a risk difference (used only when the assumed control
+    risk is 0; see :mod:`.absolute`); ``egger_p``: Egger's test P (with at least
+    10 studies)."""
+    s = ar.settings
+    direction = resolve(s, config.outcomes)
+    cnt = count(ar)
+    r = ar.result
+    stated = config.assumed_risk_for(s.name)
+    acr = None
+    if s.data_type == "Dichotomous":
+        acr = stated.risk if stated is not None else median_control_risk(ar)[0]
+    mid = mid_for(ar, config, acr)
+    if r is None:
+        return Appraisal(s.id, direction, mid, cnt, None, None, ab.not_estimable(cnt), None, parent)
+    ois = _ois(ar, mid, config, acr)
+    weights = ar.weights()
+    study_of = {a["label"]: str(a.get("Study", "")) for a in ar.arms}
+    domains = (
+        gr.risk_of_bias(_rob_rows(pkg, ar)),
+        gr.inconsistency(r, mid, cnt.k),
+        gr.indirectness(weights, study_of, config.indirectness, s.name),
+        gr.imprecision(r, mid, cnt.participants, ois),
+        gr.publication_bias(cnt.k, egger_p, config.missing_for(s.id, s.name)),
+    )
+    g = gr.rate(domains)
+    null = 1.0 if r.is_ratio else 0.0
+    dichotomous = s.data_type == "Dichotomous"
+    text = statement(s, g.certainty, r.estimate, null, mid, dichotomous)
+    if dichotomous and r.is_ratio:
+        assumed = None if stated is None else (stated.risk, f"stated by the review file: {stated.source}")
+        absolute = ab.ratio_effect(ar, assumed, rd)
+    elif r.measure in ("MD", "SMD"):
+        absolute = ab.mean_effect(ar)
+    else:
+        absolute = ab.Absolute("other", "not applicable", f"{r.measure} {fmt(r.estimate)} "
+                                                          f"({fmt(r.ci_low)} to {fmt(r.ci_high)})")
+    return Appraisal(s.id, direction, mid, cnt, g, text, absolute, ois, parent)
