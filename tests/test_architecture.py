@@ -70,3 +70,13 @@ def test_notebooks_are_thin_templates():
             for word in ("def ", "class ", "for ", "while ", "lambda", "import pandas", "import numpy"):
                 assert word not in src, (path.name, src)
             assert len([ln for ln in src.splitlines() if ln.strip()]) <= 4, (path.name, src)
+
+
+def test_judgements_read_no_files():
+    """The appraisal layer knows no files (issue #15 §5): it opens nothing and builds no paths;
+    the import-linter contract forbids plots, YAML and the layers above it."""
+    import re
+
+    for p in (ROOT / "src" / "reviewbook" / "appraisal").glob("*.py"):
+        text = p.read_text()
+        assert not re.search(r"\bopen\(|\bPath\(|read_text|read_bytes|import os\b|from pathlib", text), p.name

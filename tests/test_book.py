@@ -77,7 +77,7 @@ def test_not_estimable_analyses_are_shown_as_revman_does(built):
     """1.19 (serious adverse events, Pickering 2020 0/8 vs 0/6): 'Not estimable', no error."""
     repo, _ = built
     t = text_of(repo, "sections/harms.html")
-    assert "1.19 Intravenous ketamine versus placebo Serious adverse events 0 of 1 0 Not estimable" in t
+    assert "1.19 Serious adverse events (lower is better) Not estimable 14 (1 RCT) not estimable" in t
     svg = (repo / "book/_build/html/_images/harms_1_19_forest.svg").read_text()
     assert svg.count("Not estimable") == 2
 
@@ -119,7 +119,9 @@ def test_study_flow_rob_and_independent_pages(built):
     ind = text_of(repo, "sections/independent.html")
     assert "Sigtermans 2009" in ind and "Maier 2003" in ind and "different source and time point" in ind
     sof = text_of(repo, "sections/summary_of_findings.html")
-    assert "very low" in sof and "Certainty (published)" in sof
+    assert "Summary of findings: Intravenous ketamine compared with placebo" in sof and "Upper bound" in sof
+    rep = text_of(repo, "sections/reproduction.html")
+    assert "Why they differ" in rep and "very low" in rep
 
 
 def test_downloads_and_results(built):
@@ -246,3 +248,43 @@ def test_build_fingerprint_covers_every_file_under_a_folder(tmp_path):
     (static / "css" / "custom.css").write_text("table { font-size: 0.9rem; }\n")
     assert tree_hash([static]) != before
     assert tree_hash([static]) == tree_hash([static / "css" / "custom.css"])
+
+
+def test_editors_checklist(built):
+    """Issue #15, done-when: on the default book, (1) no 'Favours' label against its
+    analysis's direction (the forest plot's labels, read from each SVG, put 'Favours
+    <experimental>' on the side where benefit lies); (2) no single study under 200
+    participants rated high; (3) no '0 per 1,000 (0 to 0)'; (4) no subgroup analysis listed as
+    an outcome in the summary of findings."""
+    repo, _ = built
+    site = repo / "book" / "_build" / "html"
+    results = json.loads((site / "results.json").read_text())["analyses"]
+    from reviewbook.package import datapackage as dp
+
+    pkg = dp.read(repo / "data/CD015373")
+    checked = 0
+    for aid, a in results.items():
+        if a.get("direction") not in ("lower", "higher"):
+            continue
+        svgs = list(site.glob(f"_images/*_{aid.replace('.', '_')}_forest.svg"))
+        assert svgs, aid
+        text = re.sub(r"<[^>]+>", " ", svgs[0].read_text())
+        exp = pkg.analysis(aid).experimental_label
+        ctl = pkg.analysis(aid).control_label
+        left, right = (exp, ctl) if a["direction"] == "lower" else (ctl, exp)
+        assert re.search(rf"Favours {re.escape(left)}.*Favours {re.escape(right)}", " ".join(text.split()),
+                         re.S), aid
+        checked += 1
+    assert checked > 50
+    for aid, a in results.items():
+        if a.get("status") == "computed" and a.get("studies_distinct") == 1 and a["participants"] < 200:
+            assert a["certainty"] != "high", aid
+    for page in site.rglob("*.html"):
+        assert "0 per 1,000 (0 to 0)" not in " ".join(re.sub(r"<[^>]+>", " ", page.read_text()).split()), page
+    sof = html(repo, "sections/summary_of_findings.html")
+    tables = re.findall(r'<table[^>]*id="tbl-sof-\d+".*?</table>', sof, re.S)
+    assert tables
+    for aid, a in results.items():
+        if a.get("parent"):
+            for t in tables:
+                assert f"({aid})" not in " ".join(re.sub(r"<[^>]+>", " ", t).split()), aid

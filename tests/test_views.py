@@ -39,7 +39,7 @@ def test_forest_plot_ratio_scale_and_heterogeneity():
     pkg = dp.read(ROOT / "tests/fixtures/Fleiss1993.zip")
     tx = texts(forest_plot(an.run(pkg, "1.1")))
     assert "0.90 [0.84, 0.96]" in tx
-    assert "Heterogeneity: Chi² = 9.95, df = 6 (P = 0.1269); I² = 40%" in tx
+    assert "Heterogeneity: Chi² = 9.95, df = 6 (P = 0.13); I² = 40%" in tx  # P as RevMan writes it
     assert {"0.5", "1", "2"} <= set(tx)
 
 
@@ -96,15 +96,20 @@ def test_rob_traffic_light_shows_the_judgements():
 
 
 def test_tsa_figure_and_sentence(tmp_path, monkeypatch):
-    """Analysis 1.4 (pain, short term, 4 studies, 114 participants): the sentence says
-    how many more participants the D²-adjusted information size needs."""
+    """Analysis 1.4 (pain, short term, 4 studies, 114 participants): in the details of the
+    outcome, the sentence says how many more participants the D²-adjusted information size
+    needs, says 'not conclusive' (no boundary is crossed) and that the boundaries are for
+    monitoring (Cochrane Handbook ch. 22); one pair of error rates (alpha 0.05, power 0.80)
+    serves the OIS and the TSA."""
     from reviewbook import book
 
     monkeypatch.chdir(tmp_path)
     sec = book.section(PKG, "ketamine_iv")
-    out = repr(sec.trial_sequential())
+    out = repr(sec.details())
     assert "Analysis 1.4: 114 participants have accrued" in out and "more participants" in out
+    assert "not conclusive" in out and "power 0.8)" in out and "for monitoring" in out
     assert list((tmp_path / "figures").glob("ketamine_iv_1_4_tsa.svg"))
+    assert not list((tmp_path / "figures").glob("ketamine_iv_1_8_tsa.svg"))  # one study: no TSA
 
 
 def test_text_from_a_package_is_never_markup():
@@ -139,20 +144,3 @@ def test_sections_claim_the_right_analyses():
     for aid in ("1.9", "1.19", "2.2", "3.3", "7.10", "12.1", "13.1"):
         assert owners[aid] == "harms", aid
     assert "other_analyses" not in owners.values()
-
-
-def test_absolute_effects_per_1000_by_hand():
-    """Cochrane Handbook 14.1.5.1. Control risk 20/100 = 0.2 (200 per 1,000).
-    RR 1.97 [0.76, 5.10]: 394, 152 and 1,020 -> capped at 1,000 (a risk cannot exceed 1).
-    OR 2 [0.5, 8]: 0.2*2/(0.8+0.4) = 333.33, 0.1/0.9 = 111.11, 1.6/2.4 = 666.67 per 1,000."""
-    from reviewbook.views.grade import absolute_per_1000, per_1000
-
-    rr = absolute_per_1000(20, 100, "RR", 1.97, 0.76, 5.10)
-    assert rr["control"] == pytest.approx(200) and rr["intervention"] == pytest.approx(394)
-    assert rr["low"] == pytest.approx(152) and rr["high"] == 1000
-    odds = absolute_per_1000(20, 100, "OR", 2.0, 0.5, 8.0)
-    assert odds["intervention"] == pytest.approx(1000 / 3) and odds["low"] == pytest.approx(1000 / 9)
-    assert odds["high"] == pytest.approx(2000 / 3)
-    assert [per_1000(x) for x in (1000, 333.5, 0.4)] == ["1,000", "334", "0"]
-    with pytest.raises(ValueError, match="risk or odds ratio"):
-        absolute_per_1000(20, 100, "RD", 0.1, 0.0, 0.2)

@@ -149,8 +149,8 @@ def risk_of_bias(rows) -> Domain:
     n_missing = sum(1 for _, j in judged if j is None)
     if known < 50:
         return Domain("risk of bias", 0, "not assessed",
-                      f"{fmt(known, 0)}% of the weight has an overall RoB 2 judgement ({n_missing} of {len(judged)} "
-                      "results without one); most of the evidence is not judged", src, False)
+                      "less than half of the weight has an overall RoB 2 judgement (most results are judged on some "
+                      "domains only, or not at all), so most of the evidence is not judged", src, False)
     lv = _rob_levels(high, concern)
     worst = _rob_levels(high + missing, concern + missing)
     reason = (f"{fmt(high, 0)}% of the weight at high risk of bias, {fmt(concern, 0)}% at high risk or with some "

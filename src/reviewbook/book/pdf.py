@@ -119,6 +119,8 @@ def build_pdf(output: Path, site: Path = SITE) -> Path:
         page = browser.new_page()
         page.goto(tmp.as_uri())
         page.wait_for_load_state("load")
+        # every detail expanded: the collapsed layers of the site are printed open
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         page.pdf(path=str(output), format="A4", print_background=False, display_header_footer=True,
                  header_template="<span></span>",
                  footer_template="<div style='font-size:8px;width:100%;text-align:center;'>"

@@ -220,9 +220,12 @@ def summary_of_findings(package, *, review="auto", **settings):
                          relative, a.count.text(), _certainty_cell(a, fn), a.statement])
             _glue(f"sof_{slug(aid)}_certainty", a.grade.certainty)
             _glue(f"sof_{slug(aid)}_statement", a.statement)
-        header = (f"**{m.title}**. Patient or population: {m.population or 'not stated'}. Setting: "
-                  f"{m.setting or 'not stated'}. Intervention: {m.intervention}. Comparison: {m.comparison}.")
-        _display(Note(header, None))
+        from ..views.details import Findings
+
+        _display(Findings([(m.title, [[("Patient or population: ", True), (m.population or "not stated", False)],
+                                      [("Setting: ", True), (m.setting or "not stated", False)],
+                                      [("Intervention: ", True), (m.intervention, False)],
+                                      [("Comparison: ", True), (m.comparison, False)]], "")]))
         notes = fn.notes() + [("*", "The risk with the intervention (and its 95% CI) is based on the assumed risk with "
                                     "the comparison and the relative effect of the intervention (and its 95% CI); for "
                                     "continuous outcomes, the mean difference.")]

@@ -244,8 +244,8 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
         ax.plot([tx, tx], [axis_bottom, axis_bottom - 0.2], color="black", lw=0.7)
         ax.text(tx, axis_bottom - 0.35, f"{tv:g}", ha="center", va="top", fontsize=8)
     left, right = labels or (s.label_left or "Lower with experimental", s.label_right or "Higher with experimental")
-    ax.text(X(null) - 0.005, axis_bottom - 1.2, plain(left, 30), ha="right", va="top", fontsize=8)
-    ax.text(X(null) + 0.005, axis_bottom - 1.2, plain(right, 30), ha="left", va="top", fontsize=8)
+    ax.text(X(null) - 0.005, axis_bottom - 1.2, plain(left, 44), ha="right", va="top", fontsize=8)
+    ax.text(X(null) + 0.005, axis_bottom - 1.2, plain(right, 44), ha="left", va="top", fontsize=8)
     for i, line in enumerate(title_lines):
         ax.text(0.01, top_y - 0.6 - i, plain(line), ha="left", va="center", fontsize=10, fontweight="bold")
     return fig

@@ -1,0 +1,346 @@
+"""The appraisal layer's rules, each checked against the source it follows: direction of
+benefit, MID, GRADE domain by domain, narrative statements, absolute effects and counting.
+
+Sources (short forms; full references in reviewbook.appraisal.sources):
+GRADE 5-8 (Guyatt et al. 2011, J Clin Epidemiol 64), GRADE 26 (Santesso et al. 2020,
+J Clin Epidemiol 119:126), GRADE 34 (Zeng et al. 2022, J Clin Epidemiol 150:216), RoB 2
+(Sterne et al. 2019), Cochrane Handbook 5.1 Table 12.2.d and 12.5.4, Cochrane Handbook ch.
+10.11 and 14, Norman et al. 2003 (half an SD), Sterne et al. 2011 (10 studies for tests of
+funnel asymmetry), Röver et al. 2015 (HKSJ with few studies)."""
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reviewbook.appraisal import absolute as ab
+from reviewbook.appraisal import config as ac
+from reviewbook.appraisal import grade as gr
+from reviewbook.appraisal.counting import count, subgroup_parents
+from reviewbook.appraisal.direction import resolve
+from reviewbook.appraisal.mid import Mid, mid_for
+from reviewbook.appraisal.statements import statement
+from reviewbook.book import review as rv
+from reviewbook.book.evidence import judged_all
+from reviewbook.engine import effects, pooling
+from reviewbook.engine.report import fmt_p
+from reviewbook.package import analysis as an
+from reviewbook.package import datapackage as dp
+from reviewbook.package.outcomes import OutcomeRule
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = dp.read(ROOT / "data/CD015373")
+REVIEW = rv.load(ROOT / "book/review.yml")
+FLEISS = dp.read(ROOT / "tests/fixtures/Fleiss1993.zip")
+
+
+def judged():
+    return judged_all(PKG, REVIEW, {})
+
+
+# ------------------------------------------------------------------ direction of benefit
+
+def test_package_graph_labels_are_shown_verbatim():
+    """Rule step 1 (issue #15 §1): RevMan's own labels win and are shown as written."""
+    s = replace(FLEISS.analysis("1.1"), label_left="Favours aspirin", label_right="Favours placebo",
+                experimental_label="Aspirin", control_label="Placebo")
+    d = resolve(s)
+    assert (d.left, d.right, d.basis, d.better) == ("Favours aspirin", "Favours placebo", "package labels", "lower")
+
+
+def test_revman_default_labels_establish_no_direction():
+    """RevMan writes 'Favours [experimental]' whatever the outcome: verbatim, but not assessed."""
+    s = replace(FLEISS.analysis("1.1"), label_left="Favours [experimental]", label_right="Favours [control]")
+    d = resolve(s)
+    assert d.left == "Favours [experimental]" and d.better is None
+
+
+def test_without_labels_or_rules_the_labels_claim_nothing():
+    """Rule step 4: 'Lower with <experimental>' / 'Higher with <experimental>', not assessed."""
+    d = resolve(FLEISS.analysis("1.1"))
+    assert (d.left, d.right, d.better, d.basis) == ("Lower with experimental", "Higher with experimental", None,
+                                                     "not assessed")
+
+
+def test_review_file_rule_gives_direction_with_its_source():
+    """Rule step 3: an instrument rule (here: a higher-is-better scale) puts 'Favours
+    <experimental>' on the right, with the source that establishes the scale."""
+    rule = OutcomeRule(instrument="X scale", better="higher", direction_source="the X manual", outcome=".")
+    s = replace(FLEISS.analysis("1.1"), experimental_label="Drug", control_label="Placebo")
+    d = resolve(s, (rule,))
+    assert (d.left, d.right, d.better, d.source) == ("Favours Placebo", "Favours Drug", "higher", "the X manual")
+
+
+@pytest.mark.parametrize("aid,better", [
+    ("7.22", "higher"),  # EQ-5D VAS: 100 = best imaginable health (EuroQol user guide)
+    ("11.2", "higher"),  # SF-12 PCS: higher = better (Ware et al. 1996)
+    ("8.3", "higher"),  # SF-36 general health: higher = better (Ware & Sherbourne 1992)
+    ("1.3", "higher"), ("1.7", "higher"), ("5.3", "higher"), ("7.6", "higher"), ("7.9", "higher"),  # responders
+    ("1.21", "lower"), ("1.22", "lower"),  # FIQ: higher = more impact (Burckhardt et al. 1991)
+    ("1.1", "lower"), ("7.2", "lower"),  # pain 0-100: 0 = no pain (Farrar et al. 2001)
+    ("1.9", "lower"),  # adverse events: unwanted outcomes (Cochrane Handbook ch. 19)
+    ("1.20", None),  # Radboud Skills Questionnaire: no source found, not assessed
+])
+def test_directions_of_the_review(aid, better):
+    """The package carries the review file's directions (build-review writes them)."""
+    a = judged()[aid].appraisal
+    assert a.direction.better == better
+    assert a.direction.basis == ("package labels" if better else "not assessed")
+    if better:
+        assert a.direction.source
+
+
+def test_no_favours_label_against_the_direction():
+    """Editor's check: wherever a direction is set, 'Favours <experimental>' is on the side
+    where benefit lies (left when lower is better, right when higher is better)."""
+    for aid, it in judged().items():
+        d = it.appraisal.direction if it.appraisal else None
+        if d is None or d.better is None:
+            continue
+        exp = it.settings.experimental_label
+        fav = d.left if d.better == "lower" else d.right
+        assert exp in fav, (aid, d)
+
+
+def test_eq5d_improvement_is_favoured_to_memantine():
+    """Analysis 7.22: MD 16.73 [9.21, 24.25] on the EQ VAS favours memantine (higher is better)."""
+    it = judged()["7.22"]
+    r = it.pooled
+    assert round(r.estimate, 2) == 16.73
+    assert it.appraisal.direction.favoured(r.estimate, 0.0) == "experimental"
+
+
+# ------------------------------------------------------------------ MID
+
+def test_mid_from_the_review_file_and_defaults():
+    """Review file: pain 10 points (Busse et al. 2015); defaults: SMD 0.5 (Norman et al. 2003),
+    MD 0.5 x pooled SD, ratios RR 0.75/1.25 (GRADE 6)."""
+    j = judged()
+    assert (j["1.1"].appraisal.mid.low, j["1.1"].appraisal.mid.high, j["1.1"].appraisal.mid.basis) == (
+        -10.0, 10.0, "review file")
+    assert (j["7.19"].appraisal.mid.size, j["7.19"].appraisal.mid.basis) == (0.5, "default")
+    assert (j["1.9"].appraisal.mid.low, j["1.9"].appraisal.mid.high) == (0.75, 1.25)
+    ar = j["1.22"].result
+    from reviewbook.appraisal.mid import pooled_sd_of
+
+    assert j["1.22"].appraisal.mid.size == pytest.approx(0.5 * pooled_sd_of(ar))
+    # HADS 1.5 (Puhan et al. 2008) and EQ VAS 7 (Pickard et al. 2007), from the review file
+    assert j["7.20"].appraisal.mid.size == 1.5 and j["7.22"].appraisal.mid.size == 7.0
+
+
+def test_mid_regions():
+    """Three ranges (GRADE 34): important below, trivial, important above."""
+    m = Mid(-10, 10, 10, "points", "review file", "s", "t")
+    assert m.regions(-5, 5) == 1 and m.regions(-15, 5) == 2 and m.regions(-15, 15) == 3
+    assert m.regions(-10, 10) == 1  # a limit on a threshold does not reach past it
+
+
+# ------------------------------------------------------------------ GRADE domains
+
+LOW, SOME, HIGH, NR = "Low risk", "Some concerns", "High risk", "Not reported"
+D = ("Bias arising from the randomization process", "Bias due to deviations from intended interventions",
+     "Bias due to missing outcome data", "Bias in measurement of the outcome",
+     "Bias in selection of the reported result", "Overall bias")
+
+
+def judgements(*values):
+    return dict(zip(D, values))
+
+
+def test_unreported_rob2_domains_are_not_assessed_never_no_concern():
+    """A result judged on the randomisation domain only has no overall judgement: not
+    assessed (RoB 2: the overall judgement needs every domain); most weight unjudged: the
+    domain is not assessed and the rating cannot be high (issue #15 §2)."""
+    rows = [(60, judgements(LOW, NR, NR, NR, NR, NR)), (40, judgements(LOW, NR, NR, NR, NR, NR))]
+    d = gr.risk_of_bias(rows)
+    assert d.verdict == "not assessed" and not d.complete and d.levels == 0
+    g = gr.rate([d, gr.Domain("inconsistency", 0, "not serious", "", ()), gr.Domain("imprecision", 0, "x", "", ())])
+    assert g.certainty == "moderate" and g.upper_bound
+
+
+def test_rob2_overall_judgement_and_thresholds():
+    """Cochrane Handbook 5.1 Table 12.2.d adapted to RoB 2: -1 when more than half of the
+    weight is at high risk or with some concerns, -2 when more than half is at high risk; the
+    overall judgement derives from five judged domains as RoB 2's algorithm does."""
+    assert gr.row_judgement(judgements(LOW, LOW, LOW, LOW, LOW, NR)) == LOW
+    assert gr.row_judgement(judgements(LOW, SOME, LOW, LOW, LOW, NR)) == SOME
+    assert gr.row_judgement(judgements(LOW, LOW, HIGH, LOW, LOW, NR)) == HIGH
+    assert gr.row_judgement(judgements(LOW, NR, NR, NR, NR, NR)) is None
+    assert gr.risk_of_bias([(40, judgements(*[LOW] * 6)), (60, judgements(*[SOME] * 6))]).levels == 1
+    assert gr.risk_of_bias([(40, judgements(*[LOW] * 6)), (60, judgements(*[HIGH] * 6))]).levels == 2
+    assert gr.risk_of_bias([(60, judgements(*[LOW] * 6)), (40, judgements(*[HIGH] * 6))]).levels == 0
+    # 45% unjudged could turn "not serious" (10% some concerns) into "serious": an upper bound
+    d = gr.risk_of_bias([(45, judgements(*[LOW] * 6)), (10, judgements(*[SOME] * 6)),
+                         (45, judgements(LOW, NR, NR, NR, NR, NR))])
+    assert d.levels == 0 and not d.complete
+    d = gr.risk_of_bias([(70, judgements(*[LOW] * 6)), (30, judgements(LOW, NR, NR, NR, NR, NR))])
+    assert d.levels == 0 and d.complete  # 30% unjudged cannot reach more than half
+
+
+def _result(yi, vi, method="DL"):
+    return pooling.meta(effects.generic(np.array(yi, float), np.array(vi, float)), method)
+
+
+def test_inconsistency_rules():
+    """GRADE 7: not applicable with one study; rated down when I² > 50%, P(Q) < 0.10 and the
+    estimates point to different conclusions; heterogeneity in size only (all estimates on
+    one side) is not rated down."""
+    mid = Mid(-10, 10, 10, "points", "review file", "s", "t")
+    one = _result([5.0], [4.0])
+    assert gr.inconsistency(one, mid, 1).verdict == "not applicable"
+    split = _result([-30.0, 25.0, -20.0], [9.0, 9.0, 9.0])
+    d = gr.inconsistency(split, mid, 3)
+    assert split.i2 > 75 and d.levels == 2
+    same_side = _result([-15.0, -60.0, -30.0], [9.0, 9.0, 9.0])
+    assert same_side.i2 > 75 and gr.inconsistency(same_side, mid, 3).levels == 0
+
+
+def test_inconsistency_is_not_judged_from_a_prediction_interval():
+    """Issue #15 §2: with I² = 0 the prediction interval of 3 studies (t with 1 df) can be
+    very wide; it does not make a downgrade."""
+    r = _result([-12.0, -8.0, -10.0], [30.0, 30.0, 30.0])
+    assert r.i2 == 0
+    assert gr.inconsistency(r, Mid(-10, 10, 10, "points", "r", "s", "t"), 3).levels == 0
+
+
+def test_imprecision_by_ci_against_the_mid_and_the_ois():
+    """GRADE 34: CI in one range: no downgrade by the CI; in two: -1; in three: -2.
+    GRADE 6: fewer participants than the OIS: at least -1."""
+    mid = Mid(-10, 10, 10, "points", "review file", "s", "t")
+    r = _result([-20.0, -25.0], [4.0, 4.0])  # CI about -27 to -18: one range
+    assert gr.imprecision(r, mid, 500, 200).levels == 0
+    assert gr.imprecision(r, mid, 100, 200).levels == 1
+    wide = _result([-20.0, 15.0], [100.0, 100.0])
+    assert gr.imprecision(wide, mid, 500, 200).levels == 2
+
+
+def test_ois_for_a_ratio_outcome():
+    """GRADE 6: the OIS for a 25% relative risk reduction at control risk 0.2, alpha 0.05,
+    power 0.80 is about 1,800 participants (the GRADE 6 chart reads about 2,000; the formula
+    4 (z_a + z_b)^2 pbar(1 - pbar)/(Pc - Pe)^2 gives 1,813)."""
+    from reviewbook.engine import ris
+
+    assert ris.information_size_binary(0.2, 0.25, 0.05, 0.20) == pytest.approx(1813.09, abs=0.01)
+
+
+def test_indirectness_not_assessed_without_a_judgement():
+    """GRADE 8; issue #15 §2: where the review file says nothing: 'not assessed', never
+    'no concern', and the rating is an upper bound."""
+    d = gr.indirectness({"A": 100.0}, {"A": "A"}, ac.Indirectness(), "outcome")
+    assert d.verdict == "not assessed" and not d.complete
+    flagged = ac.Indirectness(True, "basis", "src", (ac.StudyIndirectness("A", "population", "why", "src"),))
+    assert gr.indirectness({"A": 60.0, "B": 40.0}, {"A": "A", "B": "B"}, flagged, "outcome").levels == 1
+    assert gr.indirectness({"A": 40.0, "B": 60.0}, {"A": "A", "B": "B"}, flagged, "outcome").levels == 0
+
+
+def test_publication_bias_rules():
+    """Sterne et al. 2011: tests of funnel asymmetry only with at least 10 studies; GRADE 5,
+    Cochrane Handbook ch. 13: missing evidence when as many studies lack data as have it."""
+    assert gr.publication_bias(5, 0.01).levels == 0 and gr.publication_bias(5, 0.01).verdict == "undetected"
+    assert gr.publication_bias(10, 0.05).levels == 1
+    assert gr.publication_bias(12, 0.30).levels == 0
+    assert gr.publication_bias(3, None, ac.MissingEvidence(3, "src")).levels == 1
+    assert gr.publication_bias(3, None, ac.MissingEvidence(2, "src")).levels == 0
+
+
+def test_no_single_small_study_is_rated_high():
+    """Editor's check (issue #15): no single study under 200 participants rated high;
+    1.20, 7.20 and 11.2 (one trial each) were rated high before."""
+    for aid, it in judged().items():
+        a = it.appraisal
+        if a is None or a.grade is None:
+            continue
+        if a.count.k == 1 and a.count.participants < 200:
+            assert a.grade.certainty != "high", aid
+    for aid in ("1.20", "7.20", "11.2"):
+        assert judged()[aid].appraisal.grade.certainty != "high"
+
+
+# ------------------------------------------------------------------ statements (GRADE 26)
+
+@pytest.mark.parametrize("certainty,estimate,expected", [
+    ("high", -15.0, "Drug reduces pain compared with placebo."),
+    ("moderate", -15.0, "Drug probably reduces pain compared with placebo."),
+    ("low", 15.0, "Drug may increase pain compared with placebo."),
+    ("low", -5.0, "Drug may result in little to no difference in pain compared with placebo."),
+    ("moderate", 5.0, "Drug probably results in little to no difference in pain compared with placebo."),
+    ("very low", -15.0, "The evidence is very uncertain about the effect of drug on pain compared with placebo."),
+])
+def test_grade26_statements(certainty, estimate, expected):
+    s = replace(FLEISS.analysis("1.1"), name="Pain", experimental_label="Drug", control_label="Placebo")
+    assert statement(s, certainty, estimate, 0.0, Mid(-10, 10, 10, "points", "r", "s", "t"), False) == expected
+
+
+# ------------------------------------------------------------------ absolute effects
+
+def test_absolute_effects_handbook_examples():
+    """Cochrane Handbook 5.1, 12.5.4.2: RR 0.92 at ACR 0.3 gives 24 fewer per 1,000;
+    12.5.4.3: OR 0.73 at ACR 0.3 gives 62 fewer per 1,000."""
+    assert 1000 * (0.3 - ab.corresponding_risk(0.3, "RR", 0.92)) == pytest.approx(24, abs=0.5)
+    assert 1000 * (0.3 - ab.corresponding_risk(0.3, "OR", 0.73)) == pytest.approx(62, abs=0.5)
+
+
+def test_absolute_effects_of_the_review():
+    """Zero control risk gives a pooled risk difference (never '0 per 1,000 (0 to 0)'); a bound
+    above 1,000 is capped and says so; a non-estimable analysis shows its real events."""
+    j = judged()
+    for aid, it in j.items():
+        a = it.appraisal
+        if a is not None:
+            assert "0 per 1,000 (0 to 0)" not in a.absolute.intervention, aid
+    a = j["1.12"].appraisal.absolute  # psychotomimetic effects: no event with placebo in the median study
+    assert a.kind == "risk difference" and "per 1,000" in a.intervention and a.footnotes
+    assert j["1.9"].appraisal.absolute.capped and "capped" in j["1.9"].appraisal.absolute.intervention
+    assert (j["1.19"].appraisal.absolute.control, j["1.19"].appraisal.absolute.intervention) == ("0/6", "0/8")
+    assert j["1.19"].appraisal.count.participants == 14
+
+
+# ------------------------------------------------------------------ counting and few studies
+
+def test_studies_are_counted_not_rows():
+    """Dadabayev 2020 fills two rows of 2.1 (two participant groups): one study."""
+    c = count(judged()["2.1"].result)
+    assert c.k == 1 and c.rows == 2 and c.repeated == (("Dadabayev 2020", 2),)
+    assert c.text().endswith("(1 RCT)")
+
+
+def test_leave_one_out_removes_a_study_with_all_its_rows():
+    es = effects.generic(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 1.0, 1.0, 1.0]),
+                         study=["A (1)", "A (2)", "B", "C"])
+    out = pooling.leave_one_out(es, "FE", clusters=["A", "A", "B", "C"])
+    assert [name for name, _ in out] == ["A", "B", "C"]
+    assert out[0][1].k == 2 and out[1][1].k == 3
+
+
+def test_hksj_with_fewer_than_three_studies_is_ad_hoc():
+    """Röver et al. 2015: with two studies only the ad hoc form (variance factor >= 1)."""
+    j = judged_all(PKG, REVIEW, {"ci_method": "HKSJ", "model": "random"})
+    two = [it for it in j.values() if it.pooled is not None and it.appraisal.count.k == 2]
+    assert two and all(it.result.hksj == "adhoc" and it.notes for it in two)
+    many = [it for it in j.values() if it.pooled is not None and it.appraisal.count.k >= 3]
+    assert many and all(it.result.hksj == "plain" for it in many)
+
+
+def test_subgroup_views_are_found_from_the_rows():
+    """An analysis with subgroups whose rows all appear in an analysis of the same
+    comparison without subgroups is a subgroup view of it (Cochrane Handbook 10.11)."""
+    parents = subgroup_parents(PKG)
+    for child, parent in parents.items():
+        assert child.split(".")[0] == parent.split(".")[0]
+        assert any(str(x).strip() for x in PKG.rows_of(child)["Subgroup"])
+    assert parents.get("1.2") == "1.1" and parents.get("7.3") == "7.2" and "1.1" not in parents
+
+
+def test_p_values_as_revman_writes_them():
+    assert [fmt_p(p) for p in (0.1269, 0.0094, 0.0002, 0.000004)] == [
+        "P = 0.13", "P = 0.009", "P = 0.0002", "P < 0.00001"]
+
+
+def test_mid_for_without_any_basis_is_not_assessed():
+    """A generic estimate of unknown units: no MID, and the statement says so."""
+    ar = an.run(FLEISS, "1.1")
+    m = mid_for(ar, ac.Config())
+    assert m.assessed  # OR: the 25% default applies
+    gen = replace(ar, settings=replace(ar.settings, measure_code="GEN"),
+                  result=replace(ar.result, measure="GEN"))
+    assert not mid_for(gen, ac.Config()).assessed
