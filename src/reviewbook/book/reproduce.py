@@ -12,7 +12,7 @@ import csv
 import math
 from pathlib import Path
 
-from ..engine.report import fmt, fmt_ci
+from ..engine.report import fmt, fmt_effect
 from ..package import analysis as an
 from ..package import audit as au
 
@@ -49,7 +49,7 @@ def compare_published(pkg, review, aids, settings) -> list:
             continue
         est, lo, hi = _num(pub.get("estimate")), _num(pub.get("ci_low")), _num(pub.get("ci_high"))
         outcome = pub.get("analysis_name", "")
-        published = (f"{pub['measure']} {fmt(est)} [{fmt(lo)}, {fmt(hi)}]" if est is not None
+        published = (fmt_effect(pub["measure"], est, lo, hi) if est is not None
                      else (pub.get("note") or "not pooled"))
         certainty = pub.get("certainty") or "not reported"
         if aid not in ids:
@@ -67,7 +67,7 @@ def compare_published(pkg, review, aids, settings) -> list:
                      f"differs: ours − published = {fmt(r.estimate - est)}")
         else:
             agree = f"the review did not pool this ({pub.get('note') or 'no pooled estimate'})"
-        rows.append([aid, outcome, published, certainty, f"{r.measure} {fmt_ci(r)}",
+        rows.append([aid, outcome, published, certainty, fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high),
                      f"{r.k} ({ar.participants} participants)", agree])
     return rows
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..appraisal.sources import cite
 from ..engine import pooling
-from ..engine.report import fmt, fmt_i2, fmt_p
+from ..engine.report import fmt, fmt_effect, fmt_i2, fmt_p
 from ..package import analysis as an
 from ..package.schema import Package
 from ..views.details import Dropdown
@@ -79,7 +79,7 @@ def measure_label(measure) -> str:
 
 def effect_text(r) -> str:
     """'MD -15.79 (-32.09 to 0.51)': measure, estimate and CI to 2 decimals."""
-    return f"{measure_label(r.measure)} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})"
+    return fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high)
 
 
 def studies_word(n: int) -> str:

@@ -50,8 +50,9 @@ class Main:
 #: The rule that picks the main comparisons and outcomes of a package without a
 #: review file that names them (stated on the methods page).
 RULE = ("every comparison of the package, in its order; as its outcomes, the first seven analyses that are not "
-        "subgroup views, in the package's order (Cochrane reviews list the primary outcomes first); as key "
-        "findings, its first outcome and its first outcome of the harms section")
+        "subgroup views, in the package's order (Cochrane reviews list the primary outcomes first), the last of them "
+        "replaced by the first harm when none is among them; as key "
+        "findings, its first analysis that is not a harm and its first harm (the harms section's rule)")
 
 
 def main_comparisons(pkg: Package, rv, judged) -> list:
@@ -76,12 +77,14 @@ def main_comparisons(pkg: Package, rv, judged) -> list:
             continue
         groups.setdefault(int(aid.split(".")[0]), []).append(aid)
     out = []
-    for g, ids in groups.items():
-        ids = ids[:7]
+    for g, every in groups.items():
+        ids = every[:7]
         s = judged[ids[0]].settings
-        harm = [a for a in ids if rv.rule(owners[a]).kind == "harms"]
-        benefit = [a for a in ids if a not in harm]
+        harm = [a for a in every if rv.rule(owners[a]).kind == "harms"]
+        benefit = [a for a in every if a not in harm]
         key = tuple(x for x in (benefit[:1] + harm[:1]))
+        if harm and harm[0] not in ids:  # a summary of findings includes a harm (Handbook 5.1, 11.5.6.2)
+            ids = ids[:6] + [harm[0]]
         out.append(Main(g, s.group_name or f"Comparison {g}", "not stated in the data package",
                         "not stated in the data package", s.experimental_label, s.control_label, tuple(ids), key,
                         "", False))
@@ -301,24 +304,28 @@ def grade_from_data(package, *, review="auto", **settings):
 
 
 def why_differ(g, published: str) -> str:
-    """Why our rating and the review's differ, from our domains."""
+    """Why our rating and the review's differ, from our domains (the review's own
+    reasons per domain are not public, so they are never guessed)."""
     if g.certainty == published and not g.upper_bound:
         return "agree"
-    ours, theirs = LEVELS.index(g.certainty), LEVELS.index(published) if published in LEVELS else None
+    ours = LEVELS.index(g.certainty)
+    theirs = LEVELS.index(published) if published in LEVELS else None
     parts = []
-    if theirs is not None and ours == theirs:
-        parts.append(f"the same level, but ours is an upper bound")
-    elif theirs is not None:
+    if theirs is None:
+        parts.append(f"the published rating '{published}' is not a GRADE level")
+    elif ours == theirs:
+        parts.append("the same level, but ours is an upper bound")
+    else:
         parts.append(f"ours is {LEVELS[ours]}{' at most' if g.upper_bound else ''}, the review's {published}")
     for d in g.domains:
         if not d.complete:
-            parts.append(f"{d.name} {d.verdict} from the data rows ({d.reason})")
+            parts.append(f"{d.name} is {d.verdict} here ({d.reason})")
     if theirs is not None and ours > theirs:
-        parts.append("the review rated down further, for reasons it judged from full RoB 2 assessments and the trial "
-                     "reports, which the data rows do not carry")
+        parts.append("the review's reasons per domain are not public, so which domain it rated down further cannot "
+                     "be checked against the data")
     elif theirs is not None and ours < theirs:
         parts.append("our rules rated down more than the review: " + g.reasons())
-    return "; ".join(parts)
+    return "; ".join(parts) + "."
 
 
 def _published_certainty(review) -> dict:

@@ -48,6 +48,13 @@ def fmt_ci(r, digits=2) -> str:
     return f"{fmt(r.estimate, digits)} [{fmt(r.ci_low, digits)}, {fmt(r.ci_high, digits)}]"
 
 
+def fmt_effect(measure: str, estimate, low, high, digits=2) -> str:
+    """'MD -15.79 (-32.09 to 0.51)': the book's one form of an effect with its CI in
+    tables and prose (forest plots keep RevMan's '[low, high]')."""
+    label = {"GEN": "Estimate", "GENR": "Ratio"}.get(measure, measure)
+    return f"{label} {fmt(estimate, digits)} ({fmt(low, digits)} to {fmt(high, digits)})"
+
+
 def effect_line(r: MetaResult, digits=2) -> str:
     pct = int(round(r.level * 100))
     return f"{fmt_ci(r, digits)} ({pct}% CI)"
