@@ -409,3 +409,46 @@ def test_first_crossing_efficacy_only_and_one_sided():
         first_crossing([1.0], f)
     with pytest.raises(ArgumentError):
         first_crossing([1.0, np.nan], f)
+
+
+def _have_rpact():
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        return False
+    res = subprocess.run(["Rscript", "-e", "library(rpact); library(jsonlite)"], capture_output=True)
+    return res.returncode == 0
+
+
+@pytest.mark.skipif(not _have_rpact(), reason="Rscript with rpact not installed (optional: "
+                    "apt-get install r-cran-rpact); the stored references are checked above")
+def test_futility_live_rpact(tmp_path):
+    """Live: three random look schedules (fixed seed; 2-6 looks on [0.1, 0.95] then 1,
+    one- or two-sided, beta 0.1 or 0.2) against rpact's own design, ``inflate=True``."""
+    import subprocess
+
+    rng = np.random.default_rng(2025)
+    items = []
+    for _ in range(3):
+        k = int(rng.integers(1, 6))
+        # looks at least 0.05 apart: for close looks (0.803, 0.812) rpact's fixed
+        # Newton-Cotes grid is off by 2e-7 in the crossing probability (Genz's
+        # multivariate-normal CDF at 1e-10 confirms ours; fewstudy.md)
+        looks = np.append(np.sort(rng.choice(np.arange(2, 20) * 0.05, k, replace=False)), 1.0)
+        sides = int(rng.integers(1, 3))
+        items.append({"information": looks.tolist(), "alpha": 0.05 if sides == 2 else 0.025,
+                      "beta": float(rng.choice([0.1, 0.2])), "sides": sides})
+    (tmp_path / "in.json").write_text(json.dumps(items))
+    script = Path(__file__).parent / "reference" / "live_rpact.R"
+    subprocess.run(["Rscript", str(script), str(tmp_path / "in.json"), str(tmp_path / "out.json")],
+                   check=True, capture_output=True)
+    for it, ref in zip(items, json.loads((tmp_path / "out.json").read_text())):
+        f = futility_boundaries(it["information"], alpha=it["alpha"], beta=it["beta"], sides=it["sides"],
+                                inflate=True)
+        r = _arr(ref["futility_bounds"]) if isinstance(ref["futility_bounds"], list) else _arr([ref["futility_bounds"]])
+        ours = f.futility[: r.size]
+        assert np.array_equal(np.isnan(ours), np.isnan(r)), (it, ours, r)
+        ok = ~np.isnan(r)
+        assert np.all(np.abs(ours[ok] - r[ok]) <= RPACT_FUTILITY_ABS), (it, ours, r)
+        assert np.all(np.abs(f.beta_spent - _arr(ref["beta_spent"])) <= RPACT_PROB_ABS), it
