@@ -452,3 +452,46 @@ def test_futility_live_rpact(tmp_path):
         ok = ~np.isnan(r)
         assert np.all(np.abs(ours[ok] - r[ok]) <= RPACT_FUTILITY_ABS), (it, ours, r)
         assert np.all(np.abs(f.beta_spent - _arr(ref["beta_spent"])) <= RPACT_PROB_ABS), it
+
+
+# ----------------------------------------------------------------------------
+# command line: reviewbook boundaries --beta
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_boundaries_with_beta():
+    """``boundaries --information 0.2,...,1 --beta 0.2 --json``: efficacy as without
+    --beta (published 4.877, ...), futility and beta spent as the R reference on
+    rpact's integrator (case fixed_two_equal5_b20; futility null at look 1: no stop),
+    drift z_.975 + z_.8.  The text table is deterministic (two runs identical)."""
+    res = _cli("boundaries", "--information", "0.2,0.4,0.6,0.8,1", "--beta", "0.2", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert set(out) == {"z", "alpha_spent", "futility", "beta_spent", "drift"}
+    for z, published in zip(out["z"], (4.877, 3.357, 2.680, 2.290, 2.031)):
+        assert abs(z - published) <= PUBLISHED_3DP
+    ref = next(c for c in RPACT["cases"] if c["id"] == "fixed_two_equal5_b20")
+    assert out["futility"][0] is None
+    assert np.all(np.abs(_arr(out["futility"][1:]) - _arr(ref["futility_bounds"][1:])) <= RPACT_FUTILITY_ABS)
+    assert np.all(np.abs(_arr(out["beta_spent"]) - _arr(ref["beta_spent"])) <= RPACT_PROB_ABS)
+    assert out["drift"] == pytest.approx(stats.norm.ppf(0.975) + stats.norm.ppf(0.8), rel=1e-14)
+    text = _cli("boundaries", "--information", "0.2,0.4,0.6,0.8,1", "--beta", "0.2")
+    assert text.returncode == 0 and text.stdout == _cli("boundaries", "--information", "0.2,0.4,0.6,0.8,1",
+                                                          "--beta", "0.2").stdout
+    rows = text.stdout.splitlines()[-5:]
+    assert rows[0].split()[:3] == ["0.2000", "4.8769", "-"]
+    assert rows[1].split()[:3] == ["0.4000", "3.3570", "0.2328"]
+    plain = json.loads(_cli("boundaries", "--information", "0.2,0.4,0.6,0.8,1", "--json").stdout)
+    assert set(plain) == {"z", "alpha_spent"} and plain["z"] == out["z"]
+
+
+@pytest.mark.parametrize("beta", ["0", "1.2", "0.99"])
+def test_cli_boundaries_bad_beta_exit_2(beta):
+    """beta outside (0, 1), or so large that no alternative is powered: exit 2 with a message."""
+    res = _cli("boundaries", "--information", "0.5,1", "--beta", beta)
+    assert res.returncode == 2 and "error:" in res.stderr and "beta" in res.stderr, res.stderr
