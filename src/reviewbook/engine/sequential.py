@@ -30,6 +30,15 @@ five-look values, gsDesign's published bounds for unequal looks (219/441,
 329/441, 1), rpact's unit-test values for unequal looks (0.4, 0.75, 0.85, 1),
 and an independent multivariate-normal computation of the crossing
 probabilities.
+
+Futility boundaries
+-------------------
+:func:`futility_boundaries` adds non-binding futility boundaries by an
+O'Brien-Fleming-type beta-spending function, the same recursion run under the
+alternative (Brownian motion with drift); :func:`first_crossing` says which
+boundary a cumulative z-curve crossed first.  Conventions (drift, last look,
+sidedness) are stated in :func:`futility_boundaries`; validated against rpact
+3.3.4 (tests/reference/rpact_futility.json) and Monte Carlo.
 """
 from __future__ import annotations
 
