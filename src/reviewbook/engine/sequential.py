@@ -529,10 +529,12 @@ def _meeting_drift(gap, theta0):
     """Drift at which the bounds meet at the last look (root of ``gap``), by
     bracketing upwards from ``theta0`` and Brent's method."""
     lo, hi = theta0, theta0
-    g_lo = gap(lo)
-    while g_lo < 0:
+    for _ in range(60):
+        if gap(lo) >= 0:
+            break
         lo /= 1.25
-        g_lo = gap(lo)
+    else:  # pragma: no cover - near zero drift the gap is about 1 - alpha - beta > 0
+        raise ArgumentError("no drift makes the futility and efficacy bounds meet at the last look")
     for _ in range(60):
         hi *= 1.25
         if gap(hi) < 0:
