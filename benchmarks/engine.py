@@ -7,8 +7,9 @@ Data: dat.bcg log risk ratios (13 studies, from tests/reference).  Measures
 (1) one DL fit and one REML fit, as the median of ``--repeat`` single fits;
 (2) ``--boot`` bootstrap REML fits (studies resampled with replacement, the
 same resamples for every engine); (3) the few-study methods: one Bayesian fit,
-``--boot`` Bayesian fits in the batch path, and O'Brien-Fleming boundaries for
-20 looks, as ratios to one DL fit measured in the same run.  metafor is timed inside R (``proc.time``),
+``--boot`` Bayesian fits in the batch path, O'Brien-Fleming boundaries for
+20 looks and non-binding futility boundaries (beta-spending, fixed drift) for
+the same 20 looks, as ratios to one DL fit measured in the same run.  metafor is timed inside R (``proc.time``),
 so R's start-up is not counted.  Prints times and ratios; targets: a single fit
 no slower than metafor's (ratio <= 1), 10,000 REML fits >= 20x faster.
 """
@@ -131,11 +132,13 @@ def few_study(yi, vi, idx, dl_fit, repeat):
     many = time.perf_counter() - start
     looks = np.linspace(0.05, 1.0, 20)
     bounds = per_fit(lambda: sequential.obrien_fleming_boundaries(looks), 5)
+    futility = per_fit(lambda: sequential.futility_boundaries(looks, beta=0.2), 5)
     print(f"few-study methods (reference: one DL fit, {dl_fit * 1e3:.4f} ms, measured above):")
     print(f"  one bayes fit (half-normal(0.5), k = {len(yi)})      {one * 1e3:10.2f} ms   ratio {one / dl_fit:10.1f}")
     print(f"  {len(idx):,} bayes fits, batch path                  {many:10.2f} s    ratio {many / dl_fit:10.0f}"
           f"   ({many / len(idx) * 1e3:.3f} ms a fit)")
     print(f"  O'Brien-Fleming boundaries, 20 looks                {bounds * 1e3:10.2f} ms   ratio {bounds / dl_fit:10.1f}")
+    print(f"  futility boundaries (beta-spending), 20 looks       {futility * 1e3:10.2f} ms   ratio {futility / dl_fit:10.1f}")
 
 
 if __name__ == "__main__":

@@ -103,3 +103,30 @@ RIS_CLOSED_REL = 1e-9
 #: Published information sizes are integers (rounded or rounded up): within
 #: one participant.
 PUBLISHED_PARTICIPANTS_ABS = 1.0
+
+# --- sequential: futility boundaries (beta-spending) ------------------------------
+
+#: Futility bounds against rpact 3.3.4 (tests/reference/rpact_futility.json):
+#: rpact finds them by bisection to 1e-8 on its Newton-Cotes integration grid
+#: (49-91 points per interval); measured agreement <= 1.2e-8.  Absolute, because
+#: bounds can be near 0 (0.0486).
+RPACT_FUTILITY_ABS = 1e-7
+#: Beta spent against rpact: measured <= 1e-9 (rpact's own design) and ~1e-14
+#: where the bounds were solved on rpact's integrator in R (fixed drift).
+RPACT_PROB_ABS = 1e-8
+#: Power (upper crossing under the alternative) against rpact: measured <= 4e-9
+#: where rpact's efficacy bounds agree with ours to 1e-8; up to 2.1e-7 in the two
+#: designs where rpact's two-sided efficacy bound at a look spending < 1e-6 of
+#: alpha is off by up to 0.012 in z (rpact's own error, fewstudy.md), which moves
+#: the crossing probability under the alternative by that much.
+RPACT_POWER_ABS = 5e-7
+#: rpact's getDesignCharacteristics() shift solves "upper-crossing power = 1 -
+#: beta" exactly, while the design's bounds meet where P(no efficacy crossing on
+#: either side) = beta: the two differ by the probability of crossing the lower
+#: (harm) boundary under the alternative (~7e-7), which moves the two-sided shift
+#: by up to 1.8e-6 relative (measured; one-sided, where there is no lower
+#: boundary, 1.1e-8).  The design's own drift is pinned by the power comparison.
+RPACT_SHIFT_REL_TWO_SIDED = 3e-6
+#: Monte Carlo checks of stopping probabilities (fixed seed): within this many
+#: binomial standard errors sqrt(p (1 - p) / n).
+MC_SE_UNITS = 4.0

@@ -117,16 +117,35 @@ def cmd_boundaries(args) -> int:
         return _fail(f"--information {args.information!r} is not allowed; expected comma-separated fractions, "
                      "e.g. 0.2,0.4,0.6,0.8,1")
     try:
-        b = sequential.obrien_fleming_boundaries(info, alpha=args.alpha)
+        if args.beta is None:
+            b = sequential.obrien_fleming_boundaries(info, alpha=args.alpha)
+        else:
+            b = sequential.futility_boundaries(info, alpha=args.alpha, beta=args.beta)
     except ArgumentError as exc:
         return _fail(str(exc))
+    if args.beta is None:
+        if args.json:
+            print(dumps({"z": [float(z) for z in b.z], "alpha_spent": [float(a) for a in b.alpha_spent]}))
+        else:
+            print(f"Lan-DeMets O'Brien-Fleming-type boundaries, two-sided alpha {args.alpha:g}")
+            print(f"{'t':>8}  {'z':>8}  {'alpha spent':>12}")
+            for t, z, a in zip(b.information, b.z, b.alpha_spent):
+                print(f"{fmt(t, 4):>8}  {fmt(z, 4):>8}  {a:12.6g}")
+        return 0
     if args.json:
-        print(dumps({"z": [float(z) for z in b.z], "alpha_spent": [float(a) for a in b.alpha_spent]}))
+        # futility null: no futility stop at that look
+        print(dumps({"z": [float(z) for z in b.z], "alpha_spent": [float(a) for a in b.alpha_spent],
+                     "futility": [float(f) for f in b.futility], "beta_spent": [float(x) for x in b.beta_spent],
+                     "drift": b.drift}))
     else:
-        print(f"Lan-DeMets O'Brien-Fleming-type boundaries, two-sided alpha {args.alpha:g}")
-        print(f"{'t':>8}  {'z':>8}  {'alpha spent':>12}")
-        for t, z, a in zip(b.information, b.z, b.alpha_spent):
-            print(f"{fmt(t, 4):>8}  {fmt(z, 4):>8}  {a:12.6g}")
+        print(f"Lan-DeMets O'Brien-Fleming-type boundaries, two-sided alpha {args.alpha:g}, with non-binding "
+              f"futility boundaries (O'Brien-Fleming-type beta-spending, beta {args.beta:g})")
+        print(f"Efficacy: |Z| >= z; futility: |Z| < futility ('-': no futility stop at that look); "
+              f"drift {fmt(b.drift, 4)} at t = 1")
+        print(f"{'t':>8}  {'z':>8}  {'futility':>8}  {'alpha spent':>12}  {'beta spent':>12}")
+        for t, z, f, a, be in zip(b.information, b.z, b.futility, b.alpha_spent, b.beta_spent):
+            ftxt = fmt(f, 4) if f == f else "-"
+            print(f"{fmt(t, 4):>8}  {fmt(z, 4):>8}  {ftxt:>8}  {a:12.6g}  {be:12.6g}")
     return 0
 
 
@@ -241,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("boundaries", help="Lan-DeMets O'Brien-Fleming-type group-sequential boundaries")
     q.add_argument("--information", required=True, metavar="t1,t2,...,1", help="information fractions in (0, 1]")
     q.add_argument("--alpha", type=float, default=0.05, help="two-sided type I error (default 0.05)")
+    q.add_argument("--beta", type=float, default=None,
+                   help="type II error (1 - power) of the required information size: also print non-binding "
+                        "futility boundaries (O'Brien-Fleming-type beta-spending) and the beta spent")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_boundaries)
 

@@ -30,6 +30,15 @@ five-look values, gsDesign's published bounds for unequal looks (219/441,
 329/441, 1), rpact's unit-test values for unequal looks (0.4, 0.75, 0.85, 1),
 and an independent multivariate-normal computation of the crossing
 probabilities.
+
+Futility boundaries
+-------------------
+:func:`futility_boundaries` adds non-binding futility boundaries by an
+O'Brien-Fleming-type beta-spending function, the same recursion run under the
+alternative (Brownian motion with drift); :func:`first_crossing` says which
+boundary a cumulative z-curve crossed first.  Conventions (drift, last look,
+sidedness) are stated in :func:`futility_boundaries`; validated against rpact
+3.3.4 (tests/reference/rpact_futility.json) and Monte Carlo.
 """
 from __future__ import annotations
 
@@ -45,8 +54,13 @@ from .effects import check_yi_vi as _check_yi_vi
 
 __all__ = [
     "Boundaries",
+    "Crossing",
     "CumulativeZ",
+    "FutilityBoundaries",
     "cumulative_z",
+    "first_crossing",
+    "futility_boundaries",
+    "obf_beta_spending",
     "obf_spending",
     "obrien_fleming_boundaries",
 ]
@@ -283,6 +297,467 @@ def obrien_fleming_boundaries(information, alpha=0.05, sides=2):
     nominal = sides * dist.norm_sf(z)
     return Boundaries(information=t, z=z, alpha_spent=spent, nominal_p=nominal,
                       alpha=alpha, sides=sides)
+
+
+# ----------------------------------------------------------------------------
+# Non-binding futility boundaries (beta-spending)
+
+
+@dataclass(frozen=True)
+class FutilityBoundaries:
+    """Efficacy boundaries with non-binding futility boundaries (beta-spending).
+
+    Attributes
+    ----------
+    information : ndarray
+        Information fractions ``t_1 < ... < t_K`` as given.
+    z : ndarray
+        Efficacy critical values, identical to
+        ``obrien_fleming_boundaries(information, alpha, sides).z`` (non-binding:
+        the futility region is ignored when they are computed).
+    futility : ndarray
+        Futility bounds.  Two-sided: stop for futility at look ``k`` when
+        ``|Z_k| < futility[k]`` (an inner wedge); ``nan`` where no futility stop is
+        possible at that look.  One-sided: stop when ``Z_k < futility[k]``;
+        ``-inf`` where no type II error is spent yet.  Never above ``z``.
+    alpha_spent : ndarray
+        Cumulative alpha spent (as in :class:`Boundaries`).
+    beta_spent : ndarray
+        Cumulative probability, under the alternative, of stopping for futility
+        by look ``k`` (efficacy and futility stops both respected).
+    power : ndarray
+        Cumulative probability, under the alternative, of crossing the upper
+        efficacy boundary by look ``k`` (futility stops respected).
+    drift : float
+        Mean of ``Z`` at ``t = 1`` under the alternative: ``z_{1-alpha/sides} +
+        z_{1-beta}`` unless ``inflated``.
+    inflation : float
+        ``(drift / (z_{1-alpha/sides} + z_{1-beta}))**2``: the maximum information
+        as a multiple of the fixed-sample required information size (1 unless
+        ``inflated``).
+    inflated : bool
+        True when the drift was solved so that the bounds meet at ``t = 1``
+        (rpact's convention); the fractions are then fractions of the inflated
+        maximum information.
+    alpha, beta : float
+        Overall type I error (two-sided if ``sides == 2``) and type II error.
+    sides : int
+        2 (symmetric efficacy boundaries ``+/- z``, inner-wedge futility) or 1.
+    """
+
+    information: np.ndarray
+    z: np.ndarray
+    futility: np.ndarray
+    alpha_spent: np.ndarray
+    beta_spent: np.ndarray
+    power: np.ndarray
+    drift: float
+    inflation: float
+    inflated: bool
+    alpha: float
+    beta: float
+    sides: int
+
+
+def _check_beta(beta):
+    beta = float(beta)
+    if not (0.0 < beta < 1.0):
+        raise ArgumentError(f"beta must be in (0, 1); got {beta!r}")
+    return beta
+
+
+def obf_beta_spending(t, beta=0.20):
+    """Cumulative type II error spent by the O'Brien-Fleming-type function.
+
+    The Lan-DeMets O'Brien-Fleming form applied to ``beta``,
+    ``2 - 2 Phi(z_{1-beta/2} / sqrt(t))`` (0 at ``t = 0``, ``beta`` at ``t = 1``),
+    for one- and two-sided tests alike, as rpact's ``typeBetaSpending = "bsOF"``
+    (its betaSpent is reproduced in tests/test_sequential.py).
+
+    Parameters
+    ----------
+    t : float or array_like
+        Information fraction(s) in [0, 1].
+    beta : float
+        Overall type II error (1 - power).
+
+    Returns
+    -------
+    float or ndarray
+    """
+    beta = _check_beta(beta)
+    t = np.asarray(t, dtype=float)
+    if np.any(~np.isfinite(t)) or np.any(t < 0) or np.any(t > 1):
+        raise ArgumentError("information fractions t must lie in [0, 1]")
+    zq = dist.norm_isf(beta / 2.0)
+    safe_t = np.where(t > 0, t, 1.0)
+    out = np.where(t > 0, 2.0 * dist.norm_sf(zq / np.sqrt(safe_t)), 0.0)
+    return float(out) if out.ndim == 0 else out
+
+
+class _Walk:
+    """Sub-density of ``S(t) = theta t + W(t)`` over the paths still running.
+
+    Starts as a point mass at ``S(0) = 0``.  :meth:`advance` carries it to a look
+    and keeps the part inside that look's continuation region (a union of
+    z-scale intervals): the Armitage-McPherson-Rowe recursion with increments
+    ``S_k - S_{k-1} ~ N(theta Delta_k, Delta_k)``, on composite Gauss-Legendre
+    nodes as in :func:`obrien_fleming_boundaries`.
+    """
+
+    def __init__(self, theta):
+        self.theta = float(theta)
+        self.t = 0.0
+        self.nodes = np.zeros(1)
+        self.mass = np.ones(1)
+
+    def below(self, t_next, z):
+        """P(running now and Z(t_next) < z[i]) for each ``z[i]``."""
+        sd = np.sqrt(t_next - self.t)
+        mu = self.nodes + self.theta * (t_next - self.t)
+        z = np.atleast_1d(np.asarray(z, dtype=float))
+        return special.ndtr((z[:, None] * np.sqrt(t_next) - mu[None, :]) / sd) @ self.mass
+
+    def between(self, t_next, lo, hi):
+        """P(running now and lo < Z(t_next) < hi)."""
+        p = self.below(t_next, [lo, hi])
+        return float(p[1] - p[0])
+
+    def running(self):
+        """P(running now)."""
+        return float(self.mass.sum())
+
+    def advance(self, t_next, intervals, h):
+        """Move to ``t_next`` keeping the paths with ``Z(t_next)`` in ``intervals``.
+
+        Infinite ends are truncated 12 SDs of ``S(t_next)`` about its mean.
+        """
+        dt = t_next - self.t
+        sd = np.sqrt(dt)
+        s = np.sqrt(t_next)
+        lo_cut = self.theta * t_next - _TRUNC_SD * s
+        hi_cut = self.theta * t_next + _TRUNC_SD * s
+        nodes, weights = [], []
+        for lo, hi in intervals:
+            a = max(lo * s, lo_cut) if lo > -np.inf else lo_cut
+            b = min(hi * s, hi_cut) if hi < np.inf else hi_cut
+            if b > a:
+                x, w = _panel_nodes(a, b, h)
+                nodes.append(x)
+                weights.append(w)
+        if nodes:
+            new = np.concatenate(nodes)
+            kern = dist.norm_pdf((new[:, None] - self.nodes[None, :] - self.theta * dt) / sd) / sd
+            self.mass = np.concatenate(weights) * (kern @ self.mass)
+            self.nodes = new
+        else:
+            self.nodes, self.mass = np.zeros(1), np.zeros(1)
+        self.t = float(t_next)
+
+
+def _solve_futility(walk, t_k, b_k, target, sides):
+    """Futility bound at one look spending ``target`` under the alternative.
+
+    Two-sided: ``a`` in (0, b_k] with P(running, |Z_k| < a) = target; one-sided:
+    ``a`` in (-40, b_k] with P(running, Z_k < a) = target.  Capped at ``b_k``
+    when the whole continuation region at the look holds less than ``target``.
+    Returns ``(a, probability spent)``.
+    """
+    def lo_of(a):
+        return -a if sides == 2 else -np.inf
+
+    if np.isfinite(b_k):
+        p_max = walk.between(t_k, lo_of(b_k), b_k)
+        if p_max <= target:
+            return float(b_k), p_max
+    upper = float(b_k) if np.isfinite(b_k) else 40.0
+    lower = 1e-12 if sides == 2 else -40.0
+
+    def g(a):
+        return np.log(max(walk.between(t_k, lo_of(a), a), 1e-300)) - np.log(target)
+
+    if g(lower) >= 0:  # the target is below what the narrowest bound already spends
+        return lower, walk.between(t_k, lo_of(lower), lower)
+    a = optimize.brentq(g, lower, upper, xtol=1e-13, rtol=1e-13, maxiter=500)
+    return float(a), walk.between(t_k, lo_of(a), a)
+
+
+def _panel_width(t, k):
+    """Half the smaller SD of the increments into and out of look ``k``."""
+    into = t[k] - (t[k - 1] if k > 0 else 0.0)
+    out = t[k + 1] - t[k] if k + 1 < t.size else into
+    return np.sqrt(min(into, out)) / _PANELS_PER_SD
+
+
+def _futility_pass(t, z, spend, theta, sides, allowed):
+    """The recursion under drift ``theta`` with efficacy bounds ``z`` (fixed).
+
+    Returns ``(futility, beta_spent, power, last_gap)``; ``last_gap`` is
+    P(running at the last look and not crossing efficacy there) minus the type
+    II error left to spend there: 0 when the bounds meet at the last look,
+    positive when the spending leaves a gap between them.
+    """
+    K = t.size
+    walk = _Walk(theta)
+    fut = np.full(K, np.nan if sides == 2 else -np.inf)
+    spent = np.zeros(K)
+    power = np.zeros(K)
+    cum = up = last_gap = 0.0
+    for k in range(K):
+        b = z[k]
+        target = spend[k] - cum
+        if k == K - 1 and np.isfinite(b):
+            last_gap = walk.between(t[k], -b if sides == 2 else -np.inf, b) - target
+        if allowed[k] and target > 0:
+            fut[k], p = _solve_futility(walk, t[k], b, target, sides)
+            cum += p
+        if np.isfinite(b):
+            up += walk.running() - float(walk.below(t[k], [b])[0])
+        spent[k], power[k] = cum, up
+        if k + 1 < K:
+            a = fut[k]
+            if sides == 2:
+                a = a if np.isfinite(a) else 0.0
+                cont = [(-b, -a), (a, b)] if a > 0 else [(-b, b)]
+            else:
+                cont = [(a, b)]
+            walk.advance(t[k], cont, _panel_width(t, k))
+    return fut, spent, power, last_gap
+
+
+def _meeting_drift(gap, theta0):
+    """Drift at which the bounds meet at the last look (root of ``gap``), by
+    bracketing upwards from ``theta0`` and Brent's method."""
+    lo, hi = theta0, theta0
+    for _ in range(60):
+        if gap(lo) >= 0:
+            break
+        lo /= 1.25
+    else:  # pragma: no cover - near zero drift the gap is about 1 - alpha - beta > 0
+        raise ArgumentError("no drift makes the futility and efficacy bounds meet at the last look")
+    for _ in range(60):
+        hi *= 1.25
+        if gap(hi) < 0:
+            break
+    else:  # pragma: no cover - the gap tends to -beta' as the drift grows
+        raise ArgumentError("no drift makes the futility and efficacy bounds meet at the last look")
+    return optimize.brentq(gap, lo, hi, xtol=1e-13, rtol=1e-13, maxiter=500)
+
+
+def _restarted_spending(B, beta, allowed):
+    """Beta spending with no futility stop at the first looks (rpact ``betaAdjustment``).
+
+    If the first look with a futility stop is ``j > 0``, the spending function
+    restarts at the look before it: ``beta (B(t) - B(t_{j-1})) / (beta - B(t_{j-1}))``
+    from ``t_{j-1}`` on, 0 before.
+    """
+    interim = np.flatnonzero(allowed[:-1])
+    j = int(interim[0]) if interim.size else B.size - 1
+    if j == 0:
+        return B.copy()
+    anchor = B[j - 1]
+    out = beta * (B - anchor) / (beta - anchor)
+    out[:j] = 0.0
+    return out
+
+
+def futility_boundaries(information, alpha=0.05, beta=0.20, sides=2, inflate=False):
+    """Lan-DeMets O'Brien-Fleming boundaries with non-binding futility boundaries.
+
+    Efficacy: :func:`obrien_fleming_boundaries` (unchanged, because the
+    futility boundaries are non-binding: the type I error is controlled
+    whether or not one stops when a futility bound is crossed).  Futility: an
+    O'Brien-Fleming-type beta-spending function,
+    ``beta(t) = 2 - 2 Phi(z_{1-beta/2}/sqrt t)`` (:func:`obf_beta_spending`),
+    spent under the alternative with both boundaries in force, as TSA
+    (Copenhagen Trial Unit; Wetterslev et al. 2017, BMC Med Res Methodol 17:39)
+    and rpact (``typeBetaSpending = "bsOF"``, ``bindingFutility = FALSE``) do.
+
+    Parameters
+    ----------
+    information : array_like
+        Information fractions ``t_1 < ... < t_K`` in (0, 1]: accrued information
+        over the required information size (see ``inflate``).
+    alpha : float
+        Overall type I error, two-sided when ``sides == 2``.
+    beta : float
+        Type II error (1 - power) of the required information size.
+    sides : {2, 1}
+        2: efficacy ``|Z_k| >= z_k``, futility ``|Z_k| < futility_k``; 1: efficacy
+        ``Z_k >= z_k``, futility ``Z_k < futility_k``.
+    inflate : bool
+        False (default): the drift is fixed by the required information size.
+        True: rpact's convention, the drift solved so that the bounds meet at
+        ``t = 1`` (the last fraction must be 1).
+
+    Returns
+    -------
+    FutilityBoundaries
+
+    Notes
+    -----
+    **Drift.**  The information fractions are fractions of the required
+    information size computed for the same ``alpha`` and power ``1 - beta``
+    (the fixed-sample size, as ``reviewbook.engine.ris`` computes it).  Under
+    the alternative, ``Z(t)`` has mean ``drift * sqrt(t)`` with
+    ``drift = z_{1-alpha/sides} + z_{1-beta}`` (two-sided: ``z_{1-alpha/2} +
+    z_{1-beta}``, 2.8016 for 0.05 and 0.20); ``S(t) = Z(t) sqrt(t)`` is Brownian
+    motion with that drift, and the recursion of
+    :func:`obrien_fleming_boundaries` (Jennison & Turnbull 2000, ch. 19) is
+    run with shifted increments.  Beta is spent by the upper alternative; by
+    symmetry the lower one gives the same bounds.
+
+    **Look k.**  ``futility_k`` solves P_H1(no stop before k, futility at k) =
+    ``beta*(t_k)`` - (type II error already spent), where futility at k is
+    ``|Z_k| < a`` (two-sided) or ``Z_k < a`` (one-sided); it is capped at
+    ``z_k``.  A futility bound depends only on the looks up to it.
+
+    **Two-sided looks without a futility stop.**  As rpact does (its
+    ``betaAdjustment = TRUE``): at a look where the one-sided design (the same
+    efficacy bounds as upper boundary, ``Z_k < a_k`` as futility, the same
+    drift) has ``a_k <= 0`` -- early looks, where a futility stop would need an
+    estimate pointing away from the anticipated effect -- there is no futility
+    stop (``nan``), and the spending function restarts at the last such look
+    before the first look with a stop: ``beta*(t) = beta (beta(t) -
+    beta(t_j)) / (beta - beta(t_j))``.  Without this rule the two-sided wedge
+    would stop for futility at tiny ``|Z|`` at the first looks.
+
+    **Last look.**  With the drift fixed by the fixed-sample required
+    information size, the design with interim looks has power below
+    ``1 - beta`` at ``t = 1``, so when all of ``beta`` is spent by ``t = 1``
+    the futility bound there lies *below* the efficacy bound: a z-value
+    between them at ``t = 1`` has crossed neither (the result is not
+    conclusive).  rpact, gsDesign and RTSA instead inflate the maximum
+    information until the bounds meet (``inflate=True``: the drift is solved
+    for ``futility_K = z_K``, ``inflation = (drift / (z_{1-alpha/sides} +
+    z_{1-beta}))**2``, and the fractions are of the inflated information).
+    We do not inflate by default because in a cumulative meta-analysis the
+    looks are the studies as they accrue, not a plan: an inflation factor
+    that depends on the looks would change the required information size
+    with every new study, and the efficacy boundaries, which are defined on
+    the same information axis, would move with it.
+
+    Validated (tests/test_sequential.py, tests/reference/rpact_futility.json)
+    against rpact 3.3.4 ``getDesignGroupSequential(..., typeOfDesign = "asOF",
+    typeBetaSpending = "bsOF", bindingFutility = FALSE)`` for ``sided = 1``
+    and ``2``, equal and unequal looks, a first look at t = 0.05
+    (``inflate=True``: futility bounds, beta spent, power, shift and
+    inflation factor), rpact's probabilities of the fixed-drift bounds
+    (``getPowerAndAverageSampleNumber``), and a Monte Carlo simulation of the
+    stopping probabilities under the alternative.
+    """
+    alpha = _check_alpha(alpha)
+    beta = _check_beta(beta)
+    sides = _check_sides(sides)
+    t = _check_information(information)
+    if inflate and t[-1] != 1.0:
+        raise ArgumentError(f"inflate=True needs the last information fraction to be 1; got {t[-1]!r}")
+    fixed = float(dist.norm_isf(alpha / sides) + dist.norm_isf(beta))
+    if not fixed > 0:
+        raise ArgumentError(f"alpha/sides + beta must be below 1 (no alternative is powered); "
+                            f"got alpha {alpha!r}, beta {beta!r}")
+    eff = obrien_fleming_boundaries(t, alpha=alpha, sides=sides)
+    z = eff.z
+    B = np.atleast_1d(obf_beta_spending(t, beta))
+    K = t.size
+    everywhere = np.ones(K, dtype=bool)
+
+    def gap_of(spend, s, allowed):
+        return lambda th: _futility_pass(t, z, spend, th, s, allowed)[3]
+
+    if sides == 2:
+        theta1 = _meeting_drift(gap_of(B, 1, everywhere), fixed) if inflate else fixed
+        one_sided = _futility_pass(t, z, B, theta1, 1, everywhere)[0]
+        allowed = np.append(one_sided[:-1] > 0, True)
+        spend = _restarted_spending(B, beta, allowed)
+    else:
+        allowed, spend = everywhere, B
+    theta = _meeting_drift(gap_of(spend, sides, allowed), fixed) if inflate else fixed
+    fut, spent, power, _ = _futility_pass(t, z, spend, theta, sides, allowed)
+    if inflate:
+        fut[-1] = z[-1]
+    return FutilityBoundaries(information=t, z=z, futility=fut, alpha_spent=eff.alpha_spent,
+                              beta_spent=spent, power=power, drift=float(theta),
+                              inflation=float((theta / fixed) ** 2), inflated=bool(inflate),
+                              alpha=alpha, beta=beta, sides=sides)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Which boundary a cumulative z-curve crossed first, and where.
+
+    Attributes
+    ----------
+    boundary : str
+        ``"efficacy"``, ``"futility"`` or ``"none"``.
+    index : int or None
+        0-based index of the look at which it was first crossed.
+    information : float or None
+        Information fraction at that look.
+    z : float or None
+        The z-value at that look.
+    direction : int
+        +1 (upper) or -1 (lower) for an efficacy crossing, 0 otherwise.
+    crossings : tuple of (str, int)
+        Every look at which a boundary is crossed, in order (futility boundaries
+        are non-binding, so the curve may go on to cross another).
+    """
+
+    boundary: str
+    index: int | None
+    information: float | None
+    z: float | None
+    direction: int
+    crossings: tuple
+
+    @property
+    def conclusive(self):
+        """True only when a boundary was crossed."""
+        return self.boundary != "none"
+
+
+def first_crossing(z, bounds):
+    """The first boundary crossed by the cumulative z-values at the looks of ``bounds``.
+
+    Parameters
+    ----------
+    z : array_like
+        Cumulative z-values, one per look of ``bounds`` (same order).
+    bounds : Boundaries or FutilityBoundaries
+        Boundaries computed at the information fractions of these looks.
+
+    Returns
+    -------
+    Crossing
+
+    Notes
+    -----
+    Efficacy at look ``k``: ``|z_k| >= bounds.z[k]`` (two-sided) or
+    ``z_k >= bounds.z[k]``; futility (only with :class:`FutilityBoundaries`):
+    ``|z_k| < futility[k]`` (two-sided, where a futility stop is possible) or
+    ``z_k < futility[k]``.  The two regions never overlap (``futility <= z``).
+    "Conclusive" is only said of a crossed boundary: a z-curve between the
+    boundaries at every look, the last included, crossed none.
+    """
+    zs = np.asarray(z, dtype=float)
+    n = np.asarray(bounds.information).size
+    if zs.ndim != 1 or zs.size != n:
+        raise ArgumentError(f"z must have one value per look ({n}); got shape {zs.shape}")
+    if not np.all(np.isfinite(zs)):
+        raise ArgumentError(f"z must be finite; got {zs.tolist()}")
+    fut = getattr(bounds, "futility", None)
+    two = bounds.sides == 2
+    hits = []
+    for k, (zk, bk) in enumerate(zip(zs, bounds.z)):
+        if (abs(zk) if two else zk) >= bk:
+            hits.append(("efficacy", k))
+        elif fut is not None and np.isfinite(fut[k]) and (abs(zk) if two else zk) < fut[k]:
+            hits.append(("futility", k))
+    if not hits:
+        return Crossing("none", None, None, None, 0, ())
+    kind, k = hits[0]
+    direction = (1 if zs[k] > 0 else -1) if kind == "efficacy" else 0
+    return Crossing(kind, k, float(bounds.information[k]), float(zs[k]), direction, tuple(hits))
 
 
 def cumulative_z(yi, vi, method="DL"):
