@@ -336,7 +336,9 @@ class Section:
         """Trial sequential analysis of the review file's primary outcome (a mean
         difference of at least two studies, not a subgroup view): cumulative z in
         the order of the studies' years against Lan-DeMets O'Brien-Fleming
-        boundaries over the D²-adjusted required information size for the MID."""
+        efficacy boundaries and non-binding beta-spending futility boundaries over
+        the D²-adjusted required information size for the MID; "conclusive" only
+        when a boundary is crossed."""
         from ..engine import ris as ri
         from ..engine import sequential as sq
         from ..views.tsa import tsa_plot
@@ -365,28 +367,39 @@ class Section:
         info = ri.ris_md(yi, vi, n1, sd1, n2, sd2, delta=delta, alpha=alpha, beta=1 - power)
         cz = sq.cumulative_z(yi, vi, method="DL")
         accrued = np.cumsum(np.add(n1, n2))
-        frac = np.minimum(accrued / info.ris_adjusted, 1.0)
-        future = np.linspace(frac[-1], 1.0, 11)[1:] if frac[-1] < 1 else np.array([])
-        looks = np.unique(np.concatenate([frac, future]))
-        bounds = sq.obrien_fleming_boundaries(looks, alpha=alpha)
-        bz = np.interp(frac, looks, bounds.z)
-        crossed = [j for j in range(len(bz)) if abs(cz.z[j]) >= bz[j]]
+        frac = accrued / info.ris_adjusted
+        # the looks are the studies as they arrived; past the required information size
+        # the last boundary (t = 1) applies, once
+        keep = [j for j in range(len(frac)) if j == 0 or min(frac[j - 1], 1.0) < 1.0]
+        seen = np.minimum(frac[keep], 1.0)
+        bounds_seen = sq.futility_boundaries(seen, alpha=alpha, beta=1 - power)
+        crossing = sq.first_crossing(np.asarray(cz.z)[keep], bounds_seen)
+        future = np.linspace(seen[-1], 1.0, 11)[1:] if seen[-1] < 1 else np.array([])
+        looks = np.concatenate([seen, future])
+        bounds = sq.futility_boundaries(looks, alpha=alpha, beta=1 - power)
         more = max(0.0, info.ris_adjusted - accrued[-1])
         base = f"{self.key}_{slug(it.aid)}_tsa"
         _glue(f"{base}_ris", fmt(info.ris_adjusted, 0))
         _glue(f"{base}_accrued", fmt(accrued[-1], 0))
         _glue(f"{base}_more", fmt(more, 0))
+        _glue(f"{base}_crossing", crossing.boundary)
         head = (f"Analysis {it.aid}: {fmt(accrued[-1], 0)} participants have accrued of a diversity-adjusted required "
                 f"information size of {fmt(info.ris_adjusted, 0)} (D² = {fmt(100 * info.d2, 0)}%, SD {fmt(info.sd, 1)}, "
-                f"MD {fmt(delta, 2).rstrip('0').rstrip('.')} points, two-sided alpha {alpha:g}, power {power:g}). ")
-        if crossed:
-            j = crossed[0]
-            verdict = (f"The cumulative z-curve crosses the O'Brien-Fleming efficacy boundary after study {j + 1}: by "
-                       "this monitoring rule the evidence is conclusive for an effect.")
+                f"MD {fmt(delta, 2).rstrip('0').rstrip('.')} points, two-sided alpha {alpha:g}, power {power:g})"
+                + (f"; without the allowance for heterogeneity it is {fmt(a.ois, 0)}, the optimal information size "
+                   "of the imprecision rating. " if a.ois is not None else ". "))
+        if crossing.boundary == "efficacy":
+            verdict = (f"The cumulative z-curve crosses the O'Brien-Fleming efficacy boundary after study "
+                       f"{keep[crossing.index] + 1}: by this monitoring rule the evidence is conclusive for an effect.")
+        elif crossing.boundary == "futility":
+            verdict = (f"The cumulative z-curve crosses the non-binding futility boundary after study "
+                       f"{keep[crossing.index] + 1}: by this monitoring rule an effect as large as the MID is "
+                       "unlikely.")
         else:
-            verdict = ("The cumulative z-curve crosses no monitoring boundary, so the evidence is not conclusive"
-                       + (f"; about {fmt(more, 0)} more participants would reach the required information size."
-                          if more > 0 else "."))
+            verdict = ("The cumulative z-curve crosses neither the efficacy nor the futility boundary, so the evidence "
+                       "is not conclusive" + (f"; about {fmt(more, 0)} more participants would reach the required "
+                                              "information size." if more > 0 else
+                                              ", although the required information size is reached."))
         sentence = head + verdict + (" The boundaries are shown for monitoring, not as the basis of a conclusion "
                                      f"({cite('handbook-ch22')}).")
         _glue(f"{base}_sentence", sentence)
@@ -395,13 +408,15 @@ class Section:
                   if better == "lower" else "Cumulative z (negative: lower values with the experimental intervention)")
         drawn = ([float(x) for x in accrued], [float(x) for x in cz.z], [ar.labels[es.index[j]] for j in order],
                  [float(x) for x in looks * info.ris_adjusted], [float(x) for x in bounds.z],
-                 float(info.ris_adjusted), f"Trial sequential analysis, analysis {it.aid}", ylabel)
-        fig = cached_figure(lambda d=drawn: tsa_plot(*d[:6], title=d[6], ylabel=d[7]),
+                 float(info.ris_adjusted), f"Trial sequential analysis, analysis {it.aid}", ylabel,
+                 [float(x) for x in bounds.futility])
+        fig = cached_figure(lambda d=drawn: tsa_plot(*d[:6], title=d[6], ylabel=d[7], futility=d[8]),
                             str(self.figures / f"{self.key}_{slug(it.aid)}_tsa.svg"),
                             caption=f"Trial sequential analysis of analysis {it.aid} ({ar.settings.name}).",
                             label=f"fig-{self.key}-{slug(it.aid)}-tsa",
                             alt=f"Trial sequential analysis of analysis {it.aid}: cumulative z-curve of "
-                                f"{studies_word(es.k)} against O'Brien-Fleming boundaries; {fmt(accrued[-1], 0)} of "
+                                f"{studies_word(es.k)} against O'Brien-Fleming efficacy and non-binding futility "
+                                f"boundaries; {fmt(accrued[-1], 0)} of "
                                 f"{fmt(info.ris_adjusted, 0)} required participants.",
                             key_parts=drawn, tight=False)
         return [fig, Note(sentence, None)]
