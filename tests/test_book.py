@@ -124,6 +124,26 @@ def test_study_flow_rob_and_independent_pages(built):
     assert "Why they differ" in rep and "very low" in rep
 
 
+def test_no_page_reads_as_a_working_note_or_shows_template_braces(built):
+    """Every built page's visible text (scripts and styles removed) is free of the
+    working-note words of tests/wording.py and of unrendered substitutions or roles
+    such as '{{ package_id }}' (issue #16)."""
+    import html as html_lib
+
+    from wording import working_notes
+
+    repo, _ = built
+    site = repo / "book/_build/html"
+    found = {}
+    for page in sorted(site.rglob("*.html")):
+        text = re.sub(r"(?s)<(script|style)[^>]*>.*?</\1>", " ", page.read_text())
+        hits = working_notes(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)), braces=True)
+        if hits:
+            found[str(page.relative_to(site))] = hits[:3]
+    assert not found, found
+    assert "This book was built from the package CD015373." in text_of(repo, "methods.html")
+
+
 def test_downloads_and_results(built):
     repo, _ = built
     site = repo / "book/_build/html"

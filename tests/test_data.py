@@ -7,6 +7,7 @@ SD = SEM × √n, Cochrane Handbook 6.5.2.3)."""
 import csv
 import math
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -260,3 +261,149 @@ def test_readme_states_the_independent_coverage():
     readme = (DATA / "README.md").read_text()
     for label, described, pooled, parts, n_out in coverage_by_comparison(IND / "extraction", IND / "package"):
         assert f"| {label} | {described} | {pooled} | {parts} | {n_out} |" in readme, label
+
+
+# ------------------------------------------------------------------ reader text and study references
+
+def _data_text_files():
+    for folder in (PKG, IND, DATA / "sources"):
+        yield from sorted(p for p in folder.rglob("*") if p.suffix in (".csv", ".ris", ".yml") and p.is_file())
+    yield DATA / "published-estimates.csv"
+
+
+def test_the_working_note_scan_finds_the_phrases_of_issue_16():
+    """The scan is not vacuous: the phrases the issue quotes from the built site
+    are found, and reader words that look alike are not (tests/wording.py)."""
+    from wording import working_notes
+
+    for phrase in ("not retrievable in this session", "an imputation decision by the lead",
+                   "citation from brief/general knowledge, NOT verified", "not found in the corpus",
+                   "Lead: fetch the results", "lead engineer to decide", "(2 searches)", "{{ template }}"):
+        assert working_notes(phrase, braces=True), phrase
+    for phrase in ("Brief Pain Inventory", "brief narrative intervention", "single-blind placebo lead-in",
+                   "16 ketamine sessions", "checked against", "https://linkinghub.elsevier.com/retrieve/pii/X"):
+        assert not working_notes(phrase), phrase
+
+
+def test_no_working_notes_in_the_embedded_data():
+    """No CSV, RIS or YAML text of data/CD015373, data/independent and data/sources (nor the
+    published estimates) reads as a working note (the words of tests/wording.py)."""
+    from wording import working_notes
+
+    found = {}
+    for path in _data_text_files():
+        hits = working_notes(path.read_text(encoding="utf-8-sig"))
+        if hits:
+            found[str(path.relative_to(DATA))] = hits[:3]
+    assert not found, found
+
+
+# a source cites the trial's report or registry: a DOI, a PubMed or PMC number, a trial registry
+# number, or a report-repository accession (DTIC), unless it says "secondary source"
+PRIMARY = re.compile(r"doi:10\.\d{4,9}/\S+|PMID \d+|pubmed\.ncbi\.nlm\.nih\.gov/\d+|PMC\d+|\bNCT\d{8}\b|"
+                     r"\bISRCTN\d+\b|\bACTRN\d{14}\b|\b20\d\d-\d{6}-\d\d\b|\bDRKS\d+\b|\bChiCTR\S+|\bIRCT\S+|"
+                     r"\bDTIC accession AD\d+\b")
+REVIEW_DOI = "doi:10.1002/14651858.CD015373.pub2"
+
+
+def test_every_pooled_study_cites_its_report_or_registry_or_says_secondary():
+    """data/sources/studies.csv: a non-blank source names the trial's report or registry
+    entry with a stable identifier, or is labelled 'secondary source', or is the review's
+    own data rows for a study whose report was not identified (then the notes say so).
+    No blog is cited as a source."""
+    table = rows(DATA / "sources" / "studies.csv")
+    assert len(table) == 28  # the 28 pooled studies of the data rows (review-facts.md)
+    primary = 0
+    for r in table:
+        src = r["source"]
+        if not src:
+            assert not any(r[c] for c in ("condition", "design", "drug", "route", "comparator")), r["study"]
+            continue
+        assert "blog" not in src.lower(), r["study"]
+        assert r["location"], r["study"]
+        if src.startswith("the review's analysis data rows"):
+            assert REVIEW_DOI in src and "No report of this" in r["notes"], r["study"]
+        elif "secondary source" in src.lower():
+            continue
+        else:
+            assert PRIMARY.search(src.replace(REVIEW_DOI, "")), (r["study"], src)
+            primary += 1
+    assert primary > len(table) // 2, primary  # most pooled studies cite their own report or registry
+
+
+def _ris(path):
+    return dp.parse_ris(path.read_text(encoding="utf-8-sig"))
+
+
+def test_included_references_are_the_studies_reports():
+    """The package's included.ris is the copy of data/sources/included.ris; each record is
+    keyed by a study of the rows (ID) and agrees with that study's source in studies.csv:
+    every DOI and PubMed number of the record is cited there, and every DOI cited there for
+    a primary report is in the record."""
+    built = next(PKG.rglob("*-included.ris"))
+    assert _ris(built) == _ris(DATA / "sources" / "included.ris")
+    source = {r["study"]: r["source"] for r in rows(DATA / "sources" / "studies.csv")}
+    info = {r["Study"] for r in rows(next(PKG.rglob("*-study-information.csv")))}
+    seen = set()
+    for rec in _ris(built):
+        (study,) = rec["ID"]
+        assert study in info and study not in seen, study
+        seen.add(study)
+        assert rec.get("TY") and rec.get("TI") and rec.get("AU") and rec.get("UR"), study
+        for doi in rec.get("DO", []):
+            assert f"doi:{doi}" in source[study], (study, doi)
+        for pmid in re.findall(r"PMID (\d+)", " ".join(rec.get("N1", []))):
+            assert f"PMID {pmid}" in source[study], (study, pmid)
+    for study, src in source.items():
+        if src and "secondary source" not in src.lower() and not src.startswith("the review's"):
+            assert study in seen, study
+            dois = re.findall(r"doi:(10\.\S+?)[;,)]?(?:\s|$)", src)
+            record = next(r for r in _ris(built) if r["ID"] == [study])
+            assert set(dois) <= set(record.get("DO", [])), (study, dois)
+
+
+def test_a_reference_naming_no_study_of_the_rows_is_refused(tmp_path):
+    """build-review exits 2 naming the RIS file, the record's line, the ID tag and the value."""
+    src = tmp_path / "sources"
+    shutil.copytree(DATA / "sources", src)
+    cfg = (src / "sources.yml").read_text()
+    for key in ("rows", "study_flow", "extraction_studies"):
+        value = re.search(rf"^{key}: (\S+)", cfg, re.M).group(1)
+        cfg = cfg.replace(f"{key}: {value}", f"{key}: {(DATA / 'sources' / value).resolve()}")
+    (src / "sources.yml").write_text(cfg)
+    ris = (src / "included.ris").read_text()
+    line = ris.splitlines().index("ID  - Maier 2003")  # 0-based index of the ID line; the record starts above
+    start = max(i for i, x in enumerate(ris.splitlines()[:line]) if x.startswith("TY  -")) + 1
+    (src / "included.ris").write_text(ris.replace("ID  - Maier 2003", "ID  - Maier 2004"))
+    res = subprocess.run([sys.executable, "-m", "reviewbook", "build-review", str(src), str(tmp_path / "out")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2, res.stderr
+    assert f"included.ris, line {start}, column 'ID': found 'Maier 2004'" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
+
+
+def test_not_pooled_page_says_what_its_studies_are():
+    """book.not_pooled on the embedded package: the studies are split by our extraction's
+    eligibility judgement, every count in the text is the data's (the rows of
+    studies-not-pooled.csv; the review's included and pooled counts of study-flow.csv,
+    67 and 28 per review-facts.md), and the text says the list is not the review's."""
+    from reviewbook.book import pages
+
+    table = rows(next(PKG.rglob("*-studies-not-pooled.csv")))
+    flow = {r["step"]: r["count"] for r in rows(PKG / "study-flow.csv")}
+    yes = [r["Study"] for r in table if r["Eligibility (our judgement)"] == "yes"]
+    unsure = [r["Study"] for r in table if r["Eligibility (our judgement)"] == "uncertain"]
+    assert len(yes) + len(unsure) == len(table) and yes and unsure
+    bundle = pages.not_pooled(PKG)
+    note, *tables = bundle.parts
+    text = repr(note)
+    assert f"The {len(table)} studies below ({len(yes)} judged eligible, {len(unsure)} of uncertain" in text
+    included, pooled = int(flow["studies_included"]), int(flow["studies_in_meta_analyses"])
+    assert (included, pooled) == (67, 28)
+    assert f"{included} included studies, {pooled} of them in meta-analyses, so {included - pooled}" in text
+    assert "not the review's own list" in text
+    assert [t.label for t in tables] == ["tbl-not-pooled", "tbl-not-pooled-uncertain"]
+    col = tables[0].header.index("Eligibility (our judgement)")
+    assert [r[0] for r in tables[0].rows] == yes and {r[col] for r in tables[0].rows} == {"yes"}
+    assert [r[0] for r in tables[1].rows] == unsure and {r[col] for r in tables[1].rows} == {"uncertain"}
+    assert f"({len(yes)})" in tables[0].caption and f"({len(unsure)})" in tables[1].caption

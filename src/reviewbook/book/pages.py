@@ -113,9 +113,17 @@ def characteristics(package):
     return t
 
 
+ELIGIBILITY_COLUMN = "Eligibility (our judgement)"
+
+
 @_shows
 def not_pooled(package):
-    """Included studies that contribute to no analysis, with the reason for each."""
+    """Studies that no analysis uses, said exactly: the package's own studies
+    outside every analysis, or (where the package lists them) the candidates of
+    a second extraction, split by its eligibility judgement and set beside the
+    review's own count of included studies that no analysis uses (studies
+    included minus studies in meta-analyses, from ``study-flow.csv``).  Every
+    number is glued from the data."""
     pkg = load(package)
     table = pkg.extra.get("study-data/studies-not-pooled.csv")
     used = _study_analyses(pkg)
@@ -130,13 +138,42 @@ def not_pooled(package):
                   label="tbl-not-pooled")
         _display(t)
         return t
+    counts = _flow_counts(pkg)
+    included, pooled = _num(counts.get("studies_included")), _num(counts.get("studies_in_meta_analyses"))
+    review_unpooled = included - pooled if included is not None and pooled is not None else None
+    judged = table[ELIGIBILITY_COLUMN].astype(str) if ELIGIBILITY_COLUMN in table.columns else None
+    groups = ([("yes", "judged eligible"), ("uncertain", "of uncertain eligibility")] if judged is not None
+              else [(None, "")])
+    parts = {k: (table if k is None else table[judged == k]) for k, _ in groups}
+    n = {k: len(v) for k, v in parts.items()}
     _glue("n_not_pooled", str(len(table)))
-    t = Table(list(table.columns), table.values.tolist(),
-              caption="Included studies that no analysis uses, as far as our own extraction identifies them, "
-                      "with the reason each is not pooled (our extraction's judgement and words).",
-              label="tbl-not-pooled")
-    _display(t)
-    return t
+    _glue("n_not_pooled_eligible", str(n.get("yes", len(table))))
+    _glue("n_not_pooled_uncertain", str(n.get("uncertain", 0)))
+    _glue("n_review_not_pooled", "not reported" if review_unpooled is None else str(review_unpooled))
+    split = (f" ({n['yes']} judged eligible, {n['uncertain']} of uncertain eligibility)"
+             if judged is not None else "")
+    text = (f"The review's data rows name only the studies that its analyses use. The {len(table)} studies "
+            f"below{split} are those that the second extraction of this book describes and that no analysis "
+            "of the review uses: candidates for the review's included studies outside its analyses, in that "
+            "extraction's judgement and words, not the review's own list.")
+    if review_unpooled is not None:
+        text += (f" The review reports {included} included studies, {pooled} of them in meta-analyses, so "
+                 f"{review_unpooled} included studies are in no analysis; their names are not public. The "
+                 f"{len(table)} candidates may therefore contain studies that the review excluded and miss "
+                 "studies that it included.")
+    _display(Note(text))
+    shown = None
+    for key, words in groups:
+        part = parts[key]
+        if part.empty:
+            continue
+        label = "tbl-not-pooled" if shown is None else f"tbl-not-pooled-{key}"
+        caption = (f"Studies{' ' + words if words else ''} in the second extraction that no analysis of the review "
+                   f"uses ({len(part)}), with the reason each is not pooled (that extraction's judgement and words).")
+        t = Table(list(part.columns), part.values.tolist(), caption=caption, label=label)
+        _display(t)
+        shown = shown or t
+    return shown
 
 
 @dataclass(frozen=True)

@@ -329,6 +329,7 @@ def pd_has_numbers(column) -> bool:
 
 def substitutions(pkg, review, pages) -> dict:
     """The review-specific (or package-specific) text of the static pages."""
+    from ..views.tables import escape
     from .plan import reading_guide
 
     what = f"the Cochrane review *{review.short_title}*" if review.citation else f"the data package {pkg.id}"
@@ -348,7 +349,7 @@ def substitutions(pkg, review, pages) -> dict:
     provenance = f"{sources}, and {checked} ({{ref}}`sec-reproduction`)."
     return {"title": review.title, "about": about, "question": review.question or "Not stated.",
             "data_origin": review.data or "Not stated.", "provenance": provenance, "guide": reading_guide(pages),
-            "package_id": pkg.id}
+            "package_id": escape(pkg.id)}  # plain text in the page, so escaped
 
 
 def _copy_sources(staging: Path, pkg, review, pages) -> None:

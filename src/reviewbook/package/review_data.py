@@ -23,6 +23,9 @@ data rows plus what we established ourselves, each value with its source.
   settings (our extension columns ``Direction of benefit``, ``Direction source``
   and ``Outcome instrument``, and RevMan's ``Graph label (left)`` / ``(right)``),
   so that the package itself carries them.
+* ``included_references``: RIS records of the pooled studies' reports, each
+  keyed by an ``ID`` tag holding the study name exactly as in the data rows;
+  written into the package as ``<ID>-study-data/<ID>-included.ris``.
 
 The output is deterministic (building twice gives identical bytes) and is
 written beside the target and then renamed into place, so a failed build
@@ -86,7 +89,8 @@ def load_sources(folder):
         raise InputError(problems)
     paths = {k: (folder / v) for k, v in cfg.items() if k in ("rows", "comparisons", "studies", "row_notes",
                                                                 "study_aliases", "study_flow",
-                                                                "extraction_studies", "review_file")}
+                                                                "extraction_studies", "review_file",
+                                                                "included_references")}
     return cfg, paths
 
 
@@ -145,7 +149,8 @@ def build(folder):
     extra["settings-inferred.csv"] = res.settings.astype(str)
     extra["settings-evidence.csv"] = res.evidence
     extra["provenance.csv"] = prov.astype(str)
-    out = Package(pkg.id, analyses, rows, pkg.subgroup_estimates, studies, pkg.risk_of_bias, {}, extra)
+    refs = {"included": _references(paths["included_references"], pkg)} if "included_references" in paths else {}
+    out = Package(pkg.id, analyses, rows, pkg.subgroup_estimates, studies, pkg.risk_of_bias, refs, extra)
     return out, res
 
 
@@ -210,6 +215,37 @@ def _studies(path, pkg):
     frame = pd.DataFrame(out, columns=["Study", "Year", "Data source", "Char: Methods", "Char: Participants",
                                        "Char: Interventions", "Char: Outcomes", "Char: Notes"])
     return frame, [["", *p[1:]] for p in prov]
+
+
+def _references(path, pkg):
+    """The RIS records of ``path``, each required to name a study of the rows in its ``ID`` tag."""
+    from .datapackage import parse_ris
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(path.name, None, None, "a missing file", f"{path}")]) from None
+    records = parse_ris(text)
+    names = set(pkg.studies["Study"])
+    starts, first = [], None  # the line on which each record begins
+    for i, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        if re.match(r"^[A-Z][A-Z0-9]  -", line):
+            first = first or i
+            if line.startswith("ER  -"):
+                starts.append(first)
+                first = None
+    if first:
+        starts.append(first)
+    problems = []
+    for i, rec in enumerate(records):
+        line = starts[i] if i < len(starts) else None
+        ids = rec.get("ID", [])
+        if len(ids) != 1 or ids[0] not in names:
+            problems.append(Problem(path.name, line, "ID", repr(ids[0]) if ids else "no ID tag",
+                                    "one ID tag naming a study of the data rows"))
+    if problems:
+        raise InputError(problems)
+    return records
 
 
 def _comparisons(path):
