@@ -367,7 +367,7 @@ def test_a_reference_naming_no_study_of_the_rows_is_refused(tmp_path):
     src = tmp_path / "sources"
     shutil.copytree(DATA / "sources", src)
     cfg = (src / "sources.yml").read_text()
-    for key in ("rows", "study_flow", "extraction_studies"):
+    for key in ("rows", "study_flow", "extraction_studies", "review_file"):
         value = re.search(rf"^{key}: (\S+)", cfg, re.M).group(1)
         cfg = cfg.replace(f"{key}: {value}", f"{key}: {(DATA / 'sources' / value).resolve()}")
     (src / "sources.yml").write_text(cfg)
