@@ -148,9 +148,9 @@ def judgements(*values):
 
 
 def test_unreported_rob2_domains_are_not_assessed_never_no_concern():
-    """A result judged on the randomisation domain only has no overall judgement: not
-    assessed (RoB 2: the overall judgement needs every domain); most weight unjudged: the
-    domain is not assessed and the rating cannot be high (issue #15 §2)."""
+    """Results judged 'Low risk' on the randomisation domain only: their overall judgement
+    could be anything, so the domain is not assessed and the rating cannot be high
+    (issue #15 §2; RoB 2: the overall judgement needs every domain)."""
     rows = [(60, judgements(LOW, NR, NR, NR, NR, NR)), (40, judgements(LOW, NR, NR, NR, NR, NR))]
     d = gr.risk_of_bias(rows)
     assert d.verdict == "not assessed" and not d.complete and d.levels == 0
@@ -158,23 +158,17 @@ def test_unreported_rob2_domains_are_not_assessed_never_no_concern():
     assert g.certainty == "moderate" and g.upper_bound
 
 
-def test_rob2_overall_judgement_and_thresholds():
-    """Cochrane Handbook 5.1 Table 12.2.d adapted to RoB 2: -1 when more than half of the
-    weight is at high risk or with some concerns, -2 when more than half is at high risk; the
-    overall judgement derives from five judged domains as RoB 2's algorithm does."""
-    assert gr.row_judgement(judgements(LOW, LOW, LOW, LOW, LOW, NR)) == LOW
-    assert gr.row_judgement(judgements(LOW, SOME, LOW, LOW, LOW, NR)) == SOME
-    assert gr.row_judgement(judgements(LOW, LOW, HIGH, LOW, LOW, NR)) == HIGH
-    assert gr.row_judgement(judgements(LOW, NR, NR, NR, NR, NR)) is None
-    assert gr.risk_of_bias([(40, judgements(*[LOW] * 6)), (60, judgements(*[SOME] * 6))]).levels == 1
-    assert gr.risk_of_bias([(40, judgements(*[LOW] * 6)), (60, judgements(*[HIGH] * 6))]).levels == 2
-    assert gr.risk_of_bias([(60, judgements(*[LOW] * 6)), (40, judgements(*[HIGH] * 6))]).levels == 0
-    # 45% unjudged could turn "not serious" (10% some concerns) into "serious": an upper bound
-    d = gr.risk_of_bias([(45, judgements(*[LOW] * 6)), (10, judgements(*[SOME] * 6)),
-                         (45, judgements(LOW, NR, NR, NR, NR, NR))])
-    assert d.levels == 0 and not d.complete
-    d = gr.risk_of_bias([(70, judgements(*[LOW] * 6)), (30, judgements(LOW, NR, NR, NR, NR, NR))])
-    assert d.levels == 0 and d.complete  # 30% unjudged cannot reach more than half
+def test_a_judged_domain_is_a_lower_bound_on_the_overall_judgement():
+    """RoB 2: the overall judgement is at least the least favourable domain, so results with
+    'Some concerns' on one domain carrying most of the weight are rated down at least once,
+    and could be rated down twice (an upper bound); a domain at high risk makes the result
+    high risk."""
+    rows = [(70, judgements(SOME, NR, NR, NR, NR, NR)), (30, judgements(LOW, NR, NR, NR, NR, NR))]
+    d = gr.risk_of_bias(rows)
+    assert d.levels == 1 and d.verdict == "at least serious" and not d.complete
+    assert gr.row_judgement(judgements(LOW, NR, HIGH, NR, NR, NR)) == HIGH
+    d = gr.risk_of_bias([(70, judgements(LOW, NR, HIGH, NR, NR, NR)), (30, judgements(*[LOW] * 6))])
+    assert d.levels == 2 and d.complete
 
 
 def _result(yi, vi, method="DL"):

@@ -6,14 +6,15 @@ verdict carries its reason, which the book shows as a footnote.
 
 **Risk of bias** (RoB 2, Sterne et al. 2019; Cochrane Handbook 5.1 Table
 12.2.d; GRADE 4).  A result's judgement is its RoB 2 *overall* judgement; where
-the overall judgement is missing but all five domains are judged, it is derived
-as RoB 2 does (any domain at high risk: high; all low: low; otherwise some
-concerns).  A result with neither is *not assessed*: an unreported domain is
-never read as "no concern".  When less than half of the analysis's weight has a
-judgement, the domain is *not assessed* and the rating cannot be high.
-Otherwise: −2 when more than half of the weight is at high risk; −1 when more
-than half is at high risk or with some concerns; the verdict is an *upper bound*
-when the weight without a judgement could change it.
+it is missing, RoB 2's own algorithm gives it when all five domains are judged
+(or any judged domain is at high risk).  A result judged on some domains only is
+*at least* as bad as its least favourable judged domain, since the overall
+judgement is the least favourable domain; an unreported domain is never read as
+"no concern".  −2 when more than half of the weight is at high risk; −1 when more
+than half is at high risk or with some concerns.  The verdict is what holds
+whatever the unreported domains are; where they could make it worse, the domain
+is an *upper bound* (and when that could be anything, *not assessed*), and the
+rating cannot be high.
 
 **Inconsistency** (GRADE 7; Cochrane Handbook ch. 10.10).  Not applicable with
 one study.  −1 when I² > 50%, the Q test has P < 0.10 and the studies' point
@@ -110,7 +111,7 @@ class Grade:
         return [d.footnote() for d in self.domains if d.levels or not d.complete]
 
     def reasons(self) -> str:
-        parts = [f"{d.name} (−{d.levels})" for d in self.domains if d.levels]
+        parts = [f"{d.name}{' at least' if not d.complete else ''} (−{d.levels})" for d in self.domains if d.levels]
         parts += [f"{d.name} {d.verdict}" for d in self.domains if not d.complete and not d.levels]
         return "; ".join(parts) if parts else "no domain rated down"
 
@@ -118,17 +119,28 @@ class Grade:
 # ------------------------------------------------------------------ risk of bias
 
 def row_judgement(judged: dict) -> str | None:
-    """A result's RoB 2 judgement (see the module docstring), or None."""
+    """A result's overall RoB 2 judgement where it is known (see the module
+    docstring): the stated overall one, or the one RoB 2's algorithm gives from
+    five judged domains, or 'High risk' when any judged domain is at high risk
+    (the overall judgement is the least favourable domain); None otherwise."""
     overall = next((str(v).strip() for k, v in judged.items() if "overall" in k.lower()), None)
     if overall in JUDGEMENTS:
         return overall
     domains = [str(v).strip() for k, v in judged.items() if "overall" not in k.lower()]
     valid = [v for v in domains if v in JUDGEMENTS]
+    if "High risk" in valid:
+        return "High risk"
     if len(valid) >= 5 and len(valid) == len(domains):
-        if "High risk" in valid:
-            return "High risk"
         return "Low risk" if all(v == "Low risk" for v in valid) else "Some concerns"
     return None
+
+
+def least_judgement(judged: dict) -> str | None:
+    """The least favourable judgement among the domains a result carries: the
+    overall judgement cannot be better than it (RoB 2), so it is a lower bound on
+    the result's risk of bias; None when no domain is judged."""
+    valid = [str(v).strip() for k, v in judged.items() if str(v).strip() in JUDGEMENTS]
+    return max(valid, key=JUDGEMENTS.index) if valid else None
 
 
 def _rob_levels(high: float, concern: float) -> int:
@@ -136,27 +148,49 @@ def _rob_levels(high: float, concern: float) -> int:
 
 
 def risk_of_bias(rows) -> Domain:
-    """``rows``: (weight %, {domain: judgement}) for each estimable row."""
+    """``rows``: (weight %, {domain: judgement}) for each estimable row.
+
+    A result with a known overall judgement counts as that; a result judged on some
+    domains only counts as *at least* its least favourable judged domain (an
+    unreported domain is never read as "no concern"), and could be worse.  The
+    verdict is the rating-down that holds whatever the unreported domains are;
+    where they could change it, the domain is an upper bound on the certainty."""
     src = ("rob2", "handbook51-12.2.d", "grade4")
-    judged = [(float(w), row_judgement(j or {})) for w, j in rows]
-    total = sum(w for w, _ in judged)
-    if not judged or total <= 0:
+    total = sum(float(w) for w, _ in rows)
+    if not rows or total <= 0:
         return Domain("risk of bias", 0, "not assessed", "no weighted result to judge", src, False)
-    known = sum(w for w, j in judged if j is not None) / total * 100
-    high = sum(w for w, j in judged if j == "High risk") / total * 100
-    concern = sum(w for w, j in judged if j in ("High risk", "Some concerns")) / total * 100
-    missing = 100 - known
-    n_missing = sum(1 for _, j in judged if j is None)
+    known = high_min = concern_min = high_max = concern_max = partial = 0.0
+    n_known = 0
+    for w, j in rows:
+        w = float(w) / total * 100
+        j = j or {}
+        full = row_judgement(j)
+        if full is not None:
+            known += w
+            n_known += 1
+            high_min += w if full == "High risk" else 0
+            high_max += w if full == "High risk" else 0
+            concern_min += w if full != "Low risk" else 0
+            concern_max += w if full != "Low risk" else 0
+            continue
+        least = least_judgement(j)
+        if least is not None:
+            partial += w
+        if least == "Some concerns":
+            concern_min += w
+        high_max += w
+        concern_max += w
+    lv_min, lv_max = _rob_levels(high_min, concern_min), _rob_levels(high_max, concern_max)
+    reason = (f"{fmt(known, 0)}% of the weight has an overall RoB 2 judgement ({n_known} of {len(rows)} results)"
+              + (f", {fmt(partial, 0)}% is judged on some domains only" if partial else "")
+              + f"; at least {fmt(high_min, 0)}% is at high risk and at least {fmt(concern_min, 0)}% at high risk or "
+                "with some concerns")
+    if lv_min == lv_max:
+        return Domain("risk of bias", lv_min, VERDICTS[lv_min], reason, src)
     if known < 50:
-        return Domain("risk of bias", 0, "not assessed",
-                      "less than half of the weight has an overall RoB 2 judgement (most results are judged on some "
-                      "domains only, or not at all), so most of the evidence is not judged", src, False)
-    lv = _rob_levels(high, concern)
-    worst = _rob_levels(high + missing, concern + missing)
-    reason = (f"{fmt(high, 0)}% of the weight at high risk of bias, {fmt(concern, 0)}% at high risk or with some "
-              "concerns" + (f"; {fmt(missing, 0)}% of the weight ({n_missing} results) has no overall judgement"
-                            if n_missing else ""))
-    return Domain("risk of bias", lv, VERDICTS[lv], reason, src, worst == lv)
+        reason += "; most of the evidence has no overall judgement"
+    verdict = "not assessed" if lv_min == 0 else f"at least {VERDICTS[lv_min]}"
+    return Domain("risk of bias", lv_min, verdict, reason, src, False)
 
 
 # ------------------------------------------------------------------ inconsistency
