@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC
+from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC, MAX_ANALYSIS_NUMBER, MAX_MAGNITUDE
 from .tabular import Cells, read_csv_text, read_utf8
 
 REQUIRED = ("Analysis group", "Analysis number", "Study")
@@ -156,8 +156,11 @@ def _number(cells: Cells, header, value: str, column: str):
     if not np.isfinite(x):
         cells.problem(header, f"'{value}'", "a finite number")
         return np.nan
-    if column in INTEGER_COLUMNS and x != int(x):
-        cells.problem(header, f"'{value}'", "a whole number")
+    if abs(x) > MAX_MAGNITUDE:
+        cells.problem(header, f"'{value[:40]}'", f"a number of at most {MAX_MAGNITUDE:g} in absolute value")
+        return np.nan
+    if column in INTEGER_COLUMNS and (x != int(x) or not 1 <= x <= MAX_ANALYSIS_NUMBER):
+        cells.problem(header, f"'{value}'", f"a whole number from 1 to {MAX_ANALYSIS_NUMBER}")
     return x
 
 
