@@ -114,14 +114,14 @@ def safe_extract(zpath: Path, target: Path, *, budget=None, display=None) -> Non
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise refuse(f"the member '{_shown(info.filename)}', a symbolic link",
                              "regular files only (links are not followed)")
-            declared += info.file_size
-            if declared > budget[0]:
-                raise refuse(f"more than {size_text(MAX_ZIP_BYTES)} uncompressed (declared in its directory)",
-                             f"a package of at most {size_text(MAX_ZIP_BYTES)} uncompressed")
             if info.file_size > ZIP_RATIO_FROM and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
                 raise refuse(f"the member '{_shown(info.filename)}' declaring {size_text(info.file_size)} from "
                              f"{size_text(info.compress_size)}",
                              f"members that expand at most {MAX_ZIP_RATIO} times (a zip bomb is refused)")
+            declared += info.file_size
+            if declared > budget[0]:
+                raise refuse(f"more than {size_text(MAX_ZIP_BYTES)} uncompressed (declared in its directory)",
+                             f"a package of at most {size_text(MAX_ZIP_BYTES)} uncompressed")
             key = str(p).rstrip("/")
             if not info.is_dir():
                 if key in seen:
@@ -417,6 +417,7 @@ def _build(pkg_id, tables, references, extra, problems) -> Package:
             analyses = _typed_frame(header, rows, [c for c in OVERALL_NUMERIC if c in header], name,
                                     problems, required_numeric=("Analysis group", "Analysis number"))
             _validate_analyses(analyses, name, problems)
+            analyses = _without_unnumbered(analyses)
     # data rows
     name_r, parsed = tables["rows"]
     data_rows = empty
@@ -460,6 +461,17 @@ def _build(pkg_id, tables, references, extra, problems) -> Package:
         f.attrs.clear()
     return Package(pkg_id, analyses, data_rows, subgroups, frames["studies"], frames["rob"],
                    references, extra, tuple(p for p in problems if p.severity == "warning"))
+
+
+def _without_unnumbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows whose analysis group or number could not be read
+    (each already reported), so that later checks never meet a missing id."""
+    ok = ~(frame["Analysis group"].isna() | frame["Analysis number"].isna()).to_numpy()
+    if ok.all():
+        return frame
+    kept = frame[ok].reset_index(drop=True)
+    kept.attrs = dict(frame.attrs, lines=[ln for ln, k in zip(frame.attrs["lines"], ok) if k])
+    return kept
 
 
 def _declared(analyses):

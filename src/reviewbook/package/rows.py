@@ -100,6 +100,15 @@ def read_rows_table(path) -> RowsTable:
     text = read_utf8(path, "a CSV file of Cochrane data rows")
     header, raw = read_csv_text(text, name)
     canon = _canonical(header)
+    spelled = {}
+    for h, c in zip(header, canon):
+        if c is not None:
+            spelled.setdefault(c, []).append(h)
+    twice = [Problem(name, 1, hs[1], f"the column '{c if isinstance(c, str) else hs[0]}' twice, as "
+                     + " and ".join(f"'{h}'" for h in hs), "each column once, in one spelling")
+             for c, hs in spelled.items() if len(hs) > 1]
+    if twice:
+        raise InputError(twice)
     present = {c for c in canon if isinstance(c, str)}
     missing = [c for c in REQUIRED if c not in present]
     if missing:

@@ -184,7 +184,7 @@ def _shown(text: str, width: int = 40) -> str:
     return s if len(s) <= width else s[: width - 3] + "..."
 
 
-def read_csv_text(text: str, name: str, *, allow_empty: bool = True):
+def read_csv_text(text: str, name: str, *, allow_empty: bool = False):
     """Parse CSV ``text``; returns ``(header, rows)`` with ``rows`` as list of
     ``(line_number, dict)`` (header is line 1; blank lines skipped).
 
