@@ -254,7 +254,7 @@ def test_groups_name_the_comparisons(tmp_path):
     assert (s.group_name, s.experimental_label, s.control_label) == ("Drug versus placebo", "Drug", "Placebo")
     bad = tmp_path / "bad.csv"
     bad.write_text("Analysis group,Analysis group name\n7,Other\n", encoding="utf-8")
-    res = cli("import-rows", path, out, "--groups", bad)
+    res = cli("import-rows", path, tmp_path / "pkg2", "--groups", bad)
     assert res.returncode == 2 and "bad.csv, line 2, column 'Analysis group': found group 7" in res.stderr
 
 
@@ -291,6 +291,8 @@ def test_import_into_a_folder_with_another_package_is_refused(tmp_path):
     path = write_rows(tmp_path / "r.csv", rows)
     out = tmp_path / "out"
     assert cli("import-rows", path, out, "--id", "ONE").returncode == 0
-    assert cli("import-rows", path, out, "--id", "ONE").returncode == 0  # re-import of the same id: replaced
-    res = cli("import-rows", path, out, "--id", "TWO")
+    res = cli("import-rows", path, out, "--id", "ONE")  # re-import of the same id: only with --force
+    assert res.returncode == 2 and "'ONE-analysis-data' already there" in res.stderr
+    assert cli("import-rows", path, out, "--id", "ONE", "--force").returncode == 0  # replaced
+    res = cli("import-rows", path, out, "--id", "TWO", "--force")
     assert res.returncode == 2 and "another package inside (ONE-analysis-data)" in res.stderr

@@ -197,7 +197,7 @@ def cmd_audit(args) -> int:
 def cmd_import_rows(args) -> int:
     from .package.importer import main as import_main
 
-    return import_main(args.rows, args.out_dir, pkg_id=args.id, groups_csv=args.groups)
+    return import_main(args.rows, args.out_dir, pkg_id=args.id, groups_csv=args.groups, force=args.force)
 
 
 def cmd_build_review(args) -> int:
@@ -295,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--groups", metavar="GROUPS.csv", default=None,
                    help="comparison names: Analysis group, Analysis group name, Experimental group label, "
                         "Control group label")
+    i.add_argument("--force", action="store_true",
+                   help="replace an earlier import of the same package in OUT_DIR (without it, OUT_DIR must not "
+                        "already hold a package or the import's files)")
     i.set_defaults(func=cmd_import_rows)
 
     v = sub.add_parser("build-review", help="build the embedded package from the review's data rows and "
@@ -336,9 +339,43 @@ def dumps(obj) -> str:
     return _dumps(obj)
 
 
+#: The arguments that name an input, in the order a message names them.
+INPUTS = ("file", "package", "rows", "groups", "data", "review", "previous", "sources", "extraction", "out_dir",
+          "output")
+
+
+def _inputs(args) -> str:
+    names = [str(getattr(args, k)) for k in INPUTS if getattr(args, k, None)]
+    return ", ".join(f"'{n}'" for n in names) or "the embedded data"
+
+
 def main(argv=None) -> int:
+    """Run one command; returns its exit code.
+
+    No traceback reaches a user: invalid input is reported by the command
+    (exit 2, file, line and column); an error nobody foresaw is reported on one
+    line naming the command and its input, with exit 1."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "level", 0.95) is not None and not (0 < getattr(args, "level", 0.95) < 1):
         return _fail(f"--level {args.level} is not allowed; expected a number in (0, 1)")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        return exc.report()
+    except ArgumentError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. output piped into `head`
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        from .errors import _CONTROL
+
+        text = " ".join(str(exc).split())
+        text = text if len(text) <= 300 else text[:297] + "..."
+        line = (f"error: {args.command} failed on {_inputs(args)}: unexpected {exc.__class__.__name__}"
+                + (f": {text}" if text else "") + " (an error no check foresaw; please report it with the input)")
+        print(_CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), line), file=sys.stderr)
+        return 1

@@ -8,7 +8,10 @@ are reported at once.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class ArgumentError(ValueError):
@@ -36,7 +39,9 @@ class Problem:
             where += f", line {self.line}"
         if self.column:
             where += f", column '{self.column}'"
-        return f"{where}: found {self.found}; expected {self.expected}"
+        # names come from the input: control characters (terminal escapes, NUL) are shown escaped
+        return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"),
+                            f"{where}: found {self.found}; expected {self.expected}")
 
 
 class InputError(ValueError):

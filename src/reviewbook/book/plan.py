@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import review as rv
+from ..views.tables import escape
 from .sections import label_of
 
 
@@ -61,7 +62,9 @@ INTROS = {
 
 
 def heading(key: str, title: str, intro: str, *, count_glue: str | None = None) -> str:
-    text = f"({label_of(key)})=\n# {title}\n\n{intro}".rstrip()
+    """A page's first cell: its label, the title as text (escaped: a comparison
+    name from a package is never markup) and the intro (Markdown)."""
+    text = f"({label_of(key)})=\n# {escape(title)}\n\n{intro}".rstrip()
     if count_glue:
         text += f"\n\nAnalyses on this page: {{glue}}`{count_glue}`."
     return text

@@ -29,6 +29,7 @@ import yaml
 from ..appraisal import config as ac
 from ..errors import InputError, Problem
 from ..package.outcomes import parse_rules
+from ..views.tables import escape
 from .paths import ROOT
 
 DEFAULT_REVIEW = ROOT / "book" / "review.yml"
@@ -214,22 +215,127 @@ def _problem(path, key, found, expected):
     return Problem(Path(path).name, None, key, found, expected)
 
 
-def load(path) -> Review:
-    """Read and check a review file; :class:`InputError` names the key that is wrong."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError([_problem(path, None, "no such file", "a review file (YAML), e.g. book/review.yml")])
+#: Keys of a review file whose value is text.
+TEXT_KEYS = ("package", "title", "short_title", "citation", "question", "data", "population", "interventions",
+             "comparators", "published", "independent", "independent_map", "primary_outcome", "pain_outcome")
+#: Largest review file read, in bytes (book/review.yml is about 6 KB).
+MAX_REVIEW_BYTES = 1024 ** 2
+#: Most YAML nodes a review file may stand for once its aliases are expanded.
+MAX_REVIEW_NODES = 100_000
+
+
+def _kind(value) -> str:
+    """A YAML value's kind, in words."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _expanded_nodes(root) -> int | None:
+    """How many nodes the YAML node graph ``root`` stands for with every alias
+    expanded (counted once per node, so a "billion laughs" file is measured, not
+    expanded); None for a recursive alias."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            return None
+        active.add(key)
+        stack.append((node, True))
+        for c in _children(node):
+            if id(c) in active:
+                return None
+            if id(c) not in sizes:
+                stack.append((c, False))
+    return sizes[id(root)]
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [x for pair in node.value for x in pair]
+    return []
+
+
+def _parse_yaml(text: str, name: str):
+    """``yaml.safe_load`` of ``text`` with the expansion of aliases bounded:
+    the node graph is composed first (aliases are shared, not copied), its
+    expanded size is counted, and only a file within :data:`MAX_REVIEW_NODES`
+    is constructed."""
+    loader = yaml.SafeLoader(text)
     try:
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_nodes(node)
+        if size is None:
+            mark = node.start_mark
+            raise InputError([Problem(name, mark.line + 1, None, "a recursive alias (an anchor used inside itself)",
+                                      "a review file without recursive aliases")])
+        if size > MAX_REVIEW_NODES:
+            raise InputError([Problem(name, None, None, f"aliases that expand to more than {MAX_REVIEW_NODES:,} "
+                                      "values", "a review file of reasonable size (YAML aliases are expanded)")])
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError([Problem(path.name, None if mark is None else mark.line + 1, None,
-                                  f"text that is not YAML ({getattr(exc, 'problem', exc)})",
+        raise InputError([Problem(name, None if mark is None else mark.line + 1, None,
+                                  f"text that is not YAML ({getattr(exc, 'problem', None) or exc})",
                                   "a YAML review file")]) from None
+    except RecursionError:
+        raise InputError([Problem(name, None, None, "values nested too deeply to read",
+                                  "a review file of keys, text and lists")]) from None
+    finally:
+        loader.dispose()
+
+
+def load(path) -> Review:
+    """Read and check a review file; :class:`InputError` names the key that is wrong.
+
+    The file must be a regular UTF-8 file of at most :data:`MAX_REVIEW_BYTES`
+    (a folder, pipe or device is refused before it is opened), YAML whose
+    aliases expand to at most :data:`MAX_REVIEW_NODES` values, with text (not
+    lists or mappings) where text is expected.
+    """
+    from ..package.tabular import decode, read_bytes
+
+    path = Path(path)
+    data = read_bytes(path, "a review file (YAML), e.g. book/review.yml", limit=MAX_REVIEW_BYTES)
+    cfg = _parse_yaml(decode(data, path.name, "a UTF-8 review file (YAML)"), path.name)
     if not isinstance(cfg, dict):
         raise InputError([_problem(path, None, "no mapping at the top", "keys package, title, sections, ...")])
     problems = [_problem(path, k, "no such key", f"a key '{k}'") for k in ("package", "title", "sections")
                 if k not in cfg]
+    for k in TEXT_KEYS:
+        if cfg.get(k) is not None and not isinstance(cfg[k], (str, int, float)):
+            problems.append(_problem(path, k, f"{_kind(cfg[k])} ({repr(cfg[k])[:40]})", "text"))
+    if cfg.get("mcid") is not None and (isinstance(cfg["mcid"], bool) or not isinstance(cfg["mcid"], (int, float))):
+        problems.append(_problem(path, "mcid", repr(cfg["mcid"])[:40], "a number"))
+    for k in ("primary_outcome", "pain_outcome"):
+        if isinstance(cfg.get(k), str):
+            try:
+                re.compile(cfg[k])
+            except re.error as exc:
+                problems.append(_problem(path, k, repr(cfg[k])[:60], f"a regular expression ({exc})"))
+    if cfg.get("sections") is not None and not isinstance(cfg["sections"], list):
+        problems.append(_problem(path, "sections", f"{_kind(cfg['sections'])} ({repr(cfg['sections'])[:40]})",
+                                 "a list of section rules"))
     if problems:
         raise InputError(problems)
     rules = []
@@ -238,6 +344,12 @@ def load(path) -> Review:
         where = f"sections[{i}]"
         if not isinstance(s, dict) or "key" not in s or "title" not in s:
             problems.append(_problem(path, where, repr(s)[:60], "a mapping with key and title"))
+            continue
+        bad = [k for k in ("title", "intro", "group", "outcome")
+               if s.get(k) is not None and not isinstance(s[k], (str, int, float))]
+        for k in bad:
+            problems.append(_problem(path, f"{where}.{k}", f"{_kind(s[k])} ({repr(s[k])[:40]})", "text"))
+        if bad:
             continue
         if not re.fullmatch(r"[a-z][a-z0-9_]*", str(s["key"])) or s["key"] in seen or s["key"] == "other_analyses":
             problems.append(_problem(path, f"{where}.key", repr(s["key"]),
@@ -296,13 +408,13 @@ def generic(pkg) -> Review:
         title = name or f"Comparison {g}"
         rules.append(SectionRule(f"comparison_{g}", title, "analyses", groups=(g,),
                                  intro=f"The analyses of comparison {g} of the package"
-                                       + (f" ({name})." if name else ".")))
+                                       + (f" ({escape(name)})." if name else ".")))
     n = len(pkg.analysis_ids())
     return Review(package=pkg.id, title=f"A reproducible appendix to the data package {pkg.id}",
                   short_title=f"Data package {pkg.id}", citation="",
                   question=("The data package does not state the review's question. This book re-runs "
                             "its analyses from the data as given and reports each one."),
-                  data=(f"The data are the package {pkg.id} as given to the book: the analyses, their "
+                  data=(f"The data are the package {escape(pkg.id)} as given to the book: the analyses, their "
                         f"settings and one data row per study per analysis."),
                   sections=tuple(rules), generic=True, extra={"n_analyses": n})
 

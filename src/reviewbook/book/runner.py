@@ -332,7 +332,9 @@ def substitutions(pkg, review, pages) -> dict:
     from ..views.tables import escape
     from .plan import reading_guide
 
-    what = f"the Cochrane review *{review.short_title}*" if review.citation else f"the data package {pkg.id}"
+    # titles and ids are text, never markup (a package's id or a review file's title)
+    what = (f"the Cochrane review *{escape(review.short_title)}*" if review.citation
+            else f"the data package {escape(pkg.id)}")
     about = (f"This appendix re-runs the analyses of {what} from its data, so that every number can be traced to "
              "its source and the whole book re-run on corrected or newer data. Each pooled result and each "
              "judgement about it (which way is better, the certainty of the evidence, what it means, the absolute "
@@ -347,7 +349,7 @@ def substitutions(pkg, review, pages) -> dict:
     checked = ("every stored per-study result of RevMan is recomputed and checked" if stored else
                "the package stores no per-study results of RevMan to check against")
     provenance = f"{sources}, and {checked} ({{ref}}`sec-reproduction`)."
-    return {"title": review.title, "about": about, "question": review.question or "Not stated.",
+    return {"title": escape(review.title), "about": about, "question": review.question or "Not stated.",
             "data_origin": review.data or "Not stated.", "provenance": provenance, "guide": reading_guide(pages),
             "package_id": escape(pkg.id)}  # plain text in the page, so escaped
 
@@ -377,6 +379,8 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     from .plan import plan
 
     t_start = time.perf_counter()
+    if previous:
+        load_previous(previous)  # checked before anything is done
     data = Path(data) if data else ROOT / "data" / "CD015373"
     if not data.is_absolute():
         data = (Path.cwd() / data).resolve()
@@ -442,6 +446,11 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     if old_toc.exists() and old_toc.read_text() != yaml.safe_dump(toc(pages), sort_keys=False):
         # other pages (another package or review file): Sphinx would keep the output of
         # pages that no longer exist, so its work tree starts afresh
+        shutil.rmtree(WORK, ignore_errors=True)
+    sphinx_code = sha((ROOT / "src" / "reviewbook" / "book" / "sphinx.py").read_bytes())
+    stamp = WORK / "sphinx.sha"
+    if (WORK / "html").exists() and (not stamp.exists() or stamp.read_text() != sphinx_code):
+        # the Sphinx hooks changed (e.g. how titles are escaped): every page is written afresh
         shutil.rmtree(WORK, ignore_errors=True)
     sphinx = Sphinx(jobs)
     try:
@@ -511,6 +520,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         t_sphinx = time.perf_counter()
         reread = _sync(staging, WORK / "src")
         sphinx.run()
+        (WORK / "sphinx.sha").write_text(sphinx_code)
         log(f"      site built in {time.perf_counter() - t_sphinx:.1f} s ({reread} source files new or changed)")
         html = staging / "_site"
         shutil.copytree(WORK / "html", html)
@@ -658,12 +668,17 @@ class Sphinx:
 
 
 def _downloads(html: Path, pkg, staging: Path, pages) -> None:
-    """The data package (as read and validated) and the executed notebooks, downloadable from the site."""
+    """The data package (as read and validated) and the executed notebooks, downloadable from the site.
+
+    The package is re-exported for spreadsheets: a text cell that a spreadsheet
+    would run as a formula gets a leading single quote
+    (:func:`~reviewbook.package.datapackage.spreadsheet_safe`); the book itself
+    reads the package as given."""
     from ..package.datapackage import write_zip
 
     dl = html / "downloads"
     dl.mkdir(exist_ok=True)
-    write_zip(pkg, dl / f"{pkg.id}-data-package.zip")
+    write_zip(pkg, dl / f"{pkg.id}-data-package.zip", spreadsheet=True)
     for p in pages:
         shutil.copy2(staging / f"{p.file}.ipynb", dl / f"{p.key}.ipynb")
 
@@ -717,11 +732,31 @@ def _r(x):
     return None if x is None else float(f"{x:.10g}")
 
 
+def load_previous(path) -> dict:
+    """An earlier results JSON (``--previous``): a regular file of at most 64 MiB
+    holding ``{"package": ..., "analyses": {id: {...}}}``; :class:`InputError` otherwise."""
+    from ..package.tabular import decode, read_bytes
+
+    path = Path(path)
+    expected = "a results.json of an earlier build (book/_build/results.json)"
+    try:
+        data = json.loads(decode(read_bytes(path, expected), path.name, expected))
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(path.name, exc.lineno, None, f"text that is not JSON ({exc.msg})",
+                                  expected)]) from None
+    except RecursionError:
+        raise InputError([Problem(path.name, None, None, "values nested too deeply", expected)]) from None
+    if not (isinstance(data, dict) and isinstance(data.get("analyses"), dict)
+            and all(isinstance(v, dict) for v in data["analyses"].values())):
+        raise InputError([Problem(path.name, None, None, "JSON without an 'analyses' mapping", expected)])
+    return data
+
+
 def _write_results(staging, results, previous, pages, executed) -> None:
     """Results of this build and the comparison with the previous one, for the 'What changed' page."""
     prev = None
     if previous:
-        prev = json.loads(Path(previous).read_text())
+        prev = load_previous(previous)
     elif (BUILD / "results.json").exists():
         prev = json.loads((BUILD / "results.json").read_text())
     payload = {"current": results, "previous": prev,

@@ -29,6 +29,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     skip_slow_optional_imports()
     _declare_parallel_safe()
+    search_titles_as_text()
     if not args.wait:
         return build(Path(args.source), Path(args.output), Path(args.doctrees), args.jobs)
     _warm_up()
@@ -66,6 +67,7 @@ def build(src: Path, out: Path, doctrees: Path, jobs: int, before_build=None) ->
                          warningiserror=True, tags=None, verbosity=0, parallel=max(1, jobs), keep_going=True)
             app.config.latex_documents = update_latex_documents(app.config.latex_documents,
                                                                 meta["latex_doc_overrides"])
+            app.connect("html-page-context", _title_as_text, priority=900)  # after the themes' handlers
             if app.config["use_multitoc_numbering"]:
                 import yaml
 
@@ -81,6 +83,55 @@ def build(src: Path, out: Path, doctrees: Path, jobs: int, before_build=None) ->
         handle_exception(app, _Args, exc, sys.stderr)
         print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _title_as_text(app, pagename, templatename, context, doctree) -> None:
+    """Titles are text: the book's title (``html_title``, from the review file or
+    the package) is printed escaped in ``<title>`` but raw in the navigation bar,
+    and sphinx-book-theme prints a page's title (``pagetitle``, from a comparison
+    name) raw in its print heading.  Both are given to the templates as
+    already-escaped markup, which every template prints as text."""
+    from markupsafe import Markup, escape
+
+    for key in TEXT_CONTEXT:
+        value = context.get(key)
+        if value is not None and not isinstance(value, Markup):
+            context[key] = escape(value)  # a Markup: printed as is, and |e leaves it alone
+
+
+def search_titles_as_text() -> None:
+    """Sphinx's search page (``searchtools.js``, Sphinx 7.4) puts the titles of the
+    search index into the page with ``innerHTML``, so a heading that reads
+    ``<img src=x onerror=...>`` (a comparison name) would run as markup in the
+    search results.  The section titles and index entries Sphinx writes to
+    ``searchindex.js`` are plain text (the page titles are rendered HTML
+    already): here they are HTML-escaped as the index is written, and unescaped
+    when an incremental build loads the previous index, so the search page shows
+    them as the text they are."""
+    import html
+
+    from sphinx.search import IndexBuilder
+
+    if getattr(IndexBuilder, "_reviewbook_text", False):
+        return
+    freeze, load = IndexBuilder.freeze, IndexBuilder.load
+
+    def frozen(self):
+        data = freeze(self)
+        for key in ("alltitles", "indexentries"):
+            if isinstance(data.get(key), dict):
+                data[key] = {html.escape(k): v for k, v in data[key].items()}
+        return data
+
+    def loaded(self, stream, format):
+        load(self, stream, format)
+        self._all_titles = {d: [(html.unescape(t), i) for t, i in titles] for d, titles in self._all_titles.items()}
+
+    IndexBuilder.freeze, IndexBuilder.load, IndexBuilder._reviewbook_text = frozen, loaded, True
+
+
+#: Template variables that hold plain text (not HTML) which some theme prints unescaped.
+TEXT_CONTEXT = ("docstitle", "pagetitle", "root_title", "shorttitle", "project")
 
 
 def skip_slow_optional_imports() -> None:

@@ -156,8 +156,9 @@ def continuous(n1, mean1, sd1, n2, mean2, sd2, *, measure="MD", study=None,
         vi = s1 ** 2 / n1 + s2 ** 2 / n2
     else:
         big_n = n1 + n2
-        s_pooled = np.sqrt(((n1 - 1) * s1 ** 2 + (n2 - 1) * s2 ** 2) / (big_n - 2))
-        d = (m1 - m2) / s_pooled
+        with np.errstate(divide="ignore", invalid="ignore"):  # N = 2 or SD 0: not estimable (reasons below)
+            s_pooled = np.sqrt(((n1 - 1) * s1 ** 2 + (n2 - 1) * s2 ** 2) / (big_n - 2))
+            d = (m1 - m2) / s_pooled
         if smd_correction == "revman":
             yi = d * (1 - 3 / (4 * big_n - 9))
             vi = big_n / (n1 * n2) + yi ** 2 / (2 * (big_n - 3.94))
@@ -172,10 +173,20 @@ def continuous(n1, mean1, sd1, n2, mean2, sd2, *, measure="MD", study=None,
             yi = j * d
             vi = 1 / n1 + 1 / n2 + yi ** 2 / (2 * big_n)
     keep = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
-    excluded = tuple((labels[i], "not estimable: zero variance (SD = 0 in both arms)")
+    excluded = tuple((labels[i], _continuous_reason(measure, n1[i], s1[i], n2[i], s2[i]))
                      for i in np.flatnonzero(~keep))
     return EffectSizes(measure, _kept(labels, keep), yi[keep], vi[keep], excluded,
                        index=tuple(int(i) for i in np.flatnonzero(keep)))
+
+
+def _continuous_reason(measure, n1, s1, n2, s2) -> str:
+    """Why a continuous study is not estimable, from its own numbers."""
+    if measure == "SMD" and n1 + n2 <= 2:
+        return (f"not estimable: an SMD needs at least 3 participants in all (N = {n1:g} + {n2:g}: "
+                "the pooled SD divides by N - 2)")
+    if s1 == 0 and s2 == 0:
+        return "not estimable: zero variance (SD = 0 in both arms)"
+    return f"not estimable: the variance cannot be computed (N = {n1:g} + {n2:g}, SD = {s1:g} and {s2:g})"
 
 
 def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> EffectSizes:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -33,27 +34,38 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .schema import (CI_METHODS, DATA_ROW_NUMERIC, DATA_TYPES, ESTIMATORS, FILES, MAX_ZIP_BYTES,
-                     MEASURE_CODES, METHODS, MODELS, OVERALL_NUMERIC, OVERALL_REQUIRED, REQUIRED_FILES,
-                     RIS_KINDS, SUBGROUP_COLUMNS, SUBGROUP_NUMERIC, Package, analysis_id)
-from .tabular import Cells, read_csv_text
+from .schema import (CI_METHODS, DATA_ROW_NUMERIC, DATA_TYPES, ESTIMATORS, FILES, ID_PATTERN, ID_RULE,
+                     MAX_ANALYSIS_NUMBER, MAX_ZIP_BYTES, MAX_ZIP_MEMBERS, MAX_ZIP_RATIO, MEASURE_CODES, METHODS,
+                     MODELS, OVERALL_NUMERIC, OVERALL_REQUIRED, REQUIRED_FILES, RIS_KINDS, SUBGROUP_COLUMNS,
+                     SUBGROUP_NUMERIC, ZIP_RATIO_FROM, Package, analysis_id)
+from .tabular import Cells, _shown, decode, kind_of, read_bytes, read_csv_text, size_text
 
 
 # ------------------------------------------------------------------ locating files
 
+#: Names the reader opens inside a package (everything else is never read).
+_READ_SUFFIXES = (".csv", ".ris", ".zip")
+#: Most entries looked at in a package folder (a package has a dozen).
+MAX_FOLDER_ENTRIES = 100_000
+
+
 class _Workdir:
-    """A package on disk (a folder or a safely extracted zip); cleans up after itself."""
+    """A package on disk (a folder or a safely extracted zip); cleans up after itself.
+
+    ``budget`` is what is left of :data:`~.schema.MAX_ZIP_BYTES` for every zip
+    extracted for one package (nested zips share it)."""
 
     def __init__(self):
         self.tmp = None
+        self.budget = [MAX_ZIP_BYTES]
 
-    def extract(self, zpath: Path, problems) -> Path | None:
+    def extract(self, zpath: Path, problems, display=None) -> Path | None:
         if self.tmp is None:
             self.tmp = Path(tempfile.mkdtemp(prefix="reviewbook-pkg-"))
         target = self.tmp / f"z{len(list(self.tmp.iterdir()))}"
         target.mkdir()
         try:
-            safe_extract(zpath, target)
+            safe_extract(zpath, target, budget=self.budget, display=display)
         except InputError as exc:
             problems.extend(exc.problems)
             return None
@@ -64,84 +76,211 @@ class _Workdir:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def safe_extract(zpath: Path, target: Path) -> None:
-    """Extract ``zpath`` into ``target``, refusing members that would escape it."""
-    name = zpath.name
+def safe_extract(zpath: Path, target: Path, *, budget=None, display=None) -> None:
+    """Extract ``zpath`` into ``target`` as regular files, streaming and bounded.
+
+    Refused (:class:`InputError` naming the zip and the member): a member path
+    that would escape ``target`` (absolute, ``..``), a symbolic-link member, a
+    member named twice, more than :data:`~.schema.MAX_ZIP_MEMBERS` members, more
+    than :data:`~.schema.MAX_ZIP_BYTES` uncompressed bytes in all (``budget``, a
+    one-item list, is shared by nested zips), or a member larger than
+    :data:`~.schema.ZIP_RATIO_FROM` that expands more than
+    :data:`~.schema.MAX_ZIP_RATIO` times.  Sizes are counted on the bytes
+    actually decompressed, not on the sizes the archive declares, and
+    extraction stops before writing past a limit.
+    """
+    name = display or zpath.name
+    budget = [MAX_ZIP_BYTES] if budget is None else budget
+
+    def refuse(found, expected):
+        return InputError([Problem(name, None, None, found, expected)])
+
     try:
         zf = zipfile.ZipFile(zpath)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError([Problem(name, None, None, f"a file that is not a readable zip ({exc})",
-                                  "a zip archive (a Cochrane data package)")]) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise refuse(f"a file that is not a readable zip ({exc})", "a zip archive (a Cochrane data package)") from None
     with zf:
-        total = 0
         root = target.resolve()
-        for info in zf.infolist():
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_MEMBERS:
+            raise refuse(f"{len(infos):,} members", f"a package zip of at most {MAX_ZIP_MEMBERS:,} members")
+        seen, declared = set(), 0
+        for info in infos:
             p = PurePosixPath(info.filename.replace("\\", "/"))
             dest = (root / Path(*p.parts)).resolve() if p.parts else root
             if p.is_absolute() or ".." in p.parts or (dest != root and root not in dest.parents):
-                raise InputError([Problem(name, None, None, f"the member path '{info.filename}'",
-                                          "paths inside the package folder (no '..' or absolute paths)")])
-            total += info.file_size
-            if total > MAX_ZIP_BYTES:
-                raise InputError([Problem(name, None, None, "more than 2 GiB uncompressed",
-                                          "a package of reasonable size")])
+                raise refuse(f"the member path '{_shown(info.filename)}'",
+                             "paths inside the package folder (no '..' or absolute paths)")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise refuse(f"the member '{_shown(info.filename)}', a symbolic link",
+                             "regular files only (links are not followed)")
+            if info.file_size > ZIP_RATIO_FROM and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+                raise refuse(f"the member '{_shown(info.filename)}' declaring {size_text(info.file_size)} from "
+                             f"{size_text(info.compress_size)}",
+                             f"members that expand at most {MAX_ZIP_RATIO} times (a zip bomb is refused)")
+            declared += info.file_size
+            if declared > budget[0]:
+                raise refuse(f"more than {size_text(MAX_ZIP_BYTES)} uncompressed (declared in its directory)",
+                             f"a package of at most {size_text(MAX_ZIP_BYTES)} uncompressed")
+            key = str(p).rstrip("/")
+            if not info.is_dir():
+                if key in seen:
+                    raise refuse(f"the member '{_shown(info.filename)}' twice", "each member once")
+                seen.add(key)
         try:
-            for info in zf.infolist():
-                if info.is_dir():
-                    continue
+            for info in infos:
                 p = PurePosixPath(info.filename.replace("\\", "/"))
+                if info.is_dir() or not p.parts:
+                    continue
                 dest = root / Path(*p.parts)
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out)
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
-            raise InputError([Problem(name, None, None, f"a corrupt or truncated zip ({exc.__class__.__name__}: {exc})",
-                                      "a complete zip archive")]) from None
+                written = 0
+                ratio_base = max(info.compress_size, 1)
+                with zf.open(info) as src, open(dest, "xb") as out:
+                    while True:
+                        chunk = src.read(1 << 20)
+                        if not chunk:
+                            break
+                        written += len(chunk)
+                        if len(chunk) > budget[0]:
+                            raise refuse(f"more than {size_text(MAX_ZIP_BYTES)} uncompressed (stopped at member "
+                                         f"'{_shown(info.filename)}')",
+                                         f"a package of at most {size_text(MAX_ZIP_BYTES)} uncompressed")
+                        if written > ZIP_RATIO_FROM and written > MAX_ZIP_RATIO * ratio_base:
+                            raise refuse(f"the member '{_shown(info.filename)}' expanding more than "
+                                         f"{MAX_ZIP_RATIO} times its compressed size ({size_text(info.compress_size)})",
+                                         f"members that expand at most {MAX_ZIP_RATIO} times (a zip bomb is refused)")
+                        budget[0] -= len(chunk)
+                        out.write(chunk)
+        except InputError:
+            raise
+        except RuntimeError as exc:  # encrypted member
+            raise refuse(f"a member that cannot be extracted ({exc})", "an unencrypted zip archive") from None
+        except NotImplementedError as exc:
+            raise refuse(f"a member compressed by an unsupported method ({exc})",
+                         "a zip archive compressed with deflate (or stored)") from None
+        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile, ValueError) as exc:
+            raise refuse(f"a corrupt or truncated zip ({exc.__class__.__name__}: {exc})",
+                         "a complete zip archive") from None
 
 
-def _find(root: Path, suffix: str):
-    hits = sorted(p for p in root.rglob(f"*-{suffix}") if p.is_file())
-    return hits
+def _scan(root: Path, display: str, problems) -> list[Path]:
+    """The regular files under ``root`` (sorted), found without following links.
+
+    An entry the reader would open (a ``.csv``, ``.ris`` or ``.zip`` name, or a
+    folder) that is a symbolic link, named pipe, device or socket is a problem
+    naming its path; other entries are never opened and are ignored."""
+    files: list[Path] = []
+    count = 0
+
+    def onerror(exc):
+        problems.append(Problem(display, None, None, f"a folder that cannot be read ({exc.strerror})",
+                                "a readable package folder"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
+        count += len(dirnames) + len(filenames)
+        if count > MAX_FOLDER_ENTRIES:
+            problems.append(Problem(display, None, None, f"a folder of more than {MAX_FOLDER_ENTRIES:,} entries",
+                                    "a package folder (a few files)"))
+            return []
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if os.path.islink(here / d):
+                dirnames.remove(d)
+                problems.append(_not_regular(root, here / d, display, "a folder"))
+        dirnames.sort()
+        for f in sorted(filenames):
+            p = here / f
+            try:
+                mode = os.lstat(p).st_mode
+            except OSError:
+                continue
+            if stat.S_ISREG(mode):
+                files.append(p)
+            elif f.lower().endswith(_READ_SUFFIXES):
+                problems.append(_not_regular(root, p, display, "a file"))
+    return sorted(files)
+
+
+def _not_regular(root: Path, p: Path, display: str, kind: str) -> Problem:
+    rel = p.relative_to(root).as_posix()
+    found = kind_of(os.lstat(p).st_mode)
+    if found == "a symbolic link":
+        found = f"a symbolic link (to '{_shown(os.readlink(p), 60)}')"
+    return Problem(f"{display}/{rel}" if display else rel, None, None, found,
+                   f"{kind} inside the package: regular files only (links are not followed; "
+                   "pipes and devices are not read)")
+
+
+def _find(files, suffix: str):
+    return [p for p in files if p.name.endswith(f"-{suffix}")]
 
 
 def _locate(path: Path, work: _Workdir, problems):
-    """Find the folder holding the package's CSV files; returns (folder, id) or (None, None)."""
+    """Find the folder holding the package's CSV files; returns (folder, id, files) or (None, None, None)."""
     display = path.name
-    if path.is_file() and path.suffix.lower() == ".zip":
+    none = (None, None, None)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        problems.append(Problem(display, None, None, f"a path that cannot be read ({exc.strerror})",
+                                "a Cochrane data package (zip or folder) or a RevMan 5 CSV"))
+        return none
+    if mode is not None and stat.S_ISREG(mode) and path.suffix.lower() == ".zip":
         root = work.extract(path, problems)
         if root is None:
-            return None, None
-    elif path.is_dir():
+            return none
+        shown = display
+    elif mode is not None and stat.S_ISDIR(mode):
         root = path
+        shown = display
     else:
-        problems.append(Problem(display, None, None, "no such file or folder" if not path.exists()
-                                else "a file that is neither a zip nor a CSV",
+        what = ("no such file or folder" if mode is None else kind_of(mode) or
+                f"a file that is neither a zip nor a CSV ('{path.suffix or 'no suffix'}')")
+        problems.append(Problem(display, None, None, what,
                                 "a Cochrane data package (zip or folder) or a RevMan 5 CSV"))
-        return None, None
+        return none
+    files = _scan(root, shown, problems)
+    if any(p.severity == "error" for p in problems):
+        return none
     for _ in range(3):  # nested <ID>-files/<ID>-data.zip exports
-        if _find(root, "data-rows.csv"):
+        if _find(files, "data-rows.csv"):
             break
-        inner = sorted(p for p in root.rglob("*.zip") if p.is_file())
+        inner = [p for p in files if p.suffix.lower() == ".zip"]
         if not inner:
             break
-        new = work.extract(inner[0], problems)
+        new = work.extract(inner[0], problems, display=f"{shown}/{inner[0].relative_to(root).as_posix()}")
         if new is None:
-            return None, None
+            return none
+        shown = f"{shown}/{inner[0].relative_to(root).as_posix()}"
         root = new
-    rows = _find(root, "data-rows.csv")
+        files = _scan(root, shown, problems)
+    rows = _find(files, "data-rows.csv")
     if not rows:
         problems.append(Problem(display, None, None, "no '<ID>-data-rows.csv' inside",
                                 "the files of a Cochrane data package (<ID>-analysis-data/<ID>-data-rows.csv, ...)"))
-        return None, None
+        return none
     if len(rows) > 1:
         problems.append(Problem(display, None, None, f"{len(rows)} data-rows files",
                                 "one package (one <ID>-data-rows.csv)"))
-        return None, None
+        return none
     pkg_id = rows[0].name[: -len("-data-rows.csv")]
-    return rows[0].parent.parent, pkg_id
+    if not ID_PATTERN.fullmatch(pkg_id):
+        problems.append(Problem(rows[0].name if len(rows[0].name) < 80 else _shown(rows[0].name, 80), None, None,
+                                f"the package id '{_shown(pkg_id, 60)}' (the file name before '-data-rows.csv')",
+                                f"{ID_RULE} (the id names files and folders)"))
+        return none
+    folder = rows[0].parent.parent
+    return folder, pkg_id, [p for p in files if folder in p.parents]
 
 
 # ------------------------------------------------------------------ reading
+
+#: Analysis group and analysis numbers: whole numbers from 1 to :data:`~.schema.MAX_ANALYSIS_NUMBER`.
+ANALYSIS_NUMBER_BOUNDS = {"integer": True, "minimum": 1, "maximum": MAX_ANALYSIS_NUMBER}
+
 
 def _typed_frame(header, rows, numeric, file, problems, required_numeric=()):
     data = {c: [] for c in header}
@@ -152,7 +291,8 @@ def _typed_frame(header, rows, numeric, file, problems, required_numeric=()):
         for c in header:
             if c in numeric:
                 before = len(problems)
-                data[c].append(cells.number(c, required=c in required_numeric, blank_as=np.nan)
+                bounds = ANALYSIS_NUMBER_BOUNDS if c in ("Analysis group", "Analysis number") else {}
+                data[c].append(cells.number(c, required=c in required_numeric, blank_as=np.nan, **bounds)
                                if cells.text(c) != "" or c in required_numeric else np.nan)
                 if len(problems) > before:
                     bad.add((line, c))
@@ -168,29 +308,50 @@ def _typed_frame(header, rows, numeric, file, problems, required_numeric=()):
     return frame
 
 
-def _read_file(folder: Path, pkg_id: str, key: str, problems):
+def _read_text(path: Path, problems, *, lenient=False) -> str | None:
+    """The text of a regular file of the package (never a link, pipe or device;
+    bounded), or None with the problem recorded.  ``lenient``: bytes that are not
+    UTF-8 are replaced (reference lists, which are shown only as text)."""
+    try:
+        data = read_bytes(path, "a file of the package", follow=False)
+        return data.decode("utf-8", errors="replace").lstrip("\ufeff") if lenient else decode(data, path.name)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _parse(path: Path, problems, *, allow_empty=True):
+    """``(header, rows)`` of a CSV file of the package, or None with the problems recorded."""
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    try:
+        return read_csv_text(text, path.name, allow_empty=allow_empty)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _read_file(files, folder: Path, pkg_id: str, key: str, problems):
     sub, suffix = FILES[key]
     path = folder / f"{pkg_id}-{sub}" / f"{pkg_id}-{suffix}"
-    if not path.exists():
-        hits = _find(folder, suffix)
-        path = hits[0] if hits else path
-    if not path.exists():
+    if path not in files:
+        hits = _find(files, suffix)
+        path = hits[0] if hits else None
+    if path is None:
         if key in REQUIRED_FILES:
             problems.append(Problem(f"{pkg_id}-{suffix}", None, None, "a missing file",
                                     f"{pkg_id}-{sub}/{pkg_id}-{suffix}"))
         return None, None
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path.name, None, None, f"bytes that are not UTF-8 ({exc.reason})",
-                                "a UTF-8 CSV file"))
-        return None, None
-    return path.name, read_csv_text(text, path.name)
+    parsed = _parse(path, problems, allow_empty=key not in REQUIRED_FILES)
+    return (path.name, parsed) if parsed is not None else (None, None)
 
 
 def read(path, *, strict=True) -> Package:
     """Read and validate a package; see the module docstring.
 
+    Only regular files inside the package folder (or extracted from its zip)
+    are read: see :func:`_scan` and :func:`safe_extract` for what is refused.
     Raises :class:`InputError` with every problem found (unless ``strict`` is
     false, in which case errors are returned in ``warnings`` too; used only by
     tests that inspect partial packages).
@@ -203,28 +364,32 @@ def read(path, *, strict=True) -> Package:
     problems: list[Problem] = []
     work = _Workdir()
     try:
-        folder, pkg_id = _locate(path, work, problems)
+        folder, pkg_id, files = _locate(path, work, problems)
         if folder is None:
             raise InputError(problems)
         tables = {}
         for key in FILES:
-            name, parsed = _read_file(folder, pkg_id, key, problems)
+            name, parsed = _read_file(files, folder, pkg_id, key, problems)
             tables[key] = (name, parsed)
         references = {}
         for kind in RIS_KINDS:
-            hits = _find(folder, f"{kind}.ris")
+            hits = _find(files, f"{kind}.ris")
             if hits:
-                references[kind] = parse_ris(hits[0].read_bytes().decode("utf-8", errors="replace"))
+                text = _read_text(hits[0], problems, lenient=True)
+                if text is not None:
+                    references[kind] = parse_ris(text)
         extra = {}
         study_dir = folder / f"{pkg_id}-study-data"
         known = {FILES[k][1] for k in FILES}
-        extra_files = [(f"study-data/{p.name[len(pkg_id) + 1:]}", p)
-                       for p in (sorted(study_dir.glob(f"{pkg_id}-*.csv")) if study_dir.exists() else [])
-                       if p.name[len(pkg_id) + 1:] not in known]
-        extra_files += [(p.name, p) for p in sorted(folder.glob("*.csv"))]  # e.g. study-flow.csv
+        extra_files = [(f"study-data/{p.name[len(pkg_id) + 1:]}", p) for p in files
+                       if p.parent == study_dir and p.name.startswith(f"{pkg_id}-") and p.suffix == ".csv"
+                       and p.name[len(pkg_id) + 1:] not in known]
+        extra_files += [(p.name, p) for p in files if p.parent == folder and p.suffix == ".csv"]  # study-flow.csv
         for key, p in extra_files:
-            hdr, rows = read_csv_text(p.read_bytes().decode("utf-8"), p.name)
-            extra[key] = pd.DataFrame([[r.get(h, "") for h in hdr] for _, r in rows], columns=hdr)
+            parsed = _parse(p, problems)
+            if parsed is not None:
+                hdr, rows = parsed
+                extra[key] = pd.DataFrame([[r.get(h, "") for h in hdr] for _, r in rows], columns=hdr)
         pkg = _build(pkg_id, tables, references, extra, problems)
     finally:
         work.close()
@@ -252,6 +417,7 @@ def _build(pkg_id, tables, references, extra, problems) -> Package:
             analyses = _typed_frame(header, rows, [c for c in OVERALL_NUMERIC if c in header], name,
                                     problems, required_numeric=("Analysis group", "Analysis number"))
             _validate_analyses(analyses, name, problems)
+            analyses = _without_unnumbered(analyses)
     # data rows
     name_r, parsed = tables["rows"]
     data_rows = empty
@@ -295,6 +461,17 @@ def _build(pkg_id, tables, references, extra, problems) -> Package:
         f.attrs.clear()
     return Package(pkg_id, analyses, data_rows, subgroups, frames["studies"], frames["rob"],
                    references, extra, tuple(p for p in problems if p.severity == "warning"))
+
+
+def _without_unnumbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows whose analysis group or number could not be read
+    (each already reported), so that later checks never meet a missing id."""
+    ok = ~(frame["Analysis group"].isna() | frame["Analysis number"].isna()).to_numpy()
+    if ok.all():
+        return frame
+    kept = frame[ok].reset_index(drop=True)
+    kept.attrs = dict(frame.attrs, lines=[ln for ln, k in zip(frame.attrs["lines"], ok) if k])
+    return kept
 
 
 def _declared(analyses):
@@ -467,20 +644,47 @@ INTEGER_COLUMNS = {"Analysis group", "Analysis number", "Subgroup number", "Expe
                    "Experimental N", "Control cases", "Control N", "Heterogeneity df", "Subgroup df"}
 
 
-def _csv_text(frame: pd.DataFrame) -> str:
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+#: Injection"): equals, plus, minus, at, tab, carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` as a spreadsheet will show it, never run it: a cell that starts
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return and is not a
+    number gets a leading single quote (OWASP's CSV-injection rule), so
+    ``=HYPERLINK(...)`` is exported as ``'=HYPERLINK(...)``; ``-0.5`` stays a number."""
+    if text.startswith(FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _csv_text(frame: pd.DataFrame, *, guard: bool = False) -> str:
     import csv
     import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(list(frame.columns))
+    cell = spreadsheet_safe if guard else (lambda v: v)
+    w.writerow([cell(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        w.writerow([_fmt(v, c in INTEGER_COLUMNS) for c, v in zip(frame.columns, row)])
+        w.writerow([cell(_fmt(v, c in INTEGER_COLUMNS)) for c, v in zip(frame.columns, row)])
     return "\ufeff" + buf.getvalue()
 
 
-def write(pkg: Package, folder) -> Path:
-    """Write ``pkg`` as a package folder ``folder`` (created; must not exist or be empty)."""
+def write(pkg: Package, folder, *, spreadsheet: bool = False) -> Path:
+    """Write ``pkg`` as a package folder ``folder`` (created; must not exist or be empty).
+
+    ``spreadsheet``: every CSV cell passes through :func:`spreadsheet_safe`
+    (the copy offered for download; the book never reads such a copy)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     ad = folder / f"{pkg.id}-analysis-data"
@@ -501,17 +705,18 @@ def write(pkg: Package, folder) -> Path:
         else:
             files[folder / key] = frame
     for path, frame in files.items():
-        path.write_text(_csv_text(frame), encoding="utf-8", newline="")
+        path.write_text(_csv_text(frame, guard=spreadsheet), encoding="utf-8", newline="")
     for kind, records in pkg.references.items():
         (sd / f"{pkg.id}-{kind}.ris").write_text("\ufeff" + format_ris(records), encoding="utf-8")
     return folder
 
 
-def write_zip(pkg: Package, zpath) -> Path:
-    """Write ``pkg`` as a zip file (deterministic: fixed timestamps, sorted members)."""
+def write_zip(pkg: Package, zpath, *, spreadsheet: bool = False) -> Path:
+    """Write ``pkg`` as a zip file (deterministic: fixed timestamps, sorted members);
+    ``spreadsheet`` as in :func:`write`."""
     zpath = Path(zpath)
     with tempfile.TemporaryDirectory() as d:
-        write(pkg, d)
+        write(pkg, d, spreadsheet=spreadsheet)
         with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
             for p in sorted(Path(d).rglob("*")):
                 if p.is_file():

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +48,7 @@ from .datapackage import write
 from .rows import make_names, read_rows_table
 from .schema import (DATA_ROW_COLUMNS, MEASURE_NAMES, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA,
                      SMD_FORMULAS, SUBGROUP_COLUMNS, Package)
-from .tabular import Cells, read_csv_text, read_utf8
+from .tabular import Cells, kind_of, read_csv_text, read_utf8
 
 SETTINGS_COLUMNS = ["analysis", "data_type", "measure", "method", "model", "estimator", "weights_rule",
                     "status", "candidates", "max_abs_diff_estimate", "max_abs_diff_weight"]
@@ -312,16 +314,28 @@ def write_import(result: ImportResult, out_dir) -> Path:
     return out
 
 
-def main(rows_csv, out_dir, *, pkg_id=None, groups_csv=None) -> int:
-    """The ``import-rows`` command; returns the exit code."""
+#: What ``import-rows`` writes at the top of OUT_DIR besides the package's two folders.
+IMPORT_FILES = ("settings-inferred.csv", "settings-evidence.csv", "provenance.csv")
+
+
+def main(rows_csv, out_dir, *, pkg_id=None, groups_csv=None, force=False) -> int:
+    """The ``import-rows`` command; returns the exit code.
+
+    OUT_DIR may be new or an empty folder.  A folder that already holds any of
+    what the import writes (a package's ``<ID>-analysis-data``/``<ID>-study-data``
+    or ``settings-inferred.csv``, ...) is refused unless ``force``, and a folder
+    holding another package is refused even then.  The package is written into
+    a temporary folder beside OUT_DIR and moved into place only when complete,
+    so a refused or failed run leaves OUT_DIR byte for byte as it was; with
+    ``force`` only the previous import of the same package is replaced (other
+    files are kept).
+    """
     try:
         out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise InputError([Problem(str(out_dir), None, None, "a file", "a folder to write the package into")])
+        _check_out(out, None, force)
         result = build(rows_csv, pkg_id=pkg_id, groups_csv=groups_csv)
-        if out.exists() and any(out.iterdir()):
-            _clear_package(out, result.package.id)
-        write_import(result, out)
+        _check_out(out, result.package.id, force)
+        _publish(result, out)
     except InputError as exc:
         return exc.report()
     counts = {}
@@ -336,15 +350,99 @@ def main(rows_csv, out_dir, *, pkg_id=None, groups_csv=None) -> int:
     return 0
 
 
-def _clear_package(out: Path, pkg_id: str) -> None:
-    """Remove a previous import of this package id from ``out`` (never other files)."""
+def _ours(pkg_id: str) -> tuple:
+    return (f"{pkg_id}-analysis-data", f"{pkg_id}-study-data") + IMPORT_FILES
+
+
+def _check_out(out: Path, pkg_id, force: bool) -> None:
+    """Refuse an output folder the import must not write into (before anything is
+    written).  ``pkg_id`` None: the checks that need no id (run before reading)."""
+    def refuse(found, expected):
+        raise InputError([Problem(str(out), None, None, found, expected)])
+
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        parent = next((p for p in out.absolute().parents if p.exists()), None)
+        if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+            refuse(f"a folder that cannot be created (no write permission in '{parent}')",
+                   "an output folder in a place where this user may write")
+        return
+    except OSError as exc:
+        refuse(f"a path that cannot be checked ({exc.strerror})", "a folder to write the package into")
+    if not stat.S_ISDIR(st.st_mode):
+        refuse(kind_of(st.st_mode) or "a file", "a folder to write the package into")
+    if not os.access(out, os.W_OK | os.X_OK):
+        refuse("a folder this user may not write into", "a writable folder to write the package into")
+    entries = sorted(p.name for p in out.iterdir())
+    others = [e for e in entries if e.endswith("-analysis-data") and (pkg_id is None or e != f"{pkg_id}-analysis-data")]
+    if pkg_id is not None and others:
+        refuse(f"another package inside ({others[0]})",
+               "an empty folder, or one holding an earlier import of the same package (with --force)")
+    clash = [e for e in entries if e in _ours(pkg_id)] if pkg_id is not None else \
+        [e for e in entries if e.endswith(("-analysis-data", "-study-data")) or e in IMPORT_FILES]
+    if clash and not force:
+        what = next((e for e in clash if e.endswith("-analysis-data")), clash[0])
+        refuse(f"'{what}' already there" + (f" (a package {what[:-len('-analysis-data')]})"
+                                             if what.endswith("-analysis-data") else ""),
+               "a new or empty folder, or --force to replace the earlier import of the same package "
+               "(nothing was written)")
+
+
+def _publish(result: ImportResult, out: Path) -> None:
+    """Write the import into a temporary folder inside ``out`` and move it into
+    place by renames; on any failure ``out`` is left as it was (a folder the
+    run created is removed again)."""
+    import shutil
+    import tempfile
+
+    created = []
+
+    def fail(exc, undo):
+        undo()
+        for p in reversed(created):
+            shutil.rmtree(p, ignore_errors=True)
+        raise InputError([Problem(str(out), None, None, f"a folder that cannot be written "
+                                  f"({exc.strerror or exc.__class__.__name__})",
+                                  "a folder where this user may write (nothing was changed)")]) from None
+
+    try:
+        for p in reversed([out.absolute(), *out.absolute().parents]):
+            if not p.exists():
+                p.mkdir()
+                created.append(p)
+        tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=out))
+    except OSError as exc:
+        fail(exc, lambda: None)
+    new, backup = tmp / "new", tmp / "previous"
+    moved, placed = [], []
+
+    def undo():
+        for name in placed:
+            _remove(out / name)
+        for name in moved:
+            os.rename(backup / name, out / name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    try:
+        write_import(result, new)
+        backup.mkdir()
+        for name in _ours(result.package.id):
+            if os.path.lexists(out / name):
+                os.rename(out / name, backup / name)
+                moved.append(name)
+        for name in sorted(os.listdir(new)):
+            os.rename(new / name, out / name)
+            placed.append(name)
+    except OSError as exc:
+        fail(exc, undo)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove(p: Path) -> None:
     import shutil
 
-    for sub in (f"{pkg_id}-analysis-data", f"{pkg_id}-study-data"):
-        if (out / sub).is_dir():
-            shutil.rmtree(out / sub)
-    others = [p for p in out.glob("*-analysis-data") if p.is_dir()]
-    if others:
-        raise InputError([Problem(str(out), None, None, f"another package inside ({others[0].name})",
-                                  "an empty folder, or one holding an earlier import of the same package")])
-
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p)
+    else:
+        p.unlink()

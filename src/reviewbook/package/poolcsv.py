@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..engine import effects
 from ..errors import InputError, Problem
+from .schema import MIN_POSITIVE
 from .tabular import Cells, read_csv
 
 LAYOUTS = {
@@ -76,7 +77,8 @@ def read_pool_table(path, measure: str, subgroup: str | None = None, smd_correct
             for arm in ("1", "2"):
                 values["n" + arm] = cells.number("n" + arm, minimum=0, strict_minimum=True)
                 values["mean" + arm] = cells.number("mean" + arm)
-                values["sd" + arm] = cells.number("sd" + arm, minimum=0, strict_minimum=True)
+                values["sd" + arm] = cells.number("sd" + arm, minimum=0, strict_minimum=True,
+                                                  smallest_positive=MIN_POSITIVE)
         elif layout == "dichotomous":
             for arm in ("1", "2"):
                 n = cells.number("n" + arm, integer=True, minimum=0, strict_minimum=True)
@@ -87,7 +89,7 @@ def read_pool_table(path, measure: str, subgroup: str | None = None, smd_correct
                 values["events" + arm], values["n" + arm] = e, n
         else:
             values["yi"] = cells.number("yi")
-            values["vi"] = cells.number("vi", minimum=0, strict_minimum=True)
+            values["vi"] = cells.number("vi", minimum=0, strict_minimum=True, smallest_positive=MIN_POSITIVE)
         for c in cols:
             cols[c].append(values[c])
         if subgroup:

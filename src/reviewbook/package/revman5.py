@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .schema import DATA_ROW_COLUMNS, OVERALL_COLUMNS_OLD, SUBGROUP_COLUMNS, Package
+from .schema import DATA_ROW_COLUMNS, ID_PATTERN, ID_RULE, OVERALL_COLUMNS_OLD, SUBGROUP_COLUMNS, Package
 from .tabular import Cells, read_csv
 
 DATA_TYPE = {"DIC": "Dichotomous", "CON": "Continuous", "GIV": "Generic inverse variance",
@@ -35,6 +35,11 @@ REQUIRED = ["Comparison Number", "Outcome Number", "Subgroup Number", "Name", "D
 def read_revman5(path):
     path = Path(path)
     name = path.name
+    pkg_id = path.stem
+    if not ID_PATTERN.fullmatch(pkg_id):
+        raise InputError([Problem(name if len(name) < 80 else name[:77] + "...", None, None,
+                                  "a file name that is not a package id",
+                                  f"{ID_RULE} before '.csv' (the file name is the package id; rename the file)")])
     header, rows = read_csv(path, name)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -128,7 +133,6 @@ def read_revman5(path):
         for k in DATA_ROW_COLUMNS[7:23]:
             if isinstance(d[k], float) and np.isnan(d[k]):
                 d[k] = 0.0
-    pkg_id = path.stem
     frame = lambda recs, cols: pd.DataFrame(recs, columns=cols)  # noqa: E731
     return Package(pkg_id, frame(analyses, OVERALL_COLUMNS_OLD), frame(data, DATA_ROW_COLUMNS),
                    frame(subgroups, SUBGROUP_COLUMNS) if subgroups else pd.DataFrame(),

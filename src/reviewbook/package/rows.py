@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC
+from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC, MAX_ANALYSIS_NUMBER, MAX_MAGNITUDE
 from .tabular import Cells, read_csv_text, read_utf8
 
 REQUIRED = ("Analysis group", "Analysis number", "Study")
@@ -100,6 +100,15 @@ def read_rows_table(path) -> RowsTable:
     text = read_utf8(path, "a CSV file of Cochrane data rows")
     header, raw = read_csv_text(text, name)
     canon = _canonical(header)
+    spelled = {}
+    for h, c in zip(header, canon):
+        if c is not None:
+            spelled.setdefault(c, []).append(h)
+    twice = [Problem(name, 1, hs[1], f"the column '{c if isinstance(c, str) else hs[0]}' twice, as "
+                     + " and ".join(f"'{h}'" for h in hs), "each column once, in one spelling")
+             for c, hs in spelled.items() if len(hs) > 1]
+    if twice:
+        raise InputError(twice)
     present = {c for c in canon if isinstance(c, str)}
     missing = [c for c in REQUIRED if c not in present]
     if missing:
@@ -156,8 +165,11 @@ def _number(cells: Cells, header, value: str, column: str):
     if not np.isfinite(x):
         cells.problem(header, f"'{value}'", "a finite number")
         return np.nan
-    if column in INTEGER_COLUMNS and x != int(x):
-        cells.problem(header, f"'{value}'", "a whole number")
+    if abs(x) > MAX_MAGNITUDE:
+        cells.problem(header, f"'{value[:40]}'", f"a number of at most {MAX_MAGNITUDE:g} in absolute value")
+        return np.nan
+    if column in INTEGER_COLUMNS and (x != int(x) or not 1 <= x <= MAX_ANALYSIS_NUMBER):
+        cells.problem(header, f"'{value}'", f"a whole number from 1 to {MAX_ANALYSIS_NUMBER}")
     return x
 
 

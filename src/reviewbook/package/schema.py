@@ -9,6 +9,7 @@ another.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,7 +86,37 @@ FILES = {
     "rob": ("study-data", "risk-of-bias.csv"),
 }
 REQUIRED_FILES = ("rows", "overall")
-MAX_ZIP_BYTES = 2 * 1024 ** 3  # refuse zip bombs
+
+# ------------------------------------------------------------------ bounds on input
+# Stated limits on what is read (README, "Faults").  Real packages are far below
+# them: the largest of the 252 Pairwise70 data-rows tables is 2.2 MB, its longest
+# cell 2,074 characters, and its CSV text deflates at most 33 to 1.
+
+#: Largest single file read (a CSV, RIS or review file), in bytes.
+MAX_FILE_BYTES = 64 * 1024 ** 2
+#: Longest CSV cell, in characters (Python's csv default limit).
+MAX_FIELD_CHARS = 131_072
+#: Total uncompressed bytes extracted from a package zip (nested zips included),
+#: counted while streaming: extraction stops before writing more.
+MAX_ZIP_BYTES = 256 * 1024 ** 2
+#: Largest ratio of a member's uncompressed to compressed size, checked while
+#: streaming once the member has expanded past :data:`ZIP_RATIO_FROM` bytes.
+MAX_ZIP_RATIO = 200
+ZIP_RATIO_FROM = 1024 ** 2
+#: Largest magnitude of any number read (the largest in the 249 Pairwise70
+#: training reviews is 8.2e6); larger ones would overflow the pooling arithmetic.
+MAX_MAGNITUDE = 1e12
+#: Smallest positive variance or SD the ``pool`` input may give (the smallest SD in
+#: Pairwise70 is 1e-6); smaller ones make inverse-variance weights overflow.
+MIN_POSITIVE = 1e-12
+#: Largest analysis group or analysis number (comparison and outcome numbers).
+MAX_ANALYSIS_NUMBER = 9999
+#: Most members in one package zip.
+MAX_ZIP_MEMBERS = 10_000
+#: A package id (``<ID>`` of ``<ID>-data-rows.csv``, or a RevMan 5 CSV's file
+#: name): it names files and folders of the package and of the site.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+ID_RULE = "an id of at most 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
 @dataclass(frozen=True)
