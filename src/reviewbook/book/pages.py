@@ -108,7 +108,7 @@ def characteristics(package):
                      ", ".join(_sorted_ids(used.get(name, []))) or "none", s.get("Char: Notes", "")])
     t = Table(["Study", "Year", "Methods", "Participants", "Interventions", "Analyses", "Notes and sources"], rows,
               caption="Characteristics of the studies (not reported: no source we read states it).",
-              label="tbl-characteristics")
+              label="tbl-characteristics", sortable=True)
     _display(t)
     return t
 
@@ -127,14 +127,14 @@ def not_pooled(package):
                           "no other included studies.", "note"))
             return None
         t = Table(["Study"], [[s] for s in extra], caption="Studies of the package in no analysis.",
-                  label="tbl-not-pooled")
+                  label="tbl-not-pooled", sortable=True)
         _display(t)
         return t
     _glue("n_not_pooled", str(len(table)))
     t = Table(list(table.columns), table.values.tolist(),
               caption="Included studies that no analysis uses, as far as our own extraction identifies them, "
                       "with the reason each is not pooled (our extraction's judgement and words).",
-              label="tbl-not-pooled")
+              label="tbl-not-pooled", sortable=True)
     _display(t)
     return t
 
@@ -220,6 +220,25 @@ def rob_table(pkg: Package):
         label = key[0] + (f" ({_span(aids)})" if aids else "")
         rows.append((label, judged))
     return domains, rows, empty
+
+
+def rob_of_analysis(pkg: Package, aid: str) -> dict:
+    """``{row label: {domain: judgement}}``: the RoB 2 judgements the package carries
+    for the results of analysis ``aid`` (its risk-of-bias table's ``Result`` is the
+    row label of the data rows); empty when it carries none."""
+    rob = pkg.risk_of_bias
+    if rob.empty or "Result" not in rob.columns or "Analysis group" not in rob.columns:
+        return {}
+    cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
+    group, number = aid.split(".")
+    out = {}
+    for _, r in rob.iterrows():
+        if str(r["Analysis group"]).strip() != group or str(r["Analysis number"]).strip() != number:
+            continue
+        out[str(r["Result"])] = {c.split(":", 1)[1].strip(): str(r[c]).strip() for c in cols}
+    if all(v in ("", "Not reported", "nan") for judged in out.values() for v in judged.values()):
+        return {}
+    return out
 
 
 def _span(aids) -> str:

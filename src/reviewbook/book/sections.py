@@ -21,6 +21,7 @@ from ..package.schema import Package
 from ..views.tables import Figure, Note, Table, cached_figure
 from . import review as rv
 from .glue import _display, _glue, _shows, slug
+from .pages import rob_of_analysis
 from .paths import load
 
 
@@ -149,15 +150,18 @@ class Section:
             if r is None:
                 alt = f"Forest plot of analysis {it.aid}, {s.name}: no study is estimable."
             else:
-                alt = (f"Forest plot of analysis {it.aid}, {s.name}: {r.k} studies, pooled "
-                       f"{measure_label(r.measure)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
-            _display(cached_figure(lambda ar=it.result, title=title: forest_plot(ar, title=title),
+                alt = (f"Forest plot of analysis {it.aid}, {s.name}: {r.k} {'study' if r.k == 1 else 'studies'}, "
+                       f"pooled {measure_label(r.measure)} {fmt(r.estimate)} "
+                       f"({int(round(r.level * 100))}% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
+            rob = rob_of_analysis(self.pkg, it.aid)
+            _display(cached_figure(lambda ar=it.result, title=title, rob=rob: forest_plot(ar, title=title, rob=rob),
                                    str(self.figures / f"{self.key}_{slug(it.aid)}_forest.svg"),
                                    caption=f"Forest plot, analysis {it.aid}: "
                                            + (f"{s.group_name}, " if s.group_name else "") + f"{s.name}."
                                            + _repeat_note(it.result),
                                    label=f"fig-{self.key}-{slug(it.aid)}", alt=alt, tight=False,
-                                   key_parts=("forest", title, it.result)))
+                                   key_parts=("forest", title, it.result, sorted(rob.items())),
+                                   interactive=True))
             shown += 1
         if shown == 0:
             _display(Note("No analysis in this section has data to plot.", "note"))
