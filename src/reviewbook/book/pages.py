@@ -7,9 +7,10 @@ from pathlib import Path
 
 from ..engine.report import fmt
 from ..package.schema import Package
-from ..views.tables import Figure, Note, Table
+from ..views.tables import Figure, Markup, Note, Table, escape
 from .glue import _display, _glue, _shows
 from .paths import load
+from .references import study_keys
 
 
 def _flow_counts(pkg: Package) -> dict:
@@ -30,7 +31,7 @@ def _num(v):
 @_shows
 def prisma(package, figures="figures"):
     """PRISMA 2020 flow diagram from the package's study-flow counts."""
-    from ..views.prisma import BOXES, count_text, prisma_diagram
+    from ..views.prisma import STEPS, count_text, prisma_diagram
 
     pkg = load(package)
     counts = _flow_counts(pkg)
@@ -41,11 +42,12 @@ def prisma(package, figures="figures"):
     if counts.get("studies_in_meta_analyses") in (None, ""):
         counts = dict(counts, studies_in_meta_analyses=str(len(used)))
     fig = prisma_diagram(counts)
-    known = [f"{label}: {count_text(counts.get(k))}" for k, label, _, _ in BOXES]
+    known = [f"{label}: {count_text(counts.get(k))}" for k, label in STEPS]
     _display(Figure(fig, str(Path(figures) / "study_flow_prisma.svg"),
-                    caption="PRISMA 2020 flow diagram. Counts that are not public are shown as 'not reported'.",
-                    label="fig-prisma", alt="PRISMA flow diagram. " + "; ".join(known) + "."))
-    for k, _, _, _ in BOXES:
+                    caption="PRISMA 2020 flow diagram. Counts that are not public are shown as 'not reported' "
+                            "in dashed grey boxes.",
+                    label="fig-prisma", alt="PRISMA 2020 flow diagram. " + "; ".join(known) + "."))
+    for k, _ in STEPS:
         _glue(f"flow_{k}", count_text(counts.get(k)))
 
 
@@ -99,10 +101,11 @@ def characteristics(package):
     if pkg.studies.empty:
         _display(Note("The package has no study information table.", "note"))
         return None
+    keys = study_keys(pkg)
     rows = []
     for _, s in pkg.studies.iterrows():
         name = s.get("Study", "")
-        rows.append([name, s.get("Year", ""), s.get("Char: Methods", "") or "not reported",
+        rows.append([_cited(name, keys), s.get("Year", ""), s.get("Char: Methods", "") or "not reported",
                      s.get("Char: Participants", "") or "not reported",
                      s.get("Char: Interventions", "") or "not reported",
                      ", ".join(_sorted_ids(used.get(name, []))) or "none", s.get("Char: Notes", "")])
@@ -111,6 +114,13 @@ def characteristics(package):
               label="tbl-characteristics", sortable=True)
     _display(t)
     return t
+
+
+def _cited(name, keys):
+    """A study name that cites (and links to) its report on the References page,
+    when the package lists one; the name itself is escaped."""
+    key = keys.get(str(name))
+    return Markup(f"{escape(name)} {{cite:p}}`{key}`", str(name)) if key else name
 
 
 @_shows

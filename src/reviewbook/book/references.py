@@ -6,7 +6,8 @@ RIS records (``<ID>-included.ris``) for any package.
 Each RIS record becomes a BibTeX entry written with pybtex; it is attached to
 the study of the package whose name it carries (a label, ID or note tag equal
 to the study name) or whose name is its first author's surname and year
-(``Lumanauw 2019`` for ``AU - Lumanauw, ...`` and ``PY - 2019``).  The first
+(``Lumanauw 2019`` for ``AU - Lumanauw, ...`` and ``PY - 2019``); RevMan's
+exports name the study in the ``NS`` tag.  The first
 report of a study is cited as the study (:func:`study_keys`), so that a page can
 cite and link a study by its name.  Text from the package is untrusted: the
 characters that would change the BibTeX markup (braces, backslash, double
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 
 #: RIS reference types written as BibTeX ``@article`` when the journal is known.
 _JOURNAL_TYPES = {"JOUR", "JFULL", "ABST", "INPR", "MGZN", "NEWS", "EJOUR"}
-#: Tags that may carry the study a report belongs to (RevMan writes the study id in one of them).
-_STUDY_TAGS = ("LB", "ID", "N1", "DB", "AN", "C1")
+#: Tags that may carry the study a report belongs to (RevMan writes the study's name as ``NS``).
+_STUDY_TAGS = ("NS", "LB", "ID", "N1", "DB", "AN", "C1")
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,12 @@ def study_reports(pkg) -> list:
         study = _study_of(rec, studies)
         kind, fields, authors = _entry(rec)
         if not fields and not authors:
-            continue  # an empty record
+            if not study:
+                continue  # an empty record
+            fields = (("title", _clean(study)),
+                      ("note", "the data package gives no bibliographic details of this report"))
+        elif not any(n == "title" for n, _ in fields):
+            fields = (("title", _clean(study) or "Untitled report"), *fields)
         if study:
             stem = "study-" + _slug(study)
         else:
@@ -142,10 +148,12 @@ def study_reports(pkg) -> list:
 
 
 def study_keys(pkg) -> dict:
-    """Study name -> citation key of its first report (studies without a report are absent)."""
+    """Study name -> citation key of its first report with bibliographic details
+    (authors, journal, year, ...); studies without such a report are absent."""
     keys = {}
     for r in study_reports(pkg):
-        if r.study and r.study not in keys:
+        detailed = bool(r.authors) or any(name not in ("title", "note") for name, _ in r.fields)
+        if r.study and detailed and r.study not in keys:
             keys[r.study] = r.key
     return keys
 
@@ -157,7 +165,10 @@ def studies_bibtex(reports) -> str:
     entries = {}
     for r in reports:
         persons = {"author": [Person(a) for a in r.authors]} if r.authors else {}
-        entries[r.key] = Entry(r.kind, fields=dict(r.fields), persons=persons)
+        fields = dict(r.fields)
+        if "title" in fields:
+            fields["title"] = "{" + fields["title"] + "}"  # as written (BibTeX styles would lower-case it)
+        entries[r.key] = Entry(r.kind, fields=fields, persons=persons)
     return BibliographyData(entries).to_string("bibtex") if entries else ""
 
 
@@ -187,7 +198,7 @@ def page(n_reports: int, n_studies: int) -> str:
         report_word = "report" if n_reports == 1 else "reports"
         lines += [f"The {n_reports} {report_word} of the included studies that the data package lists "
                   f"({n_studies} {study_word} of the package matched by name).", "",
-                  ":::{bibliography} studies.bib", ":all:", ":::"]
+                  ":::{bibliography} studies.bib", ":all:", ":labelprefix: S", ":::"]
     else:
         lines += ["The data package lists no reports of the included studies."]
     return "\n".join(lines) + "\n"
