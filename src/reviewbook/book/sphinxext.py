@@ -69,13 +69,17 @@ def tables_script() -> str:
   "use strict";
   var options = {json.dumps(DATATABLE_OPTIONS, sort_keys=True)};
   window.reviewbookTables = window.reviewbookTables || [];
-  window.{promise.group(1)}.then(function (mod) {{
-    var DataTable = mod.default;
-    document.querySelectorAll("table.{SORTABLE_CLASS}:not(.dataTable)").forEach(function (table) {{
-      window.reviewbookTables.push(new DataTable(table, Object.assign({{}}, options)));
+  function start() {{  // once the whole page is parsed: a table read before its last row would be cut short
+    window.{promise.group(1)}.then(function (mod) {{
+      var DataTable = mod.default;
+      document.querySelectorAll("table.{SORTABLE_CLASS}:not(.dataTable)").forEach(function (table) {{
+        window.reviewbookTables.push(new DataTable(table, Object.assign({{}}, options)));
+      }});
+      document.documentElement.setAttribute("data-reviewbook-tables", "ready");
     }});
-    document.documentElement.setAttribute("data-reviewbook-tables", "ready");
-  }});
+  }}
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 }})();
 """
     return _header() + m.group(1) + activate
@@ -84,7 +88,8 @@ def tables_script() -> str:
 def _header() -> str:
     from importlib.metadata import version
 
-    return f"// itables {version('itables')} offline mode (itables' own loader), then the book's tables\n"
+    return (f"// itables {version('itables')} offline mode (itables' own loader), then the book's tables "
+            f"({source_hash()})\n")
 
 
 def accessible_citations(body: str) -> str:
