@@ -241,11 +241,11 @@ def rob_of_analysis(pkg: Package, aid: str) -> dict:
         return {}
     cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
     group, number = aid.split(".")
-    out = {}
-    for _, r in rob.iterrows():
-        if str(r["Analysis group"]).strip() != group or str(r["Analysis number"]).strip() != number:
-            continue
-        out[str(r["Result"])] = {c.split(":", 1)[1].strip(): str(r[c]).strip() for c in cols}
+    hit = rob[(rob["Analysis group"].astype(str).str.strip() == group)
+              & (rob["Analysis number"].astype(str).str.strip() == number)]
+    domains = [c.split(":", 1)[1].strip() for c in cols]
+    out = {str(res): dict(zip(domains, (str(v).strip() for v in values)))
+           for res, values in zip(hit["Result"], hit[cols].itertuples(index=False, name=None))}
     if all(v in ("", "Not reported", "nan") for judged in out.values() for v in judged.values()):
         return {}
     return out

@@ -192,7 +192,7 @@ def forest_plot(ar, *, title: str | None = None, rob: dict | None = None):
     pct = int(round(level * 100))
     yy = y - 1.0
     total_y = None
-    titles = {}
+    titles, dots = {}, []
     for x in rows:
         kind = x[0]
         if kind == "header":
@@ -209,7 +209,7 @@ def forest_plot(ar, *, title: str | None = None, rob: dict | None = None):
                         ax.text(xx, yy, fmt(v, dec), ha="right", va="center", fontsize=9)
             judged = (rob or {}).get(lab)
             if domains and judged:
-                _rob_dots(ax, domains, judged, yy)
+                dots.extend(_rob_dots(ax, domains, judged, yy))
             gid = f"study-row-{len(titles) + 1}"
             box = Rectangle((0.0, yy - 0.5), 1.0, 1.0, facecolor="white", edgecolor="none", alpha=0.0, zorder=0)
             box.set_gid(gid)
@@ -287,6 +287,9 @@ def forest_plot(ar, *, title: str | None = None, rob: dict | None = None):
     ax.text(X(null) + 0.005, axis_bottom - 1.2, plain(s.label_right, 30), ha="left", va="top", fontsize=SMALL)
     for i, line in enumerate(title_lines):
         ax.text(0.01, top_y - 0.6 - i, plain(line), ha="left", va="center", fontsize=10, fontweight="bold")
+    if dots:  # every risk-of-bias dot of the figure in one collection
+        ax.scatter([d[0] for d in dots], [d[1] for d in dots], s=81, c=[d[2] for d in dots], edgecolors="0.45",
+                   linewidths=0.5, zorder=2)
     for k, line in enumerate(legend_lines):
         ax.text(0.01, axis_bottom - 2.0 - n_text - 0.6 - k, line, ha="left", va="center", fontsize=SMALL,
                 color="0.25")
@@ -331,15 +334,17 @@ def _rob_level(value) -> str:
     return v if v in ROB_COLOURS else "Not reported"
 
 
-def _rob_dots(ax, domains, judged, yy):
+def _rob_dots(ax, domains, judged, yy) -> list:
+    """The row's dots as (x, y, colour), drawn later in one collection; the symbols now."""
+    dots = []
     for j, d in enumerate(domains):
         level = _rob_level(judged.get(d))
         x = ROB_X0 + ROB_DX * j
-        ax.plot([x], [yy], marker="o", markersize=9, markerfacecolor=ROB_COLOURS[level],
-                markeredgecolor="0.45", markeredgewidth=0.5, lw=0)
+        dots.append((x, yy, ROB_COLOURS[level]))
         if ROB_SYMBOLS[level]:
             ax.text(x, yy, ROB_SYMBOLS[level], ha="center", va="center", fontsize=SMALL, fontweight="bold",
-                    color="black")
+                    color="black", zorder=3)
+    return dots
 
 
 def _present(v) -> bool:
