@@ -60,7 +60,8 @@ def browse(pages, site: Path):
             page.wait_for_timeout(300)  # a meta refresh (index.html) navigates once more
             page.wait_for_load_state("load")
             for u in requests:
-                if not (u.startswith("file:") or u.startswith("data:") or u.startswith("about:")):
+                # blob: URLs hold data the page made itself (itables' offline loader), never a download
+                if not u.startswith(("file:", "data:", "about:", "blob:")):
                     problems.append(f"{rel}: request to an outside host: {u}")
             for u in failed:
                 problems.append(f"{rel}: failed to load {u}")
@@ -92,3 +93,76 @@ def rendered_math(page_file: Path) -> int:
         n = page.evaluate("document.querySelectorAll('mjx-container').length")
         browser.close()
     return n
+
+
+#: Words of working notes that must never reach a reader's page (issue #16).
+WORKING_NOTE_WORDS = ("session", "corpus", "the lead", "NOT verified", "general knowledge")
+#: Template markup that must never show as text on a built page.
+TEMPLATE_MARKUP = ("{{", "}}", "{glue}", "{ref}")
+
+_MEASURE_JS = """() => {
+  const doc = document.documentElement;
+  const objects = Array.from(document.querySelectorAll('object[type="image/svg+xml"]'));
+  const fonts = [];
+  for (const o of objects) {
+    const svg = o.contentDocument && o.contentDocument.querySelector('svg');
+    if (!svg || !o.closest('figure')) continue;
+    const scale = svg.getScreenCTM().a;
+    let smallest = Infinity;
+    for (const t of svg.querySelectorAll('text')) {
+      const size = parseFloat(o.contentDocument.defaultView.getComputedStyle(t).fontSize);
+      if (size > 0) smallest = Math.min(smallest, size * scale);
+    }
+    fonts.push([o.getAttribute('data'), smallest, o.getBoundingClientRect().width]);
+  }
+  return {height: doc.scrollHeight, width: doc.scrollWidth, viewport: window.innerWidth,
+          text: document.body.innerText, fonts: fonts};
+}"""
+
+
+def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390)):
+    """Open each page from file:// in Debian's chromium at each width (first
+    as shown: dropdowns closed) and measure what a reader gets.
+
+    Returns ``{page: {width: {"height", "scroll_width", "viewport", "text",
+    "fonts", "axe"}}}``: the page's height and scroll width in CSS px, its
+    visible text, for each SVG figure document the smallest text size in CSS px
+    as drawn (font size times the figure's scale on screen) and the figure's
+    width, and (at the first width) axe-core's violations with WCAG 2 A/AA tags.
+    Screenshots of every page at every width go to ``shots`` (PNG)."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    axe = Axe()
+    out = {}
+    with sync_playwright() as p:
+        # file access between files: the figure documents' text can be measured
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic", "--allow-file-access-from-files"])
+        for width in widths:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            for rel in pages:
+                page.goto((site / rel).as_uri())
+                page.wait_for_load_state("load")
+                page.wait_for_timeout(300)
+                page.wait_for_load_state("load")
+                if page.evaluate("document.querySelector('table.reviewbook-sortable') !== null"):
+                    page.wait_for_function("document.documentElement.dataset.reviewbookTables === 'ready'",
+                                           timeout=20000)
+                m = page.evaluate(_MEASURE_JS)
+                entry = {"height": m["height"], "scroll_width": m["width"], "viewport": m["viewport"],
+                         "text": m["text"], "fonts": m["fonts"]}
+                if width == widths[0]:
+                    res = axe.run(page, options={"runOnly": {"type": "tag", "values": [
+                        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})
+                    entry["axe"] = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:5])
+                                    for v in res.response["violations"]]
+                if shots is not None:
+                    shots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(shots / f"{rel.replace('/', '_').removesuffix('.html')}-{width}.png"),
+                                    full_page=True)
+                out.setdefault(rel, {})[width] = entry
+            page.close()
+        browser.close()
+    return out

@@ -9,7 +9,8 @@ import shutil
 
 import pytest
 
-from bookutil import CHROMIUM, browse, clean_copy, rendered_math, run_book
+from bookutil import (CHROMIUM, TEMPLATE_MARKUP, WORKING_NOTE_WORDS, audit_site, browse, clean_copy, rendered_math,
+                      run_book)
 
 SECTIONS = ["study_flow", "ketamine_iv", "memantine", "other_nmda", "harms", "summary_of_findings",
             "reproduction", "independent"]
@@ -64,7 +65,8 @@ def test_generated_toc_is_the_committed_one(built):
 def test_section_pages_show_forest_plots_from_the_reviews_data(built, page, analyses):
     repo, _ = built
     text = html(repo, page)
-    figures = re.findall(r'<img alt="(Forest plot of analysis [^"]+)" src="([^"]+_forest\.svg)"', text)
+    figures = re.findall(r'<object data="([^"]+_forest\.svg)" type="image/svg\+xml" class="reviewbook-svg" '
+                         r'role="img" aria-label="(Forest plot of analysis [^"]+)"', text)
     assert len(figures) >= len(analyses)
     for aid in analyses:
         assert f"Forest plot, analysis {aid}:" in text, aid
@@ -164,11 +166,144 @@ def test_site_works_offline_in_a_browser(built):
         pytest.skip("chromium not installed")
     repo, _ = built
     site = repo / "book/_build/html"
-    pages = ["index.html", "intro.html", "methods.html", "rerun.html", "what_changed.html"] + \
-        [f"sections/{s}.html" for s in SECTIONS]
+    pages = ["index.html", "intro.html", "methods.html", "rerun.html", "what_changed.html", "references.html",
+             "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
     problems = browse(pages, site)
     assert not problems, "\n".join(problems)
     assert rendered_math(site / "methods.html") >= 8  # local MathJax renders the methods' equations
+
+
+# ------------------------------------------------------------------ the reader's site in a browser (issue #16)
+
+READER_PAGES = ["index.html", "intro.html", "methods.html", "rerun.html", "what_changed.html", "references.html",
+                "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
+MAX_HEIGHT = 15000  # CSS px at 1280 px wide, as first shown (issue #16)
+
+
+@pytest.fixture(scope="module")
+def audit(built):
+    """Every reader page opened at 1280 and 390 px (dropdowns closed), measured and
+    checked with axe-core; screenshots in book/_build/screenshots/."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (scripts/setup.sh installs it)")
+        pytest.skip("chromium not installed")
+    repo, _ = built
+    site = repo / "book/_build/html"
+    return audit_site(READER_PAGES, site, shots=repo / "book/_build/screenshots")
+
+
+def test_every_page_passes_axe_wcag_a_and_aa(audit):
+    """axe-core (axe-playwright-python) on every page: no critical or serious violation
+    of WCAG 2.0/2.1 level A or AA."""
+    bad = {page: [v for v in d[1280]["axe"] if v[1] in ("critical", "serious")] for page, d in audit.items()}
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+
+
+def test_screenshots_of_every_page_at_1280_and_390(built, audit):
+    repo, _ = built
+    shots = repo / "book/_build/screenshots"
+    for page in READER_PAGES:
+        for width in (1280, 390):
+            png = shots / f"{page.replace('/', '_').removesuffix('.html')}-{width}.png"
+            assert png.exists() and png.stat().st_size > 5000, png
+
+
+def test_no_page_scrolls_sideways(audit):
+    """Wide tables and figures scroll inside their own box; the page never does."""
+    wide = {(page, w): e["scroll_width"] for page, d in audit.items() for w, e in d.items()
+            if e["scroll_width"] > e["viewport"]}
+    assert not wide, wide
+
+
+def test_page_height_as_first_shown(audit):
+    """Issue #16: as first shown (dropdowns closed) no page is taller than 15,000 CSS px at
+    1280 px wide."""
+    tall = {page: d[1280]["height"] for page, d in audit.items() if d[1280]["height"] > MAX_HEIGHT}
+    assert not tall, f"pages taller than {MAX_HEIGHT} px at 1280 px: {tall}"
+
+
+def test_forest_plot_text_is_at_least_9_css_px(audit):
+    """The smallest text of every forest plot, as drawn at the content width of a
+    1280 px window (font size times the figure's scale on screen)."""
+    sizes = {(page, f[0]): f[1] for page, d in audit.items() for f in d[1280]["fonts"] if "_forest" in f[0]}
+    assert len(sizes) >= 95 - 1  # every analysis's forest plot (1.19 too: 'Not estimable')
+    small = {k: round(v, 2) for k, v in sizes.items() if v < 9}
+    assert not small, small
+
+
+def test_no_template_markup_on_any_page(audit):
+    found = {page: [m for m in TEMPLATE_MARKUP if m in d[1280]["text"]] for page, d in audit.items()}
+    assert not any(found.values()), {k: v for k, v in found.items() if v}
+
+
+def test_no_working_notes_on_any_page(audit):
+    """Words of working notes (issue #16) never reach a reader's page (case-insensitive,
+    whole words)."""
+    found = {}
+    for page, d in audit.items():
+        hits = [w for w in WORKING_NOTE_WORDS if re.search(rf"\b{re.escape(w)}\b", d[1280]["text"], re.I)]
+        if hits:
+            found[page] = hits
+    assert not found, found
+
+
+def test_sortable_tables_work_offline(built):
+    """The reproduction page's long tables are DataTables served from the site itself:
+    sortable, searchable, 25 rows a page; searching narrows the rows."""
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    repo, _ = built
+    page_file = repo / "book/_build/html/sections/reproduction.html"
+    assert "reviewbook-tables.js" in page_file.read_text()
+    assert "reviewbook-tables.js" not in (repo / "book/_build/html/methods.html").read_text()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("document.documentElement.dataset.reviewbookTables === 'ready'", timeout=20000)
+        rows = "document.querySelectorAll('#tbl-study-results tbody tr').length"
+        assert page.evaluate(rows) == 25
+        page.fill("#tbl-study-results_wrapper input[type=search]", "Sigtermans")
+        page.wait_for_timeout(300)
+        assert 1 <= page.evaluate(rows) < 25
+        assert all(r.startswith(("file:", "data:", "blob:")) for r in requests), requests
+        browser.close()
+
+
+def test_reader_pages_show_no_code_and_the_methods_name_the_package(built):
+    repo, _ = built
+    for name in SECTIONS:
+        assert "cell_input" not in html(repo, f"sections/{name}.html"), name
+    methods = text_of(repo, "methods.html")
+    assert "This book was built from the data package CD015373." in methods
+
+
+def test_downloads_page_links_every_download(built):
+    repo, _ = built
+    page = html(repo, "downloads.html")
+    links = re.findall(r'<a href="([^"]+)" download>', page)
+    assert "downloads/CD015373-data-package.zip" in links and "results.json" in links
+    assert {f"downloads/{s}.ipynb" for s in SECTIONS} <= set(links)
+    site = repo / "book/_build/html"
+    assert all((site / link).exists() for link in links)
+    assert 'href="downloads.html"' in html(repo, "intro.html")  # in the table of contents
+
+
+def test_references_page_cites_the_sources_of_the_methods(built):
+    repo, _ = built
+    refs = text_of(repo, "references.html")
+    for words in ("Ketamine and other NMDA receptor antagonists for chronic pain", "GRADE guidelines 6",
+                  "Conducting meta-analyses in R with the metafor package", "The PRISMA 2020 statement",
+                  "Trial Sequential Analysis in systematic reviews with meta-analysis"):
+        assert words in refs, words
+    assert "The data package lists no reports of the included studies." in refs
+    methods = html(repo, "methods.html")
+    assert methods.count('class="reference internal" href="references.html#') >= 25
 
 
 def test_rebuild_with_nothing_changed_is_up_to_date(built):

@@ -253,6 +253,10 @@ def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
     page = (site / "sections/comparison_1.html").read_text()
     assert "Examples from Fleiss (1993)" in page and "Aspirin for Preventing Death" in page
     assert_book_about(site, ["1.1", "1.2"])
+    # the package's RIS records (12 included studies, RevMan's NS tag only) listed as its study reports
+    refs = (site / "references.html").read_text()
+    assert "The 12 reports of the included studies that the data package lists (12 studies" in refs
+    assert len(re.findall(r'class="label"><span class="fn-bracket">\[</span>S\d+<', refs)) == 12
     changed = (site / "what_changed.html").read_text()
     assert "Analyses added or removed" in changed  # compared with the previous (CD015373) build
 

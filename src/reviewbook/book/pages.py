@@ -7,9 +7,10 @@ from pathlib import Path
 
 from ..engine.report import fmt
 from ..package.schema import Package
-from ..views.tables import Figure, Note, Table
+from ..views.tables import Figure, Markup, Note, Table, escape
 from .glue import _display, _glue, _shows
 from .paths import load
+from .references import study_keys
 
 
 def _flow_counts(pkg: Package) -> dict:
@@ -30,7 +31,7 @@ def _num(v):
 @_shows
 def prisma(package, figures="figures"):
     """PRISMA 2020 flow diagram from the package's study-flow counts."""
-    from ..views.prisma import BOXES, count_text, prisma_diagram
+    from ..views.prisma import STEPS, count_text, prisma_diagram
 
     pkg = load(package)
     counts = _flow_counts(pkg)
@@ -41,11 +42,12 @@ def prisma(package, figures="figures"):
     if counts.get("studies_in_meta_analyses") in (None, ""):
         counts = dict(counts, studies_in_meta_analyses=str(len(used)))
     fig = prisma_diagram(counts)
-    known = [f"{label}: {count_text(counts.get(k))}" for k, label, _, _ in BOXES]
+    known = [f"{label}: {count_text(counts.get(k))}" for k, label in STEPS]
     _display(Figure(fig, str(Path(figures) / "study_flow_prisma.svg"),
-                    caption="PRISMA 2020 flow diagram. Counts that are not public are shown as 'not reported'.",
-                    label="fig-prisma", alt="PRISMA flow diagram. " + "; ".join(known) + "."))
-    for k, _, _, _ in BOXES:
+                    caption="PRISMA 2020 flow diagram. Counts that are not public are shown as 'not reported' "
+                            "in dashed grey boxes.",
+                    label="fig-prisma", alt="PRISMA 2020 flow diagram. " + "; ".join(known) + "."))
+    for k, _ in STEPS:
         _glue(f"flow_{k}", count_text(counts.get(k)))
 
 
@@ -99,21 +101,29 @@ def characteristics(package):
     if pkg.studies.empty:
         _display(Note("The package has no study information table.", "note"))
         return None
+    keys = study_keys(pkg)
     rows = []
     for _, s in pkg.studies.iterrows():
         name = s.get("Study", "")
-        rows.append([name, s.get("Year", ""), s.get("Char: Methods", "") or "not reported",
+        rows.append([_cited(name, keys), s.get("Year", ""), s.get("Char: Methods", "") or "not reported",
                      s.get("Char: Participants", "") or "not reported",
                      s.get("Char: Interventions", "") or "not reported",
                      ", ".join(_sorted_ids(used.get(name, []))) or "none", s.get("Char: Notes", "")])
     t = Table(["Study", "Year", "Methods", "Participants", "Interventions", "Analyses", "Notes and sources"], rows,
               caption="Characteristics of the studies (not reported: no source we read states it).",
-              label="tbl-characteristics")
+              label="tbl-characteristics", sortable=True)
     _display(t)
     return t
 
 
 ELIGIBILITY_COLUMN = "Eligibility (our judgement)"
+
+
+def _cited(name, keys):
+    """A study name that cites (and links to) its report on the References page,
+    when the package lists one; the name itself is escaped."""
+    key = keys.get(str(name))
+    return Markup(f"{escape(name)} {{cite:p}}`{key}`", str(name)) if key else name
 
 
 @_shows
@@ -135,7 +145,7 @@ def not_pooled(package):
                           "no other included studies.", "note"))
             return None
         t = Table(["Study"], [[s] for s in extra], caption="Studies of the package in no analysis.",
-                  label="tbl-not-pooled")
+                  label="tbl-not-pooled", sortable=True)
         _display(t)
         return t
     counts = _flow_counts(pkg)
@@ -170,7 +180,7 @@ def not_pooled(package):
         label = "tbl-not-pooled" if shown is None else f"tbl-not-pooled-{key}"
         caption = (f"Studies{' ' + words if words else ''} in the second extraction that no analysis of the review "
                    f"uses ({len(part)}), with the reason each is not pooled (that extraction's judgement and words).")
-        t = Table(list(part.columns), part.values.tolist(), caption=caption, label=label)
+        t = Table(list(part.columns), part.values.tolist(), caption=caption, label=label, sortable=True)
         _display(t)
         shown = shown or t
     return shown
@@ -257,6 +267,25 @@ def rob_table(pkg: Package):
         label = key[0] + (f" ({_span(aids)})" if aids else "")
         rows.append((label, judged))
     return domains, rows, empty
+
+
+def rob_of_analysis(pkg: Package, aid: str) -> dict:
+    """``{row label: {domain: judgement}}``: the RoB 2 judgements the package carries
+    for the results of analysis ``aid`` (its risk-of-bias table's ``Result`` is the
+    row label of the data rows); empty when it carries none."""
+    rob = pkg.risk_of_bias
+    if rob.empty or "Result" not in rob.columns or "Analysis group" not in rob.columns:
+        return {}
+    cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
+    group, number = aid.split(".")
+    hit = rob[(rob["Analysis group"].astype(str).str.strip() == group)
+              & (rob["Analysis number"].astype(str).str.strip() == number)]
+    domains = [c.split(":", 1)[1].strip() for c in cols]
+    out = {str(res): dict(zip(domains, (str(v).strip() for v in values)))
+           for res, values in zip(hit["Result"], hit[cols].itertuples(index=False, name=None))}
+    if all(v in ("", "Not reported", "nan") for judged in out.values() for v in judged.values()):
+        return {}
+    return out
 
 
 def _span(aids) -> str:

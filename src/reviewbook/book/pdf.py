@@ -3,7 +3,8 @@
 Prints the built site with Debian's chromium (driven by Playwright): a title
 page with the data package id, the date and the software versions, then every
 page of the book in table-of-contents order with its figures and tables, and
-page numbers in the footer.  Code cells (hidden on the site) are left out.
+page numbers in the footer, every dropdown open.  Code cells (not shown on
+the site) are left out.
 Built offline: the pages load nothing from outside.
 """
 from __future__ import annotations
@@ -56,6 +57,7 @@ def _article(path: Path) -> str:
     body = re.sub(r'<details class="[^"]*\bhide\b[^"]*">.*?</details>', "", body, flags=re.S)
     body = re.sub(r'<div class="cell_input[^"]*">.*?</div>\s*</div>', "", body, flags=re.S)
     body = re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", body, flags=re.S)
+    body = expand(body)
     base = path.parent
 
     def fix(mm):
@@ -65,6 +67,19 @@ def _article(path: Path) -> str:
         return f'src="{(base / src).resolve().as_uri()}"'
 
     return re.sub(r'src="([^"]+)"', fix, body)
+
+
+def expand(body: str) -> str:
+    """Every detail shown, as printing the site shows it: each ``<details>``
+    (the dropdowns) opened, and each figure shown as an SVG document
+    (``<object>``, for its tooltips on screen) printed as an image."""
+    body = re.sub(r"<details\b(?![^>]*\bopen\b)", "<details open", body)
+
+    def image(m):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', m.group(1)))
+        return f'<img src="{attrs.get("data", "")}" alt="{attrs.get("aria-label", "")}" style="width: 100%">'
+
+    return re.sub(r'<object\b([^>]*type="image/svg\+xml"[^>]*)>.*?</object>', image, body, flags=re.S)
 
 
 def versions() -> dict:

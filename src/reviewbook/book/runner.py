@@ -107,10 +107,14 @@ def fingerprint(pkg, reads: str, owners: dict) -> str:
     if reads.startswith("section:"):
         key = reads.split(":", 1)[1]
         parts = []
+        rob = pkg.risk_of_bias
+        rob_aid = ([f"{g}.{n}" for g, n in zip(rob["Analysis group"], rob["Analysis number"])]
+                   if {"Analysis group", "Analysis number"} <= set(rob.columns) else [])
         for i, aid in enumerate(pkg.analysis_ids()):
             if owners[aid] == key:
                 parts.append(pkg.analyses.iloc[i].to_json())
                 parts.append(pkg.rows_of(aid).to_csv())
+                parts.append(rob[[a == aid for a in rob_aid]].to_csv() if rob_aid else "")  # the forest plots' RoB
         return sha(key, *parts)
     return sha(pkg.analyses.to_csv(), pkg.rows.to_csv(), pkg.studies.to_csv(), pkg.risk_of_bias.to_csv(),
                *(f"{k}\n{f.to_csv()}" for k, f in sorted(pkg.extra.items())))
@@ -263,8 +267,10 @@ def _first_problem(nb, *, stderr_too=True) -> str | None:
 
 def validate(nb_path: Path, name: str) -> None:
     """No error outputs and nothing on stderr in any cell; code cells are then
-    tagged ``hide-input`` (readers can expand them) and papermill's volatile
-    metadata (timestamps, durations) is dropped, so builds are reproducible."""
+    tagged ``remove-input`` (reader pages show the review, not the code: the
+    executed notebooks, code included, are on the Downloads page) and
+    papermill's volatile metadata (timestamps, durations) is dropped, so builds
+    are reproducible."""
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
@@ -272,11 +278,8 @@ def validate(nb_path: Path, name: str) -> None:
     for c in nb.cells:
         if c.cell_type == "code":
             tags = c.metadata.setdefault("tags", [])
-            quiet = not c.get("outputs") and ({"parameters", "injected-parameters"} & set(tags) or
-                                              c.source.lstrip().startswith("from reviewbook import"))
-            tag = "remove-input"
-            if tag not in tags:
-                tags.append(tag)
+            if "remove-input" not in tags:
+                tags.append("remove-input")
     nbformat.write(nb, nb_path)
     problem = _first_problem(nb)
     if problem:
@@ -341,6 +344,11 @@ def substitutions(pkg, review, pages) -> dict:
              "effect) is computed when the book is built, by the rules and sources of {ref}`sec-methods`.")
     if review.citation:
         about += f"\n\nThe review: {review.citation}"
+        from .references import key_for
+
+        key = key_for(review.citation, BOOK / "references.bib")
+        if key:
+            about += f" {{cite:p}}`{key}`"
     if "provenance.csv" in pkg.extra:
         sources = "Every data value carries its source in the package's `provenance.csv`"
     else:
@@ -367,9 +375,52 @@ def _copy_sources(staging: Path, pkg, review, pages) -> None:
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
     cfg["title"] = review.short_title
     cfg.setdefault("parse", {})["myst_substitutions"] = substitutions(pkg, review, pages)
+    from .sphinxext import source_hash
+
+    cfg.setdefault("sphinx", {}).setdefault("config", {})["reviewbook_sphinxext"] = source_hash()
     (staging / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
     (staging / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
     _mathjax(staging)
+    _references(staging, pkg)
+    (staging / "downloads.md").write_text(downloads_page(pkg, pages), encoding="utf-8")
+
+
+def _references(staging: Path, pkg) -> None:
+    """The References page and the BibTeX file of the package's study reports."""
+    from . import references as refs
+
+    reports = refs.study_reports(pkg)
+    (staging / "studies.bib").write_text(refs.studies_bibtex(reports), encoding="utf-8")
+    (staging / "references.md").write_text(refs.page(len(reports), len({r.study for r in reports if r.study})),
+                                           encoding="utf-8")
+
+
+def downloads_page(pkg, pages) -> str:
+    """The Downloads page: the data package, the results JSON and each executed
+    notebook, linked from the site itself (the files are written next to the
+    site by :func:`_downloads`)."""
+    import html as _html
+
+    from ..views.tables import escape
+
+    def link(href, text):
+        return f'<a href="{_html.escape(href)}" download>{_html.escape(text)}</a>'
+
+    zip_name = f"{pkg.id}-data-package.zip"
+    rows = [(link(f"downloads/{zip_name}", zip_name), "The data package the book was built from, as read and "
+             "validated (Cochrane data package layout)."),
+            (link("results.json", "results.json"), "Every pooled estimate of the book: estimate, confidence "
+             "interval, tau², I², number of studies and certainty, by analysis.")]
+    for p in pages:
+        if p.template:
+            rows.append((link(f"downloads/{p.key}.ipynb", f"{p.key}.ipynb"),
+                         f"The executed notebook of the page *{escape(p.title)}*, code and outputs."))
+    lines = ["(sec-downloads)=", "# Downloads", "",
+             "The data, results and executed notebooks behind every page of this book. Each notebook re-runs "
+             "its page from the data package (see {ref}`sec-rerun`).", "",
+             "| File | What it holds |", "|---|---|"]
+    lines += [f"| {a} | {b} |" for a, b in rows]
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------ build
@@ -635,7 +686,7 @@ class Sphinx:
         """Put the configuration, table of contents and static files in the work
         tree and let Sphinx read them (and its saved environment) while the
         notebooks run.  Only files whose bytes changed are written."""
-        files = [staging / "_config.yml", staging / "_toc.yml"]
+        files = [staging / "_config.yml", staging / "_toc.yml", *sorted(staging.glob("*.bib"))]  # bibtex reads at init
         for folder in ("_static", "_extra"):
             files += [f for f in (staging / folder).rglob("*") if f.is_file()]
         for f in files:

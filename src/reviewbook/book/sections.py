@@ -30,11 +30,11 @@ from ..engine import pooling
 from ..engine.report import fmt, fmt_effect, fmt_i2, fmt_p
 from ..package import analysis as an
 from ..package.schema import Package
-from ..views.details import Dropdown
-from ..views.tables import Figure, Note, Table, cached_figure
+from ..views.tables import Dropdown, Figure, Note, Table, cached_figure
 from . import review as rv
 from .evidence import Judged, judged_all
 from .glue import _display, _glue, _shows, slug
+from .pages import rob_of_analysis
 from .paths import load
 
 
@@ -217,11 +217,13 @@ class Section:
                    f"{measure_label(r.measure)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
         cap = (f"Forest plot, analysis {it.aid}: " + (f"{s.group_name}, " if s.group_name else "") + f"{s.name}. "
                + _direction_caption(a.direction) + _repeat_note(it.result))
-        return [cached_figure(lambda ar=it.result, title=title, labels=labels: forest_plot(ar, title=title,
-                                                                                         labels=labels),
+        rob = rob_of_analysis(self.pkg, it.aid)
+        return [cached_figure(lambda ar=it.result, title=title, labels=labels, rob=rob: forest_plot(
+                                  ar, title=title, labels=labels, rob=rob),
                               str(self.figures / f"{self.key}_{slug(it.aid)}_forest.svg"), caption=cap,
                               label=f"fig-{self.key}-{slug(it.aid)}", alt=alt, tight=False,
-                              key_parts=("forest", title, labels, it.result))]
+                              key_parts=("forest", title, labels, it.result, sorted(rob.items())),
+                              interactive=True)]
 
     def _subgroup_parts(self, child: Judged) -> list:
         """A subgroup view: its forest plot, its subgroups with the test for subgroup

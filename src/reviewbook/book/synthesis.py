@@ -382,7 +382,7 @@ def settings_table(package):
     for k in ("inferred", "tie-broken", "not identifiable", "stored"):
         _glue(f"settings_{slug(k)}", str(counts.get(k, 0)))
     t = Table(["Analysis", "Data type", "Measure", "Method", "Model", "Estimator", "Status", "Evidence"], rows,
-              caption=cap, label="tbl-settings")
+              caption=cap, label="tbl-settings", sortable=True)
     _display(t)
     return t
 
@@ -399,7 +399,7 @@ def study_results(package):
         return None
     t = Table(["Analysis", "Study", "RevMan [95% CI]", "Ours [95% CI]", "RevMan weight %", "Our weight %", "Check"],
               rows, caption="Every per-study result RevMan stored, beside ours (estimate and CI on the reporting "
-                            "scale; weights in percent).", label="tbl-study-results")
+                            "scale; weights in percent).", label="tbl-study-results", sortable=True)
     _display(t)
     return t
 

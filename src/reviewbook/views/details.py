@@ -1,36 +1,9 @@
-"""Layers: details a reader opens on demand (sphinx-design's ``dropdown``,
-which Jupyter Book 1.x ships), as MAGICapp's multilayer format and GRADEpro's
-interactive summary of findings put the answer on top and the detail a click
-below.  Printing opens every block (``book/_static``'s print handler).
-"""
+"""The answer on top: key findings as a reader scans them (MAGICapp's
+multilayer format and the Cochrane Library's key messages put the answer first
+and the detail a click below, in :class:`~reviewbook.views.tables.Dropdown`)."""
 from __future__ import annotations
 
-import re
-
 from .tables import escape
-
-_FENCE = re.compile(r"^(:{3,})", re.M)
-
-
-class Dropdown:
-    """A collapsible block titled ``title`` holding ``parts`` (tables, figures,
-    notes, other dropdowns); ``open``: shown expanded at first."""
-
-    def __init__(self, title: str, parts, *, open: bool = False, name: str | None = None):
-        self.title, self.parts, self.open, self.name = title, list(parts), open, name
-
-    def _repr_markdown_(self):
-        inner = "\n".join(p._repr_markdown_() for p in self.parts)
-        depth = max([len(m.group(1)) for m in _FENCE.finditer(inner)] + [3]) + 1
-        fence = ":" * depth
-        opts = ":open:\n" if self.open else ""
-        if self.name:
-            opts += f":name: {self.name}\n"
-        return f"{fence}{{dropdown}} {escape(self.title)}\n{opts}\n{inner}\n{fence}\n"
-
-    def __repr__(self):
-        body = "\n\n".join(repr(p) for p in self.parts)
-        return f"[{self.title}]\n{body}"
 
 
 class Findings:

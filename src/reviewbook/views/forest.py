@@ -11,7 +11,17 @@ overall-effect lines for each; the test for subgroup differences; and the
   an analysis in which no study is estimable shows "Not estimable" as total;
 * weights are relative to the overall total, or to each subgroup when the
   review shows subtotals only (then there is no overall total);
-* the same study entered twice carries a distinct label (``Study (1)``).
+* the same study entered twice carries a distinct label (``Study (1)``);
+* with ``rob`` (each row's RoB 2 judgements), a risk-of-bias column beside
+  the plot: one dot per domain and one for the overall judgement, in robvis's
+  colour-blind-safe palette with robvis's symbols (McGuinness & Higgins 2021);
+  a row the mapping does not judge is left blank.
+
+Every text is at least 9 pt on a 10.5-inch-wide figure, so that at a content
+width of about 800 CSS px it is drawn at about 9 CSS px or more.  Each study
+row carries a tooltip (the SVG ``<title>`` of an invisible box over the row,
+see :data:`reviewbook.views.tables.SVG_TITLES`): the study, its arms, its
+weight, its estimate and its risk of bias.
 
 Text from a data package is drawn as plain text (mathtext escaped).
 """
@@ -25,13 +35,23 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.patches import Polygon  # noqa: E402
+from matplotlib.patches import Polygon, Rectangle  # noqa: E402
 
 from ..engine.pooling import backtransform  # noqa: E402
 from ..engine.report import fmt, fmt_ci, fmt_p  # noqa: E402
 from .style import COLORS, apply_style, plain  # noqa: E402
+from .tables import SVG_TITLES  # noqa: E402
 
 ROW = 0.26  # inches per row
+WIDTH = 10.5  # inches
+SMALL = 9  # the smallest text, in points
+#: robvis's colour-blind-safe palette for RoB 2 (robvis ``get_colour(..., "colourblind")``):
+#: low, some concerns, high, no information; "Not reported" (the package carries no
+#: judgement) is robvis's colour for missing values.
+ROB_COLOURS = {"Low risk": "#fed98e", "Some concerns": "#fe9929", "High risk": "#d95f0e",
+               "No information": "#ffffff", "Not reported": "#cccccc"}
+#: robvis's symbols, so that a judgement is never told by colour alone.
+ROB_SYMBOLS = {"Low risk": "+", "Some concerns": "−", "High risk": "×", "No information": "?", "Not reported": ""}
 MEASURE_NAMES = {"MD": "Mean difference", "SMD": "Std. mean difference", "RR": "Risk ratio", "OR": "Odds ratio",
                  "RD": "Risk difference", "HR": "Hazard ratio", "GEN": "Estimate", "GENR": "Ratio"}
 
@@ -47,15 +67,15 @@ def _study_ci(measure, yi, vi, level):
 def _columns(data_type):
     """Arm columns (header, x position, key, decimals) by data type."""
     if data_type == "Continuous":
-        return [("Mean", 0.22, "Experimental mean", 1), ("SD", 0.265, "Experimental SD", 1),
-                ("Total", 0.31, "Experimental N", 0), ("Mean", 0.365, "Control mean", 1),
-                ("SD", 0.41, "Control SD", 1), ("Total", 0.455, "Control N", 0)], (0.27, 0.415)
+        return [("Mean", 0.215, "Experimental mean", 1), ("SD", 0.255, "Experimental SD", 1),
+                ("Total", 0.295, "Experimental N", 0), ("Mean", 0.345, "Control mean", 1),
+                ("SD", 0.385, "Control SD", 1), ("Total", 0.425, "Control N", 0)], (0.255, 0.385)
     if data_type == "Dichotomous":
-        return [("Events", 0.26, "Experimental cases", 0), ("Total", 0.32, "Experimental N", 0),
-                ("Events", 0.40, "Control cases", 0), ("Total", 0.46, "Control N", 0)], (0.29, 0.43)
+        return [("Events", 0.25, "Experimental cases", 0), ("Total", 0.30, "Experimental N", 0),
+                ("Events", 0.365, "Control cases", 0), ("Total", 0.415, "Control N", 0)], (0.275, 0.39)
     if data_type == "O-E and variance":
-        return [("O-E", 0.30, "O-E", 2), ("Variance", 0.42, "Variance", 2)], None
-    return [("Estimate", 0.30, "GIV Mean", 3), ("SE", 0.42, "GIV SE", 3)], None
+        return [("O-E", 0.28, "O-E", 2), ("Variance", 0.39, "Variance", 2)], None
+    return [("Estimate", 0.28, "GIV Mean", 3), ("SE", 0.39, "GIV SE", 3)], None
 
 
 def _rows_of(ar):
@@ -87,13 +107,18 @@ def _rows_of(ar):
     return rows
 
 
-def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
+def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, rob: dict | None = None):
     """Draw the forest plot of an :class:`~reviewbook.package.analysis.AnalysisResult`.
 
     ``labels``: the (left, right) labels under the axis, from the appraisal
     layer's direction of benefit (:mod:`reviewbook.appraisal.direction`); without
     them, the package's own graph labels, else labels that claim nothing.
-    Returns the matplotlib Figure.
+    ``rob``: ``{row label: {domain: judgement}}`` (RoB 2 judgements of the
+    analysis's results, e.g. from the package's risk-of-bias table, whose
+    ``Result`` equals the row label); the domains are drawn in the order of
+    the first row's mapping, the overall judgement last.  Returns the
+    matplotlib Figure, with the study rows' tooltips as its
+    :data:`~reviewbook.views.tables.SVG_TITLES`.
     """
     apply_style()
     s, r = ar.settings, ar.result
@@ -108,14 +133,16 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
     show_pi = r is not None and r.pi_low is not None and s.prediction_interval
     n_text = 2 + (1 if show_test else 0) + (1 if show_pi else 0)
     title_lines = textwrap.wrap(str(title), 105) if title else []
+    domains = _rob_domains(rob)
+    legend_lines = textwrap.wrap(_rob_legend(domains), 135) if domains else []
     top_y = 2.2 + 1.0 * len(title_lines)
-    bottom_y = -(len(rows) + 2 * n_subtotals + n_text + 3.0)
-    fig = plt.figure(figsize=(10.0, ROW * (top_y - bottom_y)))
+    bottom_y = -(len(rows) + 2 * n_subtotals + n_text + 3.0 + (len(legend_lines) + 0.8 if legend_lines else 0))
+    fig = plt.figure(figsize=(WIDTH, ROW * (top_y - bottom_y)))
     ax = fig.add_axes([0.0, 0.0, 1.0, 1.0])
     ax.set_xlim(0, 1)
     ax.set_ylim(bottom_y, top_y)
     ax.axis("off")
-    px0, px1 = 0.73, 0.98  # plot area, figure-fraction x
+    px0, px1 = (0.675, 0.855) if domains else (0.675, 0.985)  # plot area, figure-fraction x
     lows, highs = [], []
     for x in rows:
         if x[0] == "study":
@@ -140,12 +167,12 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
         return px0 + (x - xmin) / (xmax - xmin) * (px1 - px0)
 
     heads, group_x = _columns(s.data_type)
-    wcol, ecol = 0.535, 0.705
+    wcol, ecol = 0.49, 0.655
     y = 1.0
     if group_x:
-        ax.text(group_x[0], y + 0.45, plain(s.experimental_label, 24), ha="center", va="bottom",
+        ax.text(group_x[0], y + 0.45, plain(s.experimental_label, 20), ha="center", va="bottom",
                 fontweight="bold", fontsize=9)
-        ax.text(group_x[1], y + 0.45, plain(s.control_label, 24), ha="center", va="bottom",
+        ax.text(group_x[1], y + 0.45, plain(s.control_label, 20), ha="center", va="bottom",
                 fontweight="bold", fontsize=9)
     ax.text(0.01, y, "Study or subgroup", ha="left", va="center", fontweight="bold", fontsize=9)
     for h, x, _, _ in heads:
@@ -157,12 +184,18 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
     head2 = f"{method}, {'Random' if random else 'Fixed'}, {int(round(level * 100))}% CI"
     for xx, ha in ((ecol, "right"), ((px0 + px1) / 2, "center")):
         ax.text(xx, y + 0.45, meas, ha=ha, va="bottom", fontweight="bold", fontsize=9)
-        ax.text(xx, y, head2, ha=ha, va="center", fontweight="bold", fontsize=8)
+        ax.text(xx, y, head2, ha=ha, va="center", fontweight="bold", fontsize=SMALL)
+    if domains:
+        ax.text((ROB_X0 + ROB_X0 + ROB_DX * (len(domains) - 1)) / 2, y + 0.45, "Risk of bias", ha="center",
+                va="bottom", fontweight="bold", fontsize=9)
+        for j, d in enumerate(domains):
+            ax.text(ROB_X0 + ROB_DX * j, y, _rob_code(d), ha="center", va="center", fontweight="bold", fontsize=SMALL)
     ax.plot([0.01, 0.99], [y - 0.5, y - 0.5], color="black", lw=0.6)
     maxw = max(list(weights.values()) + [1e-9])
     pct = int(round(level * 100))
     yy = y - 1.0
     total_y = None
+    titles, dots = {}, []
     for x in rows:
         kind = x[0]
         if kind == "header":
@@ -177,6 +210,15 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
                     v = arm.get(key)
                     if v is not None and v == v:
                         ax.text(xx, yy, fmt(v, dec), ha="right", va="center", fontsize=9)
+            judged = (rob or {}).get(lab)
+            if domains and judged:
+                dots.extend(_rob_dots(ax, domains, judged, yy))
+            gid = f"study-row-{len(titles) + 1}"
+            box = Rectangle((0.0, yy - 0.5), 1.0, 1.0, facecolor="white", edgecolor="none", alpha=0.0, zorder=0)
+            box.set_gid(gid)
+            ax.add_patch(box)
+            titles[gid] = _tooltip(lab, s, arm, None if kind == "excluded" else x[2], weights, measure, level,
+                                   domains, judged)
             if kind == "excluded":
                 ax.text(ecol, yy, "Not estimable", ha="right", va="center", fontsize=9, color="0.35")
             else:
@@ -202,9 +244,9 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
                 _diamond(ax, X, gr, yy, COLORS["subtotal"])
                 ax.text(ecol, yy, fmt_ci(gr), ha="right", va="center", fontsize=9, fontweight="bold")
             yy -= 1
-            ax.text(0.03, yy, _het(gr), ha="left", va="center", fontsize=8)
+            ax.text(0.03, yy, _het(gr), ha="left", va="center", fontsize=SMALL)
             yy -= 1
-            ax.text(0.03, yy, _overall(gr), ha="left", va="center", fontsize=8)
+            ax.text(0.03, yy, _overall(gr), ha="left", va="center", fontsize=SMALL)
         elif kind == "total":
             ax.text(0.01, yy, f"Total ({pct}% CI)", ha="left", va="center", fontsize=9, fontweight="bold")
             if r is None:
@@ -219,36 +261,130 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None):
     axis_bottom = (total_y if total_y is not None else last_y) - 0.6
     yy = axis_bottom - 2.0
     if total_y is not None:
-        ax.text(0.01, yy, _het(r), ha="left", va="center", fontsize=8)
+        ax.text(0.01, yy, _het(r), ha="left", va="center", fontsize=SMALL)
         yy -= 1
-        ax.text(0.01, yy, _overall(r), ha="left", va="center", fontsize=8)
+        ax.text(0.01, yy, _overall(r), ha="left", va="center", fontsize=SMALL)
         yy -= 1
     if show_test:
         t = ar.subgroups.test
         ax.text(0.01, yy, f"Test for subgroup differences: Chi² = {fmt(t.q)}, df = {t.df} ({fmt_p(t.p)}), "
-                f"I² = {fmt(t.i2, 1)}%", ha="left", va="center", fontsize=8)
+                f"I² = {fmt(t.i2, 1)}%", ha="left", va="center", fontsize=SMALL)
         yy -= 1
     elif ar.subgroups is not None and len(ar.subgroups.groups) > 1 and not ar.totals:
         ax.text(0.01, yy, "Subtotals only (as in the review): no overall total and no test for subgroup "
-                "differences", ha="left", va="center", fontsize=8)
+                "differences", ha="left", va="center", fontsize=SMALL)
         yy -= 1
     if show_pi and total_y is not None:
         ax.text(0.01, yy, f"Prediction interval: [{fmt(r.pi_low)}, {fmt(r.pi_high)}]", ha="left",
-                va="center", fontsize=8)
+                va="center", fontsize=SMALL)
     top = y - 0.5
     null = 1.0 if ratio else 0.0
     ax.plot([X(null), X(null)], [axis_bottom, top], color="black", lw=0.7)
     ax.plot([px0, px1], [axis_bottom, axis_bottom], color="black", lw=0.7)
-    for tv in _ticks(xmin, xmax, ratio):
+    for tv in _spaced(_ticks(xmin, xmax, ratio), lambda v: px0 + ((math.log(v) if ratio else v) - xmin)
+                      / (xmax - xmin) * (px1 - px0), null):
         tx = px0 + ((math.log(tv) if ratio else tv) - xmin) / (xmax - xmin) * (px1 - px0)
         ax.plot([tx, tx], [axis_bottom, axis_bottom - 0.2], color="black", lw=0.7)
-        ax.text(tx, axis_bottom - 0.35, f"{tv:g}", ha="center", va="top", fontsize=8)
+        ax.text(tx, axis_bottom - 0.35, f"{tv:g}", ha="center", va="top", fontsize=SMALL)
     left, right = labels or (s.label_left or "Lower with experimental", s.label_right or "Higher with experimental")
-    ax.text(X(null) - 0.005, axis_bottom - 1.2, plain(left, 44), ha="right", va="top", fontsize=8)
-    ax.text(X(null) + 0.005, axis_bottom - 1.2, plain(right, 44), ha="left", va="top", fontsize=8)
+    ax.text(X(null) - 0.005, axis_bottom - 1.2, "\n".join(textwrap.wrap(plain(left, 60), 24)), ha="right", va="top",
+            fontsize=SMALL)
+    ax.text(X(null) + 0.005, axis_bottom - 1.2, "\n".join(textwrap.wrap(plain(right, 60), 24)), ha="left", va="top",
+            fontsize=SMALL)
     for i, line in enumerate(title_lines):
         ax.text(0.01, top_y - 0.6 - i, plain(line), ha="left", va="center", fontsize=10, fontweight="bold")
+    if dots:  # every risk-of-bias dot of the figure in one collection
+        ax.scatter([d[0] for d in dots], [d[1] for d in dots], s=81, c=[d[2] for d in dots], edgecolors="0.45",
+                   linewidths=0.5, zorder=2)
+    for k, line in enumerate(legend_lines):
+        ax.text(0.01, axis_bottom - 2.0 - n_text - 0.6 - k, line, ha="left", va="center", fontsize=SMALL,
+                color="0.25")
+    setattr(fig, SVG_TITLES, titles)
     return fig
+
+
+ROB_X0, ROB_DX = 0.875, 0.0215  # the risk-of-bias column: first dot and spacing (figure fraction)
+#: Short codes of the RoB 2 domains, by words in the domain name (robvis's D1-D5 and Overall).
+_ROB_CODES = (("randomi", "D1"), ("deviation", "D2"), ("missing", "D3"), ("measurement", "D4"),
+              ("selection", "D5"), ("overall", "O"))
+
+
+def _rob_legend(domains) -> str:
+    return ("Risk of bias (RoB 2): " + "; ".join(f"{_rob_code(d)}: {plain(d, 60)}" for d in domains)
+            + ". Judgements: " + ", ".join(f"{ROB_SYMBOLS[k]} {k.lower()}" for k in ROB_SYMBOLS if ROB_SYMBOLS[k])
+            + "; grey: not reported.")
+
+
+def _rob_code(domain: str) -> str:
+    d = str(domain).lower()
+    for word, code in _ROB_CODES:
+        if word in d:
+            return code
+    return str(domain)[:2]
+
+
+def _rob_domains(rob) -> list:
+    """The domains of the mapping, in its order, the overall judgement last."""
+    if not rob:
+        return []
+    seen = []
+    for judged in rob.values():
+        for d in judged:
+            if d not in seen:
+                seen.append(d)
+    return [d for d in seen if _rob_code(d) != "O"] + [d for d in seen if _rob_code(d) == "O"]
+
+
+def _rob_level(value) -> str:
+    v = str(value or "").strip()
+    return v if v in ROB_COLOURS else "Not reported"
+
+
+def _rob_dots(ax, domains, judged, yy) -> list:
+    """The row's dots as (x, y, colour), drawn later in one collection; the symbols now."""
+    dots = []
+    for j, d in enumerate(domains):
+        level = _rob_level(judged.get(d))
+        x = ROB_X0 + ROB_DX * j
+        dots.append((x, yy, ROB_COLOURS[level]))
+        if ROB_SYMBOLS[level]:
+            ax.text(x, yy, ROB_SYMBOLS[level], ha="center", va="center", fontsize=SMALL, fontweight="bold",
+                    color="black", zorder=3)
+    return dots
+
+
+def _present(v) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+def _tooltip(label, s, arm, study, weights, measure, level, domains, judged) -> str:
+    """The hover text of a study row: study, arms, weight, estimate, risk of bias."""
+    parts = [str(label)]
+    if arm is not None:
+        for side, name in (("Experimental", s.experimental_label), ("Control", s.control_label)):
+            n = arm.get(f"{side} N")
+            if s.data_type == "Continuous":
+                mean, sd = arm.get(f"{side} mean"), arm.get(f"{side} SD")
+                if _present(n):
+                    parts.append(f"{name}: mean {fmt(mean, 1)}, SD {fmt(sd, 1)}, {fmt(n, 0)} participants")
+            elif s.data_type == "Dichotomous":
+                ev = arm.get(f"{side} cases")
+                if _present(n):
+                    parts.append(f"{name}: {fmt(ev, 0)} of {fmt(n, 0)} with the event")
+    if study is None:
+        parts.append("not estimable")
+    else:
+        est, lo, hi = _study_ci(measure, study.yi, study.vi, level)
+        w = weights.get(label, study.weight)
+        parts.append(f"weight {fmt(w, 1)}%")
+        parts.append(f"{MEASURE_NAMES.get(measure, measure)} {fmt(est)} [{fmt(lo)}, {fmt(hi)}]")
+    if domains:
+        if judged:
+            parts.append("risk of bias: " + "; ".join(f"{_rob_code(d)} {_rob_level(judged.get(d)).lower()}"
+                                                      for d in domains))
+        else:
+            parts.append("risk of bias: not reported")
+    return "; ".join(parts)
 
 
 def _ticks(xmin, xmax, ratio):
@@ -266,6 +402,17 @@ def _ticks(xmin, xmax, ratio):
         out.append(round(v, 10))
         v += step
     return out
+
+
+def _spaced(ticks, pos, null, gap=0.03):
+    """The ticks whose labels do not touch (at least ``gap`` of the figure's
+    width apart), kept outward from the line of no effect."""
+    ticks = sorted(ticks, key=lambda v: abs(pos(v) - pos(null)))
+    kept = []
+    for v in ticks:
+        if all(abs(pos(v) - pos(k)) >= gap for k in kept):
+            kept.append(v)
+    return sorted(kept)
 
 
 def _nice(x):

@@ -1,0 +1,204 @@
+"""The References page: the methods sources the book relies on
+(``book/references.bib``, checked against their publishers' or indexers'
+records) and the reports of the included studies, made from the data package's
+RIS records (``<ID>-included.ris``) for any package.
+
+Each RIS record becomes a BibTeX entry written with pybtex; it is attached to
+the study of the package whose name it carries (a label, ID or note tag equal
+to the study name) or whose name is its first author's surname and year
+(``Lumanauw 2019`` for ``AU - Lumanauw, ...`` and ``PY - 2019``); RevMan's
+exports name the study in the ``NS`` tag.  The first
+report of a study is cited as the study (:func:`study_keys`), so that a page can
+cite and link a study by its name.  Text from the package is untrusted: the
+characters that would change the BibTeX markup (braces, backslash, double
+quote) are replaced, and Sphinx escapes the rest when it writes HTML.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: RIS reference types written as BibTeX ``@article`` when the journal is known.
+_JOURNAL_TYPES = {"JOUR", "JFULL", "ABST", "INPR", "MGZN", "NEWS", "EJOUR"}
+#: Tags that may carry the study a report belongs to (RevMan writes the study's name as ``NS``).
+_STUDY_TAGS = ("NS", "LB", "ID", "N1", "DB", "AN", "C1")
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """One report of the package's RIS records: its citation ``key``, the
+    ``study`` it belongs to ('' when no study of the package matches) and the
+    BibTeX entry's ``kind`` and ``fields`` (author list as BibTeX names)."""
+
+    key: str
+    study: str
+    kind: str
+    fields: tuple  # (name, value) pairs
+    authors: tuple
+
+
+def _clean(value) -> str:
+    """Plain text that cannot change BibTeX markup: no braces, backslashes or double quotes."""
+    text = " ".join(str(value).split())
+    return text.translate(str.maketrans({"{": "(", "}": ")", "\\": "/", '"': "'"}))
+
+
+def _first(rec: dict, *tags) -> str:
+    for tag in tags:
+        for v in rec.get(tag, []):
+            if str(v).strip():
+                return _clean(v)
+    return ""
+
+
+def _year(rec: dict) -> str:
+    m = re.search(r"(1[89]\d\d|20\d\d)", _first(rec, "PY", "Y1", "DA", "Y2"))
+    return m.group(1) if m else ""
+
+
+def _norm(text) -> str:
+    return " ".join(str(text).lower().split())
+
+
+def _slug(text) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "report"
+
+
+def _study_of(rec: dict, studies: list) -> str:
+    by_name = {_norm(s): s for s in studies}
+    for tag in _STUDY_TAGS:
+        for v in rec.get(tag, []):
+            hit = by_name.get(_norm(v))
+            if hit:
+                return hit
+    authors = rec.get("AU", []) or rec.get("A1", [])
+    year = _year(rec)
+    if authors and year:
+        surname = _norm(str(authors[0]).split(",")[0])
+        stem = f"{surname} {year}"
+        if stem in by_name:
+            return by_name[stem]
+        hits = [s for n, s in by_name.items() if re.fullmatch(re.escape(stem) + r"[a-z]?", n)]
+        if len(hits) == 1:  # 'Noppers 2011a' for Noppers, 2011 when it is the only such study
+            return hits[0]
+    return ""
+
+
+def _entry(rec: dict):
+    """(kind, fields) of a RIS record as a BibTeX entry whose required fields are all present."""
+    ty = _first(rec, "TY").upper()
+    title = _first(rec, "TI", "T1", "CT", "BT")
+    journal = _first(rec, "JO", "JF", "JA", "J2", "T2")
+    year = _year(rec)
+    fields = [("title", title)] if title else []
+    authors = tuple(_clean(a) for a in (rec.get("AU", []) or rec.get("A1", [])) if str(a).strip())
+    if ty in _JOURNAL_TYPES and journal and title and year and authors:
+        kind = "article"
+        fields.append(("journal", journal))
+    else:
+        kind = "misc"
+        where = journal or _first(rec, "PB", "DB")
+        if where:
+            fields.append(("howpublished", where))
+    if year:
+        fields.append(("year", year))
+    for tag, name in (("VL", "volume"), ("IS", "number"), ("DO", "doi")):
+        value = _first(rec, tag)
+        if value:
+            fields.append((name, value))
+    sp, ep = _first(rec, "SP"), _first(rec, "EP")
+    if sp:
+        fields.append(("pages", f"{sp}--{ep}" if ep and ep != sp else sp))
+    url = _first(rec, "UR", "L2")
+    if url.startswith(("http://", "https://")) and not any(n == "doi" for n, _ in fields):
+        fields.append(("url", url))
+    return kind, tuple(fields), authors
+
+
+def study_reports(pkg) -> list:
+    """The package's included-study reports (RIS ``included``), in the package's
+    order, each with its citation key and study."""
+    records = (getattr(pkg, "references", None) or {}).get("included") or []
+    studies = [str(s) for s in pkg.studies["Study"]] if not pkg.studies.empty and "Study" in pkg.studies else []
+    studies += [str(s) for s in dict.fromkeys(pkg.rows["Study"]) if str(s) not in studies] \
+        if "Study" in pkg.rows else []
+    out, used = [], set()
+    for rec in records:
+        study = _study_of(rec, studies)
+        kind, fields, authors = _entry(rec)
+        if not fields and not authors:
+            if not study:
+                continue  # an empty record
+            fields = (("title", _clean(study)),
+                      ("note", "the data package gives no bibliographic details of this report"))
+        elif not any(n == "title" for n, _ in fields):
+            fields = (("title", _clean(study) or "Untitled report"), *fields)
+        if study:
+            stem = "study-" + _slug(study)
+        else:
+            surname = _slug(str(authors[0]).split(",")[0]) if authors else "report"
+            stem = f"report-{surname}-{dict(fields).get('year', 'nd')}"
+        key, n = stem, 1
+        while key in used:
+            n += 1
+            key = f"{stem}-{n}"
+        used.add(key)
+        out.append(StudyReport(key, study, kind, fields, authors))
+    return out
+
+
+def study_keys(pkg) -> dict:
+    """Study name -> citation key of its first report with bibliographic details
+    (authors, journal, year, ...); studies without such a report are absent."""
+    keys = {}
+    for r in study_reports(pkg):
+        detailed = bool(r.authors) or any(name not in ("title", "note") for name, _ in r.fields)
+        if r.study and detailed and r.study not in keys:
+            keys[r.study] = r.key
+    return keys
+
+
+def studies_bibtex(reports) -> str:
+    """The reports as a BibTeX file (pybtex writes it; deterministic)."""
+    from pybtex.database import BibliographyData, Entry, Person
+
+    entries = {}
+    for r in reports:
+        persons = {"author": [Person(a) for a in r.authors]} if r.authors else {}
+        fields = dict(r.fields)
+        if "title" in fields:
+            fields["title"] = "{" + fields["title"] + "}"  # as written (BibTeX styles would lower-case it)
+        entries[r.key] = Entry(r.kind, fields=fields, persons=persons)
+    return BibliographyData(entries).to_string("bibtex") if entries else ""
+
+
+def key_for(text, bibfile) -> str | None:
+    """The key of the entry of ``bibfile`` whose DOI appears in ``text`` (a
+    review file's citation), so that the book can cite the review it re-runs."""
+    from pybtex.database import parse_file
+
+    text = str(text or "").lower()
+    if not text:
+        return None
+    for key, entry in parse_file(str(bibfile), bib_format="bibtex").entries.items():
+        doi = entry.fields.get("doi", "").lower()
+        if doi and doi in text:
+            return key
+    return None
+
+
+def page(n_reports: int, n_studies: int) -> str:
+    """The References page (MyST Markdown): the methods sources cited in the book,
+    then every report of the included studies the package lists."""
+    lines = ["(sec-references)=", "# References", "", "## Methods and sources", "",
+             "The methods, guidance and software this book relies on, as cited in the text.", "",
+             ":::{bibliography} references.bib", ":filter: cited", ":::", "", "## Studies", ""]
+    if n_reports:
+        study_word = "study" if n_studies == 1 else "studies"
+        report_word = "report" if n_reports == 1 else "reports"
+        lines += [f"The {n_reports} {report_word} of the included studies that the data package lists "
+                  f"({n_studies} {study_word} of the package matched by name).", "",
+                  ":::{bibliography} studies.bib", ":all:", ":labelprefix: S", ":::"]
+    else:
+        lines += ["The data package lists no reports of the included studies."]
+    return "\n".join(lines) + "\n"
