@@ -129,8 +129,24 @@ def build(folder):
     extra["settings-inferred.csv"] = res.settings.astype(str)
     extra["settings-evidence.csv"] = res.evidence
     extra["provenance.csv"] = prov.astype(str)
+    if "version" in cfg:
+        extra["versions.csv"] = _first_version(cfg, len(rows))
     out = Package(pkg.id, pkg.analyses, rows, pkg.subgroup_estimates, studies, pkg.risk_of_bias, {}, extra)
     return out, res
+
+
+def _first_version(cfg, n_rows) -> pd.DataFrame:
+    """The package's first row of ``versions.csv`` (the columns ``add-rows`` extends):
+    version 1, the date its content was established (``version.date`` in
+    sources.yml, never the clock: the build is deterministic), every row added."""
+    from .addrows import VERSION_COLUMNS
+
+    v = cfg["version"] or {}
+    date = str(v.get("date", "")).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise InputError([Problem("sources.yml", None, "version.date", f"'{date}'", "a date YYYY-MM-DD")])
+    source = f"{cfg['review']}; data rows from {cfg['collection']}"
+    return pd.DataFrame([["1", date, str(n_rows), source, str(v.get("note", "")).strip()]], columns=VERSION_COLUMNS)
 
 
 def _studies(path, pkg):
