@@ -63,6 +63,7 @@ NOTEBOOKS = {
         [("Pooled results", "sec.summary_table()"), ("Forest plots", "sec.forest_plots()"),
          ("Subgroups", "sec.subgroup_tests()"), ("Sensitivity analyses", "sec.sensitivity()"),
          ("Bayesian random effects", "sec.bayesian()"), ("Trial sequential analysis", "sec.trial_sequential()"),
+         ("Cumulative meta-analysis", "sec.cumulative()"),
          ("Small-study effects", "sec.small_study_effects()"),
          ("Our estimates beside the published review", "sec.compare_published()")]),
     "harms": lambda: notebook(

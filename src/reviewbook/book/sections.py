@@ -345,6 +345,60 @@ class Section:
                           "is no trial sequential analysis.", "note"))
 
     @_shows
+    def cumulative(self):
+        """Cumulative meta-analysis of each primary-outcome analysis (review file's
+        ``primary_outcome``; without subgroups, two or more studies): the pooled estimate after each study is added, in
+        order of the studies' years (then row order), with the analysis's own
+        method, CI method and level (:func:`reviewbook.engine.cumulative.cumulative`,
+        validated against metafor's ``cumul()``).  A figure and a table per analysis."""
+        from ..engine.cumulative import cumulative
+        from ..views.cumulative import cumulative_plot
+
+        pattern = self.review.primary_outcome
+        shown = 0
+        for it in self.computed():
+            ar = it.result
+            # one analysis per outcome: its subgroup analyses pool the same studies; one study has no history
+            if (pattern is None or ar.subgroups is not None or ar.result.k < 2
+                    or not re.search(pattern, ar.settings.name, re.I)):
+                continue
+            rows = self.pkg.rows_of(it.aid)
+            es = an.effect_sizes(ar.settings, rows, labels=ar.labels)
+            years = [_year(rows.iloc[i]["Study year"]) for i in es.index]
+            order = sorted(range(es.k), key=lambda j: (years[j], j))
+            steps = cumulative(es, ar.engine_method, order=order, hksj=ar.hksj, level=self.settings["level"])
+            measure = measure_label(ar.result.measure)
+            # the year in brackets unless the study's name carries it
+            added = [s.study if years[j] == 9999 or str(years[j]) in s.study else f"{s.study} ({years[j]})"
+                     for s, j in zip(steps, order)]
+            table = [[i, a, s.k, f"{fmt(s.estimate)} [{fmt(s.ci_low)}, {fmt(s.ci_high)}]",
+                      "" if s.tau2 is None else fmt(s.tau2, 3), "" if s.i2 is None else f"{fmt(s.i2, 0)}%"]
+                     for i, (a, s) in enumerate(zip(added, steps), start=1)]
+            first, last = steps[0], steps[-1]
+            pct = int(round(self.settings["level"] * 100))
+            alt = (f"Cumulative meta-analysis of analysis {it.aid}, {ar.settings.name}: the pooled {measure} after "
+                   f"each of {len(steps)} studies added in order of year, from {fmt(first.estimate)} "
+                   f"({pct}% CI {fmt(first.ci_low)} to {fmt(first.ci_high)}) with the first study to "
+                   f"{fmt(last.estimate)} ({pct}% CI {fmt(last.ci_low)} to {fmt(last.ci_high)}) with all.")
+            drawn = (tuple(added), tuple(s.k for s in steps), tuple(s.estimate for s in steps),
+                     tuple(s.ci_low for s in steps), tuple(s.ci_high for s in steps), ar.result.measure,
+                     ar.settings.label_left, ar.settings.label_right, f"Cumulative meta-analysis, analysis {it.aid}")
+            _display(cached_figure(
+                lambda d=drawn: cumulative_plot(*d[:6], label_left=d[6], label_right=d[7], title=d[8]),
+                str(self.figures / f"{self.key}_{slug(it.aid)}_cumulative.svg"),
+                caption=f"Cumulative meta-analysis of analysis {it.aid} ({ar.settings.name}): studies added "
+                        f"in order of year, {pct}% CIs, {ar.engine_method} as in the analysis.",
+                label=f"fig-{self.key}-{slug(it.aid)}-cumulative", alt=alt, key_parts=drawn, tight=False))
+            _display(Table(["Step", "Study added", "Studies", f"{measure} [{pct}% CI]", "Tau²", "I²"], table,
+                           caption=f"Cumulative meta-analysis of analysis {it.aid}: the pooled estimate after "
+                                   "each study is added.",
+                           label=f"tbl-{self.key}-{slug(it.aid)}-cumulative"))
+            shown += 1
+        if shown == 0:
+            _display(Note("No primary-outcome analysis of this section pools two or more studies, so there is "
+                          "no cumulative meta-analysis.", "note"))
+
+    @_shows
     def small_study_effects(self):
         """Funnel plot and Egger's test for analyses with at least 10 studies."""
         from ..views.forest import funnel_plot
