@@ -254,7 +254,9 @@ def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
     assert "Examples from Fleiss (1993)" in page and "Aspirin for Preventing Death" in page
     assert_book_about(site, ["1.1", "1.2"])
     changed = (site / "what_changed.html").read_text()
-    assert "Analyses added or removed" in changed  # compared with the previous (CD015373) build
+    # the previous build was of CD015373: another package is not an earlier version of this one
+    assert "The previous build was of another data package: there is nothing to compare with" in changed
+    assert json.loads((site / "changes.json").read_text())["other_package"] is True
 
 
 @pytest.mark.skipif(not (ROOT.parent / "shared/datasets/pairwise70/CD001703_pub4_data.csv").exists(),

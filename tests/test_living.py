@@ -462,3 +462,14 @@ def test_previous_results_without_their_data_say_the_diff_is_not_available(updat
     bad.write_text("{not json")
     res = run_book(repo, "--previous", bad)
     assert res.returncode == 2 and "broken.json: found a file that is not a results file" in res.stderr
+
+
+def test_results_of_another_package_are_not_compared():
+    """A build of another package is not an earlier version: nothing is compared, and the
+    other package is not named on the page."""
+    prev = {"package": "OTHER1", "results_format": 2, "analyses": {"1.1": _entry(1, 0, 2)}}
+    cur = _results(a_1=_entry(-8, -16, -1))
+    d = ch.diff(cur, prev)
+    assert d["first"] and d["other_package"] and d["moved"] == [] and d["data"]["available"] is False
+    page = ch.render_markdown({"changes": d, "current": cur, "previous": prev, "versions": []})
+    assert "another data package" in page and "OTHER1" not in page

@@ -29,8 +29,9 @@ of the two packages, and returns the machine-readable record written beside
     value added, changed or removed.  Rows are matched by analysis and row
     label (a study with two rows in an analysis is ``Study (1)``,
     ``Study (2)``, :func:`reviewbook.package.analysis.row_labels`);
-``analyses_added``, ``analyses_removed``, ``status_changed``, ``first``,
-``previous_version``, ``current_version``
+``analyses_added``, ``analyses_removed``, ``status_changed``, ``first``
+(nothing to compare with: no previous build, or one of another package,
+``other_package``), ``previous_version``, ``current_version``
     the rest of what changed.
 
 :func:`render_markdown` writes the 'What changed' page from it: the changes in
@@ -159,8 +160,11 @@ def diff(current: dict, previous: dict | None, *, current_rows=None, previous_ro
         out["data"] = _no_data("there is no previous build to compare with")
         return out
     if previous.get("package") != current.get("package"):
-        out["data"] = _no_data(f"the previous build was of another package ({previous.get('package')})")
-    elif previous_rows is None or current_rows is None:
+        # results of another package are not an earlier version of this one
+        out.update(first=True, other_package=True, previous_version=None)
+        out["data"] = _no_data("the previous build was of another data package")
+        return out
+    if previous_rows is None or current_rows is None:
         out["data"] = _no_data(data_note or "the previous build's data package is not available")
     else:
         out["data"] = data_diff(previous_rows, current_rows)
@@ -325,7 +329,9 @@ def render_markdown(payload: dict) -> str:
         return (cur.get(aid) or prev.get(aid) or {}).get("name", "")
 
     lines = ["(sec-what-changed)=", "# What changed", ""]
-    if d["first"]:
+    if d.get("other_package"):
+        lines += ["The previous build was of another data package: there is nothing to compare with.", ""]
+    elif d["first"]:
         lines += ["This is the first build with these results: there is nothing to compare with.", ""]
     else:
         pv, cv = d.get("previous_version") or {}, d.get("current_version") or {}

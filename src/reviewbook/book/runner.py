@@ -19,7 +19,8 @@ Steps, each reported with a progress line:
 4. Build the site with ``jupyter-book build -W -n --keep-going`` (warnings are
    errors) into the staging folder.
 5. Write the results JSON (every pooled estimate, CI, tau², I², k, certainty)
-   and the 'What changed' comparison, copy the data package and executed
+   and ``changes.json``, the comparison with the previously published site's
+   results and data package (or ``--previous``), copy the data package and executed
    notebooks into the site as downloads, and only then swap the new site in
    place of the old one.  Any failure leaves the previous site untouched and
    names the notebook and cell.
