@@ -79,7 +79,10 @@ NOTEBOOKS = {
         "(sec-intro)=\n# The review's answer\n\nThe runner puts the book's title and a one-line lead here.",
         params(SETTINGS), "from reviewbook import book",
         [(None, f"book.key_findings(package, review=review, {SETTINGS_ARGS})")]) + [
-        nbformat.v4.new_markdown_cell(INTRO_PROSE)],
+        nbformat.v4.new_markdown_cell(INTRO_PROSE), nbformat.v4.new_markdown_cell(
+            "## This version\n\nWhat these pages review, so that it can be cited exactly (the version history of "
+            "the data is on the page {ref}`sec-what-changed`):"),
+        nbformat.v4.new_code_cell("book.book_version(package)")],
     "section": lambda: notebook(
         "(sec-section)=\n# A section of the book\n\nThe runner puts the page's title and introduction here.",
         params(SECTION + SETTINGS), SECTION_SETUP,

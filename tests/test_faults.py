@@ -258,7 +258,9 @@ def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
     assert "The 12 reports of the included studies that the data package lists (12 studies" in refs
     assert len(re.findall(r'class="label"><span class="fn-bracket">\[</span>S\d+<', refs)) == 12
     changed = (site / "what_changed.html").read_text()
-    assert "Analyses added or removed" in changed  # compared with the previous (CD015373) build
+    # the previous build was of CD015373: another package is not an earlier version of this one
+    assert "The previous build was of another data package: there is nothing to compare with" in changed
+    assert json.loads((site / "changes.json").read_text())["other_package"] is True
 
 
 @pytest.mark.skipif(not (ROOT.parent / "shared/datasets/pairwise70/CD001703_pub4_data.csv").exists(),

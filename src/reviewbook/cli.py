@@ -200,6 +200,12 @@ def cmd_import_rows(args) -> int:
     return import_main(args.rows, args.out_dir, pkg_id=args.id, groups_csv=args.groups, force=args.force)
 
 
+def cmd_add_rows(args) -> int:
+    from .package.addrows import main as add_main
+
+    return add_main(args.package, args.rows, source=args.source, note=args.note)
+
+
 def cmd_build_review(args) -> int:
     from .package.review_data import main as review_main
 
@@ -299,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an earlier import of the same package in OUT_DIR (without it, OUT_DIR must not "
                         "already hold a package or the import's files)")
     i.set_defaults(func=cmd_import_rows)
+
+    n = sub.add_parser("add-rows", help="append data rows (a new trial) to a package folder, with their "
+                                        "provenance and a new version in versions.csv")
+    n.add_argument("package", metavar="PACKAGE", help="the package folder to extend (e.g. data/CD015373)")
+    n.add_argument("rows", metavar="ROWS.csv", help="the new data rows (RevMan or R make.names headers)")
+    n.add_argument("--source", required=True, help="citation, DOI or URL of the report the rows come from")
+    n.add_argument("--note", default="", help="what the change is, for versions.csv")
+    n.set_defaults(func=cmd_add_rows)
 
     v = sub.add_parser("build-review", help="build the embedded package from the review's data rows and "
                                            "our sources (data/sources)")

@@ -14,7 +14,7 @@ _API = {
     "section": "sections", "Section": "sections", "claim": "sections", "engine_settings": "sections",
     "review_for": "sections",
     "prisma": "pages", "characteristics": "pages", "not_pooled": "pages", "coverage": "pages",
-    "coverage_of": "pages", "Coverage": "pages", "comparisons": "pages", "risk_of_bias": "pages",
+    "coverage_of": "pages", "book_version": "pages", "Coverage": "pages", "comparisons": "pages", "risk_of_bias": "pages",
     "summary_of_findings": "synthesis", "key_findings": "synthesis", "published_estimates": "synthesis",
     "settings_table": "synthesis", "grade_from_data": "synthesis", "study_results": "synthesis",
     "independent": "synthesis", "judged_all": "evidence",

@@ -1,80 +1,415 @@
-"""'What changed': compare this build's results with the previous build's.
+"""'What changed': this build's results and data against the previous ones.
 
-Reports studies added or removed, estimates that moved and by how much,
-certainty that changed, analyses added or removed, and which notebooks were
-re-executed.  The page is generated from the two results files; it states
-numbers computed here, none typed.
+:func:`diff` compares two results files (``results.json``: one entry per
+analysis, see :func:`reviewbook.book.runner.collect_results`) and the data rows
+of the two packages, and returns the machine-readable record written beside
+``results.json`` in the site as ``changes.json``:
+
+``studies_added``, ``studies_removed``
+    ``[{analysis, study}]``: distinct study names that entered or left an analysis;
+``moved``
+    ``[{analysis, previous, current}]``, each an ``{estimate, ci_low, ci_high}``:
+    pooled estimates or CI limits that changed;
+``conclusions``
+    ``[{analysis, kind, previous, current}]``, each a change in what the
+    evidence says, in words; ``kind`` is
+
+    * ``null``: whether the CI excludes no effect (0, or 1 for ratios);
+    * ``mid``: where the CI lies against the thresholds of an important effect
+      (the analysis's ``mid``: ``{low, high}`` on the reporting scale): wholly
+      beyond one, crossing one, crossing both, or within them;
+    * ``certainty``: the GRADE certainty;
+    * ``statement``: the narrative statement.
+
+    A kind whose key an analysis does not carry (in either results file) is
+    not evaluated: nothing is inferred in its place;
+``data``
+    ``{available, rows_added, rows_removed, values_changed, changes}`` with
+    ``changes`` ``[{analysis, study, column, previous, current}]`` for every
+    value added, changed or removed.  Rows are matched by analysis and row
+    label (a study with two rows in an analysis is ``Study (1)``,
+    ``Study (2)``, :func:`reviewbook.package.analysis.row_labels`);
+``analyses_added``, ``analyses_removed``, ``status_changed``, ``first``
+(nothing to compare with: no previous build, or one of another package,
+``other_package``), ``previous_version``, ``current_version``
+    the rest of what changed.
+
+:func:`render_markdown` writes the 'What changed' page from it: the changes in
+conclusions first, each in words, then the data diff, the estimates that
+moved, the version history of the package (``versions.csv``) and the
+notebooks re-executed.  Every name from a package is escaped.
 """
 from __future__ import annotations
+
+import hashlib
+import math
+import re
+import tempfile
+from pathlib import Path
 
 from ..engine.report import fmt
 from ..views.tables import escape, md_table
 
+#: Measures reported as ratios (no effect is 1).
+RATIO_MEASURES = ("RR", "OR", "HR", "GENR", "ROM", "RaR")
+KEY_COLUMNS = ("Analysis group", "Analysis number", "Study")
+#: The results format that keeps distinct study names in ``studies`` (older
+#: results files list row labels, ``Study (1)``).
+RESULTS_FORMAT = 2
 
-def diff(current: dict, previous: dict | None) -> dict:
-    if not previous:
-        return {"first": True}
-    cur, prev = current["analyses"], previous["analyses"]
-    out = {"first": False, "added": sorted(set(cur) - set(prev)), "removed": sorted(set(prev) - set(cur)),
-           "moved": [], "studies": [], "certainty": [], "conclusion": []}
-    for aid in sorted(set(cur) & set(prev)):
-        a, b = cur[aid], prev[aid]
-        if a.get("status") != "computed" or b.get("status") != "computed":
-            if a.get("status") != b.get("status"):
-                out["moved"].append((aid, a["name"], b.get("status"), a.get("status"), None))
-            continue
-        for field in ("estimate", "ci_low", "ci_high"):
-            if a[field] != b[field]:
-                out["moved"].append((aid, a["name"], f"{fmt(b['estimate'])} [{fmt(b['ci_low'])}, {fmt(b['ci_high'])}]",
-                                     f"{fmt(a['estimate'])} [{fmt(a['ci_low'])}, {fmt(a['ci_high'])}]",
-                                     a["estimate"] - b["estimate"]))
-                break
-        added = sorted(set(a["studies"]) - set(b["studies"]))
-        removed = sorted(set(b["studies"]) - set(a["studies"]))
-        if added or removed:
-            out["studies"].append((aid, a["name"], added, removed))
-        if a.get("certainty") != b.get("certainty"):
-            out["certainty"].append((aid, a["name"], b.get("certainty"), a.get("certainty")))
-        null = 1.0 if a["measure"] in ("RR", "OR") else 0.0
-        sig_a = not (a["ci_low"] <= null <= a["ci_high"])
-        sig_b = not (b["ci_low"] <= null <= b["ci_high"])
-        if sig_a != sig_b:
-            out["conclusion"].append((aid, a["name"], "CI excluded no effect" if sig_b else "CI included no effect",
-                                      "CI excludes no effect" if sig_a else "CI includes no effect"))
+
+# ------------------------------------------------------------------ conclusions
+
+def excludes_null(entry) -> bool:
+    """Whether the CI of a computed analysis excludes no effect."""
+    null = 1.0 if entry.get("measure") in RATIO_MEASURES else 0.0
+    return not (entry["ci_low"] <= null <= entry["ci_high"])
+
+
+def mid_position(ci_low, ci_high, mid) -> str | None:
+    """Where a CI lies against the thresholds of an important effect
+    (``mid = {low, high}``, low below high): ``beyond-low``/``beyond-high`` (wholly
+    beyond a threshold), ``crosses-low``/``crosses-high`` (an important and a
+    trivial effect), ``crosses-both`` or ``within`` (only trivial effects).
+    None when the thresholds are missing."""
+    try:
+        low, high = float(mid["low"]), float(mid["high"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    if math.isnan(low) or math.isnan(high) or ci_low is None or ci_high is None:
+        return None
+    low, high = min(low, high), max(low, high)
+    below, above = ci_low < low, ci_high > high
+    trivial = ci_high > low and ci_low < high
+    if below and above:
+        return "crosses-both"
+    if below:
+        return "crosses-low" if trivial else "beyond-low"
+    if above:
+        return "crosses-high" if trivial else "beyond-high"
+    return "within"
+
+
+def _side(direction, lower: bool) -> str:
+    """'benefit' or 'harm' on the lower (or upper) side, given where benefit lies."""
+    if direction not in ("lower", "higher"):
+        return ""
+    return " (important benefit)" if (direction == "lower") == lower else " (important harm)"
+
+
+def mid_words(position: str, mid, direction=None) -> str:
+    """The position of :func:`mid_position` in words."""
+    low, high = fmt(min(float(mid["low"]), float(mid["high"]))), fmt(max(float(mid["low"]), float(mid["high"])))
+    return {
+        "beyond-low": f"lies wholly beyond the MID of {low}{_side(direction, True)}",
+        "beyond-high": f"lies wholly beyond the MID of {high}{_side(direction, False)}",
+        "crosses-low": f"crosses the MID of {low}{_side(direction, True)}",
+        "crosses-high": f"crosses the MID of {high}{_side(direction, False)}",
+        "crosses-both": f"crosses both MIDs ({low} and {high})",
+        "within": f"lies within the MIDs ({low} to {high}: no important effect)",
+    }[position]
+
+
+def _conclusions(aid, a, b) -> list:
+    """Changes in what analysis ``aid`` says (``a`` current, ``b`` previous entry)."""
+    out = []
+    was, now = excludes_null(b), excludes_null(a)
+    if was != now:
+        out.append({"analysis": aid, "kind": "null",
+                    "previous": "excludes no effect" if was else "includes no effect",
+                    "current": "excludes no effect" if now else "includes no effect"})
+    ma, mb = a.get("mid"), b.get("mid")
+    if ma and mb:
+        pa, pb = mid_position(a["ci_low"], a["ci_high"], ma), mid_position(b["ci_low"], b["ci_high"], mb)
+        if pa and pb and pa != pb:
+            out.append({"analysis": aid, "kind": "mid", "previous": mid_words(pb, mb, b.get("direction")),
+                        "current": mid_words(pa, ma, a.get("direction"))})
+    for kind in ("certainty", "statement"):
+        va, vb = a.get(kind), b.get(kind)
+        if va is not None and vb is not None and str(va).strip() != str(vb).strip():
+            out.append({"analysis": aid, "kind": kind, "previous": str(vb), "current": str(va)})
     return out
 
 
+def _triple(e) -> dict:
+    return {"estimate": e["estimate"], "ci_low": e["ci_low"], "ci_high": e["ci_high"]}
+
+
+_LABEL = re.compile(r"^(.*) \(\d+\)$")
+
+
+def _studies(entry, old_format: bool) -> list:
+    """Distinct study names of an analysis; an older results file lists row labels
+    (``Study (1)``), reduced here to the study."""
+    names = [str(s) for s in entry.get("studies", [])]
+    if old_format:
+        names = [(_LABEL.match(s).group(1) if _LABEL.match(s) else s) for s in names]
+    return list(dict.fromkeys(names))
+
+
+def diff(current: dict, previous: dict | None, *, current_rows=None, previous_rows=None,
+         data_note: str | None = None) -> dict:
+    """The record of what changed (see the module docstring).  ``current_rows``
+    and ``previous_rows`` are the data rows of the two packages (DataFrames);
+    without the previous ones, ``data`` says why (``data_note``)."""
+    out = {"first": not previous, "studies_added": [], "studies_removed": [], "moved": [], "conclusions": [],
+           "analyses_added": [], "analyses_removed": [], "status_changed": [],
+           "current_version": current.get("data_version"),
+           "previous_version": (previous or {}).get("data_version")}
+    if not previous:
+        out["data"] = _no_data("there is no previous build to compare with")
+        return out
+    if previous.get("package") != current.get("package"):
+        # results of another package are not an earlier version of this one
+        out.update(first=True, other_package=True, previous_version=None)
+        out["data"] = _no_data("the previous build was of another data package")
+        return out
+    if previous_rows is None or current_rows is None:
+        out["data"] = _no_data(data_note or "the previous build's data package is not available")
+    else:
+        out["data"] = data_diff(previous_rows, current_rows)
+    old_format = previous.get("results_format", 1) < RESULTS_FORMAT
+    cur, prev = current["analyses"], previous["analyses"]
+    out["analyses_added"] = sorted(set(cur) - set(prev), key=_aid_key)
+    out["analyses_removed"] = sorted(set(prev) - set(cur), key=_aid_key)
+    for aid in sorted(set(cur) & set(prev), key=_aid_key):
+        a, b = cur[aid], prev[aid]
+        sa, sb = _studies(a, False), _studies(b, old_format)
+        out["studies_added"] += [{"analysis": aid, "study": s} for s in sa if s not in sb]
+        out["studies_removed"] += [{"analysis": aid, "study": s} for s in sb if s not in sa]
+        if a.get("status") != "computed" or b.get("status") != "computed":
+            if a.get("status") != b.get("status"):
+                out["status_changed"].append({"analysis": aid, "previous": b.get("status"),
+                                              "current": a.get("status")})
+            continue
+        if _triple(a) != _triple(b):
+            out["moved"].append({"analysis": aid, "previous": _triple(b), "current": _triple(a)})
+        out["conclusions"] += _conclusions(aid, a, b)
+    return out
+
+
+def _no_data(reason) -> dict:
+    return {"available": False, "reason": reason, "rows_added": None, "rows_removed": None,
+            "values_changed": None, "changes": []}
+
+
+def _aid_key(aid):
+    return tuple(int(x) if x.isdigit() else 0 for x in str(aid).split("."))
+
+
+# ------------------------------------------------------------------ data
+
+def _value(v):
+    """A cell as JSON: a number, a text, or None when blank."""
+    if v is None:
+        return None
+    if isinstance(v, float):
+        return None if math.isnan(v) else v
+    if hasattr(v, "item"):  # numpy scalars
+        return _value(v.item())
+    if isinstance(v, (int,)):
+        return float(v)
+    text = str(v).strip()
+    return text or None
+
+
+def _keyed(rows) -> dict:
+    """``(analysis, row label) -> {column: value}`` (row labels as the engine gives them)."""
+    from ..package.analysis import row_labels
+    from ..package.schema import analysis_id
+
+    out = {}
+    if rows is None or rows.empty:
+        return out
+    cols = [c for c in rows.columns if c not in KEY_COLUMNS]
+    groups = {}
+    for i, (g, n) in enumerate(zip(rows["Analysis group"], rows["Analysis number"])):
+        try:
+            aid = analysis_id(g, n)
+        except (TypeError, ValueError):
+            continue
+        groups.setdefault(aid, []).append(i)
+    for aid, idx in groups.items():
+        labels = row_labels([str(rows["Study"].iloc[i]).strip() for i in idx])
+        for i, lab in zip(idx, labels):
+            r = rows.iloc[i]
+            out[(aid, lab)] = {c: _value(r[c]) for c in cols}
+    return out
+
+
+def data_diff(previous_rows, current_rows) -> dict:
+    """Values added, changed and removed between two tables of data rows."""
+    before, after = _keyed(previous_rows), _keyed(current_rows)
+    changes = []
+    added = removed = changed = 0
+    for key in sorted(set(before) | set(after), key=lambda k: (_aid_key(k[0]), k[1])):
+        aid, study = key
+        b, a = before.get(key), after.get(key)
+        if b is None:
+            added += 1
+        elif a is None:
+            removed += 1
+        cols = list(dict.fromkeys(list((a or {}).keys()) + list((b or {}).keys())))
+        for c in cols:
+            vb, va = (b or {}).get(c), (a or {}).get(c)
+            if vb == va:
+                continue
+            if b is not None and a is not None:
+                changed += 1
+            changes.append({"analysis": aid, "study": study, "column": c, "previous": vb, "current": va})
+    return {"available": True, "rows_added": added, "rows_removed": removed, "values_changed": changed,
+            "changes": changes}
+
+
+# ------------------------------------------------------------------ versions and hash
+
+def versions(pkg) -> list:
+    """The package's version history (``versions.csv``) as a list of dicts, in file order."""
+    frame = pkg.extra.get("versions.csv")
+    if frame is None or frame.empty:
+        return []
+    return [{c: str(r.get(c, "")) for c in frame.columns} for _, r in frame.iterrows()]
+
+
+def content_hash(pkg) -> str:
+    """SHA-256 of the package's files as the site's download holds them, computed
+    as ``find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum``
+    computes it in the unzipped download (a manifest of each file's SHA-256 and
+    path, hashed), so that a reader can check it without our software."""
+    from ..package.datapackage import write
+
+    with tempfile.TemporaryDirectory(prefix="reviewbook-hash-") as d:
+        write(pkg, d)
+        files = sorted((str(p.relative_to(d)).replace("\\", "/"), p) for p in Path(d).rglob("*") if p.is_file())
+        manifest = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  ./{rel}\n"
+                           for rel, p in sorted(files, key=lambda x: ("./" + x[0]).encode()))
+    return hashlib.sha256(manifest.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ the page
+
+_KIND_ORDER = {"null": 0, "mid": 1, "certainty": 2, "statement": 3}
+
+
+def _sentence(aid, name, items) -> str:
+    """One analysis's changes in conclusions, in words."""
+    ci = []
+    parts = []
+    for c in sorted(items, key=lambda c: _KIND_ORDER.get(c["kind"], 9)):
+        if c["kind"] == "null":
+            ci.append(f"{c['current']} (before: {c['previous'].replace('excludes', 'excluded').replace('includes', 'included')})")
+        elif c["kind"] == "mid":
+            ci.append(f"{c['current']} (before: it {c['previous']})")
+        elif c["kind"] == "certainty":
+            parts.append(f"the certainty of the evidence moved from {c['previous']} to {c['current']}")
+        else:
+            parts.append(f"the narrative statement moved from '{c['previous']}' to '{c['current']}'")
+    if ci:
+        parts.insert(0, "the CI now " + " and ".join(ci))
+    text = "; ".join(parts)
+    return f"**Analysis {escape(aid)}** ({escape(name)}): {escape(text)}."
+
+
+def _num(v) -> str:
+    if v is None:
+        return "blank"
+    if isinstance(v, float):
+        return fmt(v, 6) if not float(v).is_integer() else str(int(v))
+    return str(v)
+
+
 def render_markdown(payload: dict) -> str:
-    d = diff(payload["current"], payload.get("previous"))
+    """The 'What changed' page from ``payload``: ``{changes, current, previous,
+    versions, executed, cached}``."""
+    d = payload["changes"]
+    cur = payload["current"]["analyses"]
+    prev = (payload.get("previous") or {}).get("analyses", {})
+
+    def name(aid):
+        return (cur.get(aid) or prev.get(aid) or {}).get("name", "")
+
     lines = ["(sec-what-changed)=", "# What changed", ""]
-    executed = payload.get("executed", [])
-    cached = payload.get("cached", [])
-    if d["first"]:
+    if d.get("other_package"):
+        lines += ["The previous build was of another data package: there is nothing to compare with.", ""]
+    elif d["first"]:
         lines += ["This is the first build with these results: there is nothing to compare with.", ""]
     else:
-        n_changes = sum(len(d[k]) for k in ("added", "removed", "moved", "studies", "certainty", "conclusion"))
-        if n_changes == 0:
-            lines += ["No pooled estimate, study list or certainty changed since the previous build.", ""]
-        if d["added"] or d["removed"]:
-            rows = [[a, "added"] for a in d["added"]] + [[a, "removed"] for a in d["removed"]]
-            lines.append(md_table(["Analysis", "Change"], rows, caption="Analyses added or removed.",
+        pv, cv = d.get("previous_version") or {}, d.get("current_version") or {}
+        if pv.get("version") or cv.get("version"):
+            lines += [f"This build (data package version {escape(cv.get('version') or 'not recorded')}) is "
+                      f"compared with the previous one (version {escape(pv.get('version') or 'not recorded')}).", ""]
+        n = sum(len(d[k]) for k in ("studies_added", "studies_removed", "moved", "conclusions", "analyses_added",
+                                    "analyses_removed", "status_changed"))
+        data = d["data"]
+        if n == 0 and not data.get("changes"):
+            lines += ["No data value, pooled estimate, study list or conclusion changed since the previous build.", ""]
+        lines += ["## Conclusions", ""]
+        by = {}
+        for c in d["conclusions"]:
+            by.setdefault(c["analysis"], []).append(c)
+        if by:
+            lines += ["Changes in what an analysis says: whether the CI excludes no effect, where it lies against "
+                      "the thresholds of an important effect (MID), the certainty of the evidence and the narrative "
+                      "statement.", ""]
+            lines += [f"- {_sentence(aid, name(aid), items)}" for aid, items in by.items()] + [""]
+        else:
+            lines += ["No analysis changed in whether its CI excludes no effect, in where its CI lies against the "
+                      "thresholds of an important effect, in certainty or in its narrative statement (where these "
+                      "are given).", ""]
+        lines += ["## Data", ""]
+        if not data.get("available"):
+            lines += [f"The data diff is not available: {escape(data.get('reason', ''))}.", ""]
+        elif not data["changes"]:
+            lines += ["No data value was added, changed or removed.", ""]
+        else:
+            lines += [f"{data['rows_added']} data row(s) added, {data['rows_removed']} removed and "
+                      f"{data['values_changed']} value(s) changed in rows present in both versions.", ""]
+            rows = [[c["analysis"], c["study"], c["column"], _num(c["previous"]), _num(c["current"]),
+                     "added" if c["previous"] is None else "removed" if c["current"] is None else "changed"]
+                    for c in data["changes"]]
+            lines.append(md_table(["Analysis", "Study", "Column", "Previous", "Current", "Change"], rows,
+                                  caption="Data values added, changed or removed (previous → current).",
+                                  label="tbl-changes-data", align=["l", "l", "l", "r", "r", "l"]))
+        lines += ["## Estimates", ""]
+        if d["analyses_added"] or d["analyses_removed"]:
+            rows = [[a, name(a), "added"] for a in d["analyses_added"]]
+            rows += [[a, name(a), "removed"] for a in d["analyses_removed"]]
+            lines.append(md_table(["Analysis", "Outcome", "Change"], rows, caption="Analyses added or removed.",
                                   label="tbl-changes-analyses"))
-        if d["studies"]:
-            rows = [[a, n, ", ".join(ad) or "none", ", ".join(rm) or "none"] for a, n, ad, rm in d["studies"]]
+        studies = {}
+        for key, what in (("studies_added", 0), ("studies_removed", 1)):
+            for s in d[key]:
+                studies.setdefault(s["analysis"], ([], []))[what].append(s["study"])
+        if studies:
+            rows = [[a, name(a), ", ".join(ad) or "none", ", ".join(rm) or "none"] for a, (ad, rm) in studies.items()]
             lines.append(md_table(["Analysis", "Outcome", "Studies added", "Studies removed"], rows,
                                   caption="Studies added or removed.", label="tbl-changes-studies"))
-        if d["moved"]:
-            rows = [[a, n, str(old), str(new), "" if delta is None else fmt(delta, 3)]
-                    for a, n, old, new, delta in d["moved"]]
+        if d["moved"] or d["status_changed"]:
+            rows = [[m["analysis"], name(m["analysis"]), _est(m["previous"]), _est(m["current"]),
+                     fmt(m["current"]["estimate"] - m["previous"]["estimate"], 3)] for m in d["moved"]]
+            rows += [[s["analysis"], name(s["analysis"]), str(s["previous"]), str(s["current"]), ""]
+                     for s in d["status_changed"]]
             lines.append(md_table(["Analysis", "Outcome", "Previous", "Current", "Change in estimate"], rows,
                                   caption="Estimates that moved.", label="tbl-changes-moved"))
-        if d["certainty"] or d["conclusion"]:
-            rows = [[a, n, f"certainty {old} → {new}"] for a, n, old, new in d["certainty"]]
-            rows += [[a, n, f"{old} → {new}"] for a, n, old, new in d["conclusion"]]
-            lines.append(md_table(["Analysis", "Outcome", "Change"], rows,
-                                  caption="Conclusions or certainty that changed.", label="tbl-changes-conclusions"))
+        if not (d["moved"] or d["status_changed"] or studies or d["analyses_added"] or d["analyses_removed"]):
+            lines += ["No pooled estimate or study list changed.", ""]
+    history = payload.get("versions") or []
+    lines += ["## Versions of the data package", ""]
+    if history:
+        rows = [[v.get("version", ""), v.get("date", "") or "not recorded", v.get("rows_added", ""),
+                 v.get("source", "") or "not recorded", v.get("note", "")] for v in history]
+        lines.append(md_table(["Version", "Date", "Rows added", "Source", "Note"], rows,
+                              caption="The package's version history (versions.csv).", label="tbl-changes-versions",
+                              align=["l", "l", "r", "l", "l"]))
+    else:
+        lines += ["The data package keeps no version history (it has no `versions.csv`).", ""]
+    executed, cached = payload.get("executed", []), payload.get("cached", [])
     lines += ["## Notebooks", "",
               "Re-executed in this build: " + (escape(", ".join(executed)) if executed else "none") + ".", "",
               "Taken from the cache (template, parameters and data unchanged): "
               + (escape(", ".join(cached)) if cached else "none") + ".", ""]
     return "\n".join(lines)
+
+
+def _est(t) -> str:
+    return f"{fmt(t['estimate'])} [{fmt(t['ci_low'])}, {fmt(t['ci_high'])}]"

@@ -318,3 +318,19 @@ def risk_of_bias(package, figures="figures"):
     _display(Figure(summary_bars(rows, list(domains)), str(Path(figures) / "study_flow_rob_summary.svg"),
                     caption="Risk of bias (RoB 2) summary: share of judgements per domain (unweighted).",
                     label="fig-rob-summary", alt="Summary bar plot of RoB 2 judgements by domain."))
+
+
+@_shows
+def book_version(package):
+    """What these pages review, so that an editor can cite it exactly: the data
+    package's version and content hash, the date of the data (its latest
+    ``versions.csv`` entry, never the build machine's clock) and the software
+    version."""
+    import re as _re
+
+    from ..views.details import Block
+    from .runner import data_version, version_block
+
+    pkg = load(package)
+    md = version_block(pkg, data_version(pkg))
+    _display(Block(md, _re.sub(r"[`\\]", "", md)))

@@ -19,7 +19,8 @@ Steps, each reported with a progress line:
 4. Build the site with ``jupyter-book build -W -n --keep-going`` (warnings are
    errors) into the staging folder.
 5. Write the results JSON (every pooled estimate, CI, tau², I², k, certainty)
-   and the 'What changed' comparison, copy the data package and executed
+   and ``changes.json``, the comparison with the previously published site's
+   results and data package (or ``--previous``), copy the data package and executed
    notebooks into the site as downloads, and only then swap the new site in
    place of the old one.  Any failure leaves the previous site untouched and
    names the notebook and cell.
@@ -459,6 +460,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     if not pkg.analysis_ids():
         raise InputError([Problem(data.name, None, None, "a package with 0 analyses",
                                   "at least one analysis (overall-estimates-and-settings.csv or data rows)")])
+    prev_results, prev_data = read_previous(previous)  # raises InputError for an unreadable --previous
     review_path = Path(review).resolve() if review else None
     rvw = rv.for_package(pkg, review_path)
     pages = plan(pkg, rvw)
@@ -549,9 +551,11 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         def init():
             kernels.local.km = ready.pop()
 
-        # the results JSON is computed here while the kernels work (it only reads the package)
+        # the results JSON and the previous build's data are read here while the kernels
+        # work (they only read the packages)
         side = cf.ThreadPoolExecutor(max_workers=1)
         results_future = side.submit(collect_results, pkg, rvw)
+        previous_future = side.submit(_previous_rows, prev_results, prev_data, pkg)
         side.shutdown(wait=False)
         with cf.ThreadPoolExecutor(max_workers=n_workers, initializer=init) as pool:
             futures = [pool.submit(run, p) for p in _longest_first(todo, state.get("seconds", {}))]
@@ -566,7 +570,8 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         for p in todo:  # a cached notebook was validated when it was executed
             validate(staging / f"{p.file}.ipynb", f"{p.template} ({p.key})")
         results = results_future.result()
-        _write_results(staging, results, previous, nb_pages, todo)
+        previous_rows, data_note = previous_future.result()
+        _write_results(staging, results, prev_results, nb_pages, todo, pkg, previous_rows, data_note)
         log("[4/5] building the site with Jupyter Book (-W -n --keep-going)")
         t_sphinx = time.perf_counter()
         reread = _sync(staging, WORK / "src")
@@ -577,6 +582,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         shutil.copytree(WORK / "html", html)
         _downloads(html, pkg, staging, nb_pages)
         (html / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+        shutil.copy2(staging / "changes.json", html / "changes.json")
         CACHE.mkdir(parents=True, exist_ok=True)
         for p in todo:  # executed notebooks (with their figures) for incremental rebuilds
             c = CACHE / keys[p.file]
@@ -754,7 +760,9 @@ def collect_results(pkg, review=None) -> dict:
 
     review = review or rv.for_package(pkg)
     owners = rv.claim(pkg, review)
-    out = {"package": pkg.id, "analyses": {}}
+    from .changes import RESULTS_FORMAT
+
+    out = {"package": pkg.id, "analyses": {}, "results_format": RESULTS_FORMAT, "data_version": data_version(pkg)}
     for aid, it in judged_all(pkg, review, {}).items():
         s = it.settings
         entry = {"name": s.name, "group": s.group_name, "section": owners[aid]}
@@ -803,20 +811,91 @@ def load_previous(path) -> dict:
     return data
 
 
-def _write_results(staging, results, previous, pages, executed) -> None:
-    """Results of this build and the comparison with the previous one, for the 'What changed' page."""
-    prev = None
+def data_version(pkg) -> dict:
+    """The package's version (the last row of its ``versions.csv``), that version's
+    date and the content hash of the package (:func:`.changes.content_hash`)."""
+    from .changes import content_hash, versions
+
+    history = versions(pkg)
+    last = history[-1] if history else {}
+    return {"version": last.get("version") or None, "date": last.get("date") or None,
+            "sha256": content_hash(pkg)}
+
+
+def read_previous(previous=None):
+    """The previous build's results and where its data package is: ``--previous``
+    (a results.json; its data beside it, in ``downloads/`` as the site has it or
+    in the same folder), else the published site's.  Returns ``(results, zip)``,
+    ``(None, None)`` when there is no previous build; an unreadable ``--previous``
+    is invalid input."""
     if previous:
-        prev = load_previous(previous)
-    elif (BUILD / "results.json").exists():
-        prev = json.loads((BUILD / "results.json").read_text())
-    payload = {"current": results, "previous": prev,
+        path = Path(previous)
+        prev = load_previous(path)
+    else:
+        path = next((p for p in (SITE / "results.json", BUILD / "results.json") if p.exists()), None)
+        if path is None:
+            return None, None
+        try:
+            prev = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return None, None
+    pid = str(prev.get("package", ""))
+    name = f"{pid}-data-package.zip"
+    data = next((p for p in (path.parent / "downloads" / name, path.parent / name) if p.is_file()), None)
+    return prev, data
+
+
+def _previous_rows(prev, data, pkg):
+    """The previous build's data rows, or (None, why not)."""
+    if prev is None:
+        return None, None
+    if str(prev.get("package")) != pkg.id:
+        return None, None
+    if data is None:
+        return None, "the previous build's data package is not beside its results"
+    from ..package.datapackage import read as read_package
+
+    try:
+        return read_package(data, strict=False).rows, None
+    except InputError as exc:
+        return None, f"the previous build's data package could not be read ({exc.problems[0]})"
+
+
+def version_block(pkg, version: dict) -> str:
+    """The landing page's statement of what was reviewed (Markdown): the data
+    package's version and content hash, the software version and the date of
+    the data (the latest ``versions.csv`` date; never the build machine's clock)."""
+    from .. import __version__
+    from ..views.tables import escape
+
+    v, date = version.get("version"), version.get("date")
+    lines = [f"- Data: package {escape(pkg.id)}, "
+             + (f"version {escape(v)} (the latest entry of its `versions.csv`)" if v
+                else "version not recorded (the package has no `versions.csv`)") + ".",
+             f"- Build date of the data: {escape(date) if date else 'not recorded'}.",
+             f"- Content hash: SHA-256 `{version['sha256']}` of the package's files, as in "
+             f"`downloads/{escape(pkg.id)}-data-package.zip`. To check it, unzip the download into an empty "
+             "folder and run `find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum` in it.",
+             f"- Software: reviewbook {escape(__version__)}."]
+    return "\n".join(lines)
+
+
+def _write_results(staging, results, previous, pages, executed, pkg=None, previous_rows=None,
+                   data_note=None) -> dict:
+    """The comparison with the previous build (``changes.json``, for the site) and
+    the 'What changed' page; returns the comparison."""
+    from .changes import diff, render_markdown, versions
+
+    prev = previous if isinstance(previous, dict) or previous is None else read_previous(previous)[0]
+    changes = diff(results, prev, current_rows=None if pkg is None else pkg.rows, previous_rows=previous_rows,
+                   data_note=data_note)
+    payload = {"changes": changes, "current": results, "previous": prev,
+               "versions": versions(pkg) if pkg is not None else [],
                "executed": sorted(p.key for p in executed),
                "cached": sorted(p.key for p in pages if p not in executed)}
-    (staging / "changes.json").write_text(json.dumps(payload, indent=2, sort_keys=True))
-    from .changes import render_markdown
-
+    (staging / "changes.json").write_text(json.dumps(changes, indent=2, sort_keys=True))
     (staging / "what_changed.md").write_text(render_markdown(payload))
+    return changes
 
 
 def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warnings=False) -> int:

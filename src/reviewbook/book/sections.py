@@ -198,6 +198,7 @@ class Section:
                 parts += self._sensitivity_parts(it)
                 parts += self._bayes_parts(it)
                 parts += self._tsa_parts(it)
+                parts += self._cumulative_parts(it)
             title = f"{it.aid} {it.settings.name}: forest plot" + (
                 " and details" if len(parts) > 1 else "")
             _display(Dropdown(title, parts, name=f"details-{self.key}-{slug(it.aid)}"))
@@ -424,6 +425,52 @@ class Section:
         return [fig, Note(sentence, None)]
 
     # -------------------------------------------------------- building blocks kept for other pages
+    def _cumulative_parts(self, it: Judged) -> list:
+        """Cumulative meta-analysis of the review file's primary outcome (not a
+        subgroup view, at least two studies): the pooled estimate after each study
+        is added, in order of the studies' years (then row order), with the
+        analysis's own method, CI method and level
+        (:func:`reviewbook.engine.cumulative.cumulative`, validated against
+        metafor's ``cumul()``): a figure and a table, beside the sequential analysis."""
+        from ..engine.cumulative import cumulative
+        from ..views.cumulative import cumulative_plot
+
+        pattern = self.review.primary_outcome
+        ar, a = it.result, it.appraisal
+        if (pattern is None or ar.subgroups is not None or a.count.k < 2
+                or not re.search(pattern, ar.settings.name, re.I)):
+            return []
+        rows = self.pkg.rows_of(it.aid)
+        es = an.effect_sizes(ar.settings, rows, labels=ar.labels)
+        years = [_year(rows.iloc[i]["Study year"]) for i in es.index]
+        order = sorted(range(es.k), key=lambda j: (years[j], j))
+        steps = cumulative(es, ar.engine_method, order=order, hksj=ar.hksj, level=self.settings["level"])
+        measure = measure_label(ar.result.measure)
+        # the year in brackets unless the study's name carries it
+        added = [s.study if years[j] == 9999 or str(years[j]) in s.study else f"{s.study} ({years[j]})"
+                 for s, j in zip(steps, order)]
+        table = [[i, x, s.k, fmt_effect(ar.result.measure, s.estimate, s.ci_low, s.ci_high),
+                  "" if s.tau2 is None else fmt(s.tau2, 3), fmt_i2(s.i2)]
+                 for i, (x, s) in enumerate(zip(added, steps), start=1)]
+        first, last = steps[0], steps[-1]
+        pct = int(round(self.settings["level"] * 100))
+        alt = (f"Cumulative meta-analysis of analysis {it.aid}, {ar.settings.name}: the pooled {measure} after "
+               f"each of {len(steps)} data rows added in order of year, from {fmt(first.estimate)} "
+               f"({pct}% CI {fmt(first.ci_low)} to {fmt(first.ci_high)}) with the first to "
+               f"{fmt(last.estimate)} ({pct}% CI {fmt(last.ci_low)} to {fmt(last.ci_high)}) with all.")
+        drawn = (tuple(added), tuple(s.k for s in steps), tuple(s.estimate for s in steps),
+                 tuple(s.ci_low for s in steps), tuple(s.ci_high for s in steps), ar.result.measure,
+                 a.direction.left, a.direction.right, f"Cumulative meta-analysis, analysis {it.aid}")
+        return [cached_figure(
+                    lambda d=drawn: cumulative_plot(*d[:6], label_left=d[6], label_right=d[7], title=d[8]),
+                    str(self.figures / f"{self.key}_{slug(it.aid)}_cumulative.svg"),
+                    caption=f"Cumulative meta-analysis of analysis {it.aid} ({ar.settings.name}): studies added "
+                            f"in order of year, {pct}% CIs, {ar.engine_method} as in the analysis.",
+                    label=f"fig-{self.key}-{slug(it.aid)}-cumulative", alt=alt, key_parts=drawn, tight=False),
+                Table(["Step", "Study added", "Rows pooled", f"Effect ({pct}% CI)", "Tau²", "I²"], table,
+                      caption=f"Cumulative meta-analysis of analysis {it.aid}: the pooled estimate after each study "
+                              "is added.", label=f"tbl-{self.key}-{slug(it.aid)}-cumulative")]
+
     @_shows
     def small_study_effects(self):
         """Funnel plot and Egger's test for analyses with at least 10 studies."""

@@ -149,6 +149,8 @@ def build(folder):
     extra["settings-inferred.csv"] = res.settings.astype(str)
     extra["settings-evidence.csv"] = res.evidence
     extra["provenance.csv"] = prov.astype(str)
+    if "version" in cfg:
+        extra["versions.csv"] = _first_version(cfg, len(rows))
     refs = {"included": _references(paths["included_references"], pkg)} if "included_references" in paths else {}
     out = Package(pkg.id, analyses, rows, pkg.subgroup_estimates, studies, pkg.risk_of_bias, refs, extra)
     return out, res
@@ -183,6 +185,20 @@ def with_directions(analyses: pd.DataFrame, review_file: Path) -> pd.DataFrame:
             out.at[i, "Direction of benefit"] = rule.better
             out.at[i, "Direction source"] = rule.direction_source
     return out
+
+
+def _first_version(cfg, n_rows) -> pd.DataFrame:
+    """The package's first row of ``versions.csv`` (the columns ``add-rows`` extends):
+    version 1, the date its content was established (``version.date`` in
+    sources.yml, never the clock: the build is deterministic), every row added."""
+    from .addrows import VERSION_COLUMNS
+
+    v = cfg["version"] or {}
+    date = str(v.get("date", "")).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise InputError([Problem("sources.yml", None, "version.date", f"'{date}'", "a date YYYY-MM-DD")])
+    source = f"{cfg['review']}; data rows from {cfg['collection']}"
+    return pd.DataFrame([["1", date, str(n_rows), source, str(v.get("note", "")).strip()]], columns=VERSION_COLUMNS)
 
 
 def _studies(path, pkg):

@@ -36,3 +36,17 @@ class Findings:
                 lines.append(closing)
             lines.append("")
         return "\n".join(lines).rstrip()
+
+
+class Block:
+    """A block of trusted Markdown the book assembles itself from escaped text
+    (e.g. the landing page's version statement), with its plain-text form."""
+
+    def __init__(self, markdown: str, text: str):
+        self.markdown, self.text = markdown, text
+
+    def _repr_markdown_(self):
+        return self.markdown.rstrip() + "\n"
+
+    def __repr__(self):
+        return self.text
