@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..engine.report import fmt
 from ..package.schema import Package
-from ..views.tables import Figure, Markup, Note, Table, escape
+from ..views.tables import Dropdown, Figure, Markup, Note, Table, escape
 from .glue import _display, _glue, _shows
 from .paths import load
 from .references import study_keys
@@ -88,7 +88,7 @@ def comparisons(package):
                   caption="Comparisons of the review, with the evidence for each name.", label="tbl-comparisons")
     else:
         t = Table(cols, [r[:4] for r in rows], caption="Comparisons of the data package.", label="tbl-comparisons")
-    _display(t)
+    _display(Dropdown(f"The {len(groups)} comparisons" + (" and how each was named" if evidence else ""), [t]))
     return t
 
 
@@ -112,7 +112,7 @@ def characteristics(package):
     t = Table(["Study", "Year", "Methods", "Participants", "Interventions", "Analyses", "Notes and sources"], rows,
               caption="Characteristics of the studies (not reported: no source we read states it).",
               label="tbl-characteristics", sortable=True)
-    _display(t)
+    _display(Dropdown(f"Characteristics of the {len(rows)} studies, with their sources", [t]))
     return t
 
 
@@ -181,7 +181,7 @@ def not_pooled(package):
         caption = (f"Studies{' ' + words if words else ''} in the second extraction that no analysis of the review "
                    f"uses ({len(part)}), with the reason each is not pooled (that extraction's judgement and words).")
         t = Table(list(part.columns), part.values.tolist(), caption=caption, label=label, sortable=True)
-        _display(t)
+        _display(Dropdown(f"The {len(part)} studies{' ' + words if words else ''}", [t]))
         shown = shown or t
     return shown
 

@@ -232,10 +232,16 @@ def summary_of_findings(package, *, review="auto", **settings):
         notes = fn.notes() + [("*", "The risk with the intervention (and its 95% CI) is based on the assumed risk with "
                                     "the comparison and the relative effect of the intervention (and its 95% CI); for "
                                     "continuous outcomes, the mean difference.")]
+        from ..views.details import Notes
+        from ..views.tables import Dropdown
+
         _display(Table(["Outcome (scale direction; analysis)", f"Risk with {m.comparison}",
                         f"Risk with {m.intervention}*", "Relative effect (95% CI)", "Participants (studies)",
                         "Certainty of the evidence (GRADE)", "Comments"], rows,
-                       caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}", notes=notes))
+                       caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}"))
+        _display(Dropdown(f"Footnotes of this table ({notes[0][0]} to {notes[-2][0]}, *): the reasons for each "
+                          "rating and the assumed risks" if len(notes) > 1 else "Footnote of this table (*)",
+                          [Notes(notes)], name=f"sof-notes-{m.group}"))
     _display(Note("GRADE certainty: " + "; ".join(f"{SYMBOLS[lv]} {lv.capitalize()}: {LEGEND[lv]}"
                                                  for lv in reversed(LEVELS))
                   + f" ({cite('grade3', 'handbook-ch14')}). 'Upper bound': a domain could not be assessed from the "
@@ -266,7 +272,7 @@ def _all_analyses(judged, shown, rv):
     _display(Table(["Analysis", "Comparison", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
                     "What the evidence says"], rows,
                    caption="All analyses of the review (subgroup analyses are shown with their outcome).",
-                   label="tbl-all-analyses", notes=notes))
+                   label="tbl-all-analyses", notes=notes, sortable=True))
 
 
 @_shows

@@ -50,3 +50,20 @@ class Block:
 
     def __repr__(self):
         return self.text
+
+
+class Notes:
+    """Keyed notes (footnotes of a table), as the notes under a
+    :class:`~reviewbook.views.tables.Table` are written, for use apart from it
+    (e.g. folded in a :class:`~reviewbook.views.tables.Dropdown`)."""
+
+    def __init__(self, notes):
+        self.notes = [(str(k), str(t)) for k, t in notes]
+
+    def _repr_markdown_(self):
+        from .tables import linked
+
+        return "\n".join(f"- **{escape(k)}**: {linked(t)}" for k, t in self.notes) + "\n"
+
+    def __repr__(self):
+        return "\n".join(f"{k}: {t}" for k, t in self.notes)
