@@ -20,6 +20,7 @@ pdf: setup
 bench: setup
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/book.py
+	$(PY) benchmarks/atlas.py
 
 clean:
 	rm -rf book/_build

@@ -156,15 +156,18 @@ def test_review_file_naming_another_package_is_refused(repo, tmp_path):
 
 
 def test_rows_table_whose_data_type_cannot_be_inferred(repo, tmp_path):
-    """A table of data rows given straight to the book is imported; a row with no number
-    in any data field cannot be typed: exit 2, located, site intact."""
+    """A table of data rows given straight to the book is imported; a row of our own data
+    (no stored result anywhere) with every data field blank: exit 2, located, site intact
+    (a missing number is never read as 0; a review's own rows with such an analysis are
+    imported and shown not estimable, tests/test_audit_rules.py)."""
     before = site_state(repo)
     rows = tmp_path / "rows.csv"
     rows.write_text("Analysis group,Analysis number,Analysis name,Study,Experimental N,Control N\n"
                     "1,1,Pain,A 2001,,\n", encoding="utf-8")
     res = run_book(repo, "--data", rows)
     assert res.returncode == 2
-    assert "rows.csv, line 2, column 'Experimental N': found analysis 1.1 with no numbers in any data field" in res.stderr
+    assert ("rows.csv, line 2, column 'Experimental N': found an empty cell; expected a number "
+            "(no data field of this row has one") in res.stderr
     assert site_state(repo) == before
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import math
 import subprocess
+from statistics import NormalDist
 import sys
 from pathlib import Path
 
@@ -268,13 +269,60 @@ def test_text_in_a_number_exits_2_with_location(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_data_type_that_cannot_be_inferred_exits_2(tmp_path):
-    """A row with no number in any data field: which data type it is cannot be inferred."""
-    rows = [row(1, 1, "A 2001"), row(1, 2, "B 2002", Experimental_N=5, Control_N=5)]
+def test_analysis_without_numbers_is_not_estimable_not_refused(tmp_path):
+    """An analysis whose rows carry no number in any data field (RevMan shows it with
+    no data; CD012891.pub2 4.3 and 4.6 of the Pairwise70 collection are such) is
+    imported, every study not estimable with the reason, its settings 'not
+    identifiable'; the review's other analyses are unaffected.  Stored result of 1.2
+    written here by hand: RR (3/10)/(1/10) = 3, CI exp(ln 3 ± z sqrt(1/3 - 1/10 + 1 - 1/10)),
+    z the normal 97.5% quantile."""
+    se, z = math.sqrt(1 / 3 - 1 / 10 + 1 - 1 / 10), NormalDist().inv_cdf(0.975)
+    rows = [row(1, 1, "A 2001"),
+            row(1, 2, "B 2002", Experimental_cases=3, Experimental_N=10, Control_cases=1, Control_N=10, Weight=100,
+                Mean=3, CI_start=round(3 * math.exp(-z * se), 6), CI_end=round(3 * math.exp(z * se), 6))]
+    out = tmp_path / "out"
+    res = cli("import-rows", write_rows(tmp_path / "r.csv", rows), out)
+    assert res.returncode == 0, res.stderr
+    settings = {r["analysis"]: r for r in read_csv(out / "settings-inferred.csv")}
+    assert settings["1.1"]["status"] == "not identifiable"
+    a = {r["id"]: r for r in audit(out)["analyses"]}
+    assert a["1.1"]["status"] == "not estimable"
+    assert a["1.1"]["not_estimable"] == [{"study": "A 2001", "reason": "not estimable: no numbers in any data field"}]
+    assert a["1.2"]["studies"]["matched"] == 1
+
+
+def test_a_blank_is_never_read_as_0(tmp_path):
+    """A blank SD in a table of rows: in rows that carry no stored result at all (our
+    own data) it is refused with its line and column; it is never written as 0 and
+    pooled (before, the blank was written 0.0 and the study pooled with the other
+    arm's variance only)."""
+    rows = [row(1, 1, "A 2001", Experimental_mean=10, Experimental_SD="", Experimental_N=20, Control_mean=12,
+                Control_SD=5, Control_N=20),
+            row(1, 1, "B 2002", Experimental_mean=11, Experimental_SD=4, Experimental_N=30, Control_mean=12,
+                Control_SD=5, Control_N=30)]
     res = cli("import-rows", write_rows(tmp_path / "r.csv", rows), tmp_path / "out")
     assert res.returncode == 2
-    assert ("r.csv, line 2, column 'Experimental N': found analysis 1.1 with no numbers in any data field; "
-            "expected arm means and SDs") in res.stderr
+    assert "r.csv, line 2, column 'Experimental SD': found an empty cell; expected a number >= 0" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_blank_in_a_row_revman_left_without_result_is_not_estimable(tmp_path):
+    """The same blank SD in a review's rows where RevMan stored results for the other
+    rows and none for this one: the row is not estimable ('a mean or SD is missing'),
+    written blank (not 0), and the other study's stored MD -1 [-3.291286, 1.291286]
+    (-1 ± 1.959964 sqrt(16/30 + 25/30)) and weight 100 are reproduced."""
+    rows = [row(1, 1, "A 2001", Experimental_mean=10, Experimental_SD="", Experimental_N=20, Control_mean=12,
+                Control_SD=5, Control_N=20),
+            row(1, 1, "B 2002", Experimental_mean=11, Experimental_SD=4, Experimental_N=30, Control_mean=12,
+                Control_SD=5, Control_N=30, Mean=-1, CI_start=-3.291286, CI_end=1.291286, Weight=100)]
+    out = tmp_path / "out"
+    res = cli("import-rows", write_rows(tmp_path / "r.csv", rows), out)
+    assert res.returncode == 0, res.stderr
+    written = read_csv(next(out.rglob("*-data-rows.csv")))
+    assert written[0]["Experimental SD"] == "" and written[0]["GIV SE"] == "0.0"
+    a = audit(out)["analyses"][0]
+    assert a["not_estimable"] == [{"study": "A 2001", "reason": "not estimable: a mean or SD is missing"}]
+    assert (a["studies"]["checked"], a["studies"]["matched"]) == (1, 1)
 
 
 def test_missing_column_and_events_above_n(tmp_path):

@@ -206,6 +206,14 @@ def cmd_add_rows(args) -> int:
     return add_main(args.package, args.rows, source=args.source, note=args.note)
 
 
+def cmd_atlas(args) -> int:
+    from .package.atlas import main as atlas_main
+    from .views.atlas import html
+
+    return atlas_main(args.rows_dir, args.out_dir, jobs=args.jobs, dask=args.dask, timeout=args.timeout,
+                      render_html=html)
+
+
 def cmd_build_review(args) -> int:
     from .package.review_data import main as review_main
 
@@ -313,6 +321,17 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--source", required=True, help="citation, DOI or URL of the report the rows come from")
     n.add_argument("--note", default="", help="what the change is, for versions.csv")
     n.set_defaults(func=cmd_add_rows)
+
+    t = sub.add_parser("atlas", help="import and audit every table of data rows in a folder "
+                                     "(one task per review) and write atlas.csv, atlas.json and atlas.html")
+    t.add_argument("rows_dir", metavar="ROWS_DIR", help="folder of *.csv data-rows files, one per review")
+    t.add_argument("out_dir", metavar="OUT_DIR", help="folder to write atlas.csv, atlas.json, atlas.html into")
+    t.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    t.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the tasks on the Dask distributed scheduler at ADDRESS (e.g. tcp://host:8786)")
+    t.add_argument("--timeout", type=float, default=1800.0,
+                   help="seconds after which one review's task is stopped and reported refused (default 1800)")
+    t.set_defaults(func=cmd_atlas)
 
     v = sub.add_parser("build-review", help="build the embedded package from the review's data rows and "
                                            "our sources (data/sources)")

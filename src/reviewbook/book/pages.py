@@ -250,7 +250,8 @@ def rob_table(pkg: Package):
     domains = tuple(c.split(":", 1)[1].strip() for c in cols)
     groups, order, empty = {}, [], 0
     for _, r in rob.iterrows():
-        judged = {d: (str(r[c]).strip() if str(r[c]).strip() in ("Low risk", "Some concerns", "High risk")
+        judged = {d: (str(r[c]).strip() if str(r[c]).strip() in ("Low risk", "Some concerns", "High risk",
+                                                                   "Not applicable")
                       else "Not reported") for d, c in zip(domains, cols)}
         if all(v == "Not reported" for v in judged.values()):
             empty += 1

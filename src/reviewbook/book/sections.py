@@ -552,6 +552,14 @@ def _repeat_note(ar) -> str:
             "brackets.")
 
 
+def _not_estimable_note(ar) -> str:
+    """The rows that give no result and why (the plot shows them 'Not estimable', as RevMan)."""
+    if not ar.excluded:
+        return ""
+    return " Not estimable: " + "; ".join(f"{lab} ({reason.removeprefix('not estimable: ')})"
+                                          for lab, reason in ar.excluded) + "."
+
+
 def _year(text) -> int:
     m = re.search(r"(\d{4})", str(text))
     return int(m.group(1)) if m else 9999

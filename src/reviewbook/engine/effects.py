@@ -127,6 +127,51 @@ def _labels(study, k):
     return study
 
 
+def _missing_or_zero(*arrays):
+    """True where every one of ``arrays`` is 0 or NaN (a row with no data)."""
+    out = np.ones(len(arrays[0]), dtype=bool)
+    for a in arrays:
+        out &= np.isnan(a) | (a == 0)
+    return out
+
+
+#: Why a study is not estimable, as every command and page words it.
+NO_DATA = "not estimable: no numbers in any data field"
+NO_PARTICIPANTS = "not estimable: no participants in an arm (N is 0 or missing)"
+MISSING_MEAN_SD = "not estimable: a mean or SD is missing"
+SD_ZERO = "not estimable: SD is 0 in an arm"
+NOT_COMPUTABLE = "not estimable: the effect size or its variance cannot be computed"
+MISSING_EVENTS = "not estimable: the number of events is missing"
+EVENTS_ABOVE_N = "not estimable: more events than participants in an arm"
+NO_EVENTS = "not estimable: no events in either arm"
+ALL_EVENTS = "not estimable: all participants had the event in both arms"
+NO_SE = "not estimable: no standard error (SE is 0 or missing)"
+MISSING_ESTIMATE = "not estimable: the estimate is missing"
+NO_VARIANCE = "not estimable: variance V = 0"
+MISSING_OE = "not estimable: O-E or its variance is missing"
+
+
+def continuous_reasons(n1, mean1, sd1, n2, mean2, sd2) -> np.ndarray:
+    """Per row, why continuous data give no result (``""`` where they do).
+
+    RevMan's rules, read off its stored per-study results (a study it leaves
+    blank, see tests/test_audit_rules.py): no numbers at all; an arm with no
+    participants; a missing mean or SD; an SD of 0 in either arm (RevMan leaves
+    such a study without a result even when the other arm's SD is positive).
+    """
+    n1, m1, s1, n2, m2, s2 = (np.asarray(a, dtype=float) for a in (n1, mean1, sd1, n2, mean2, sd2))
+    out = np.full(len(n1), "", dtype=object)
+    checks = [
+        (_missing_or_zero(n1, m1, s1, n2, m2, s2), NO_DATA),
+        (np.isnan(n1) | np.isnan(n2) | (n1 <= 0) | (n2 <= 0), NO_PARTICIPANTS),
+        (np.isnan(m1) | np.isnan(m2) | np.isnan(s1) | np.isnan(s2), MISSING_MEAN_SD),
+        ((s1 == 0) | (s2 == 0), SD_ZERO),
+    ]
+    for mask, reason in reversed(checks):  # the first rule that applies names the reason
+        out[mask] = reason
+    return out
+
+
 def continuous(n1, mean1, sd1, n2, mean2, sd2, *, measure="MD", study=None,
                smd_correction="revman") -> EffectSizes:
     """Mean difference or standardised mean difference per study.
@@ -134,10 +179,16 @@ def continuous(n1, mean1, sd1, n2, mean2, sd2, *, measure="MD", study=None,
     Parameters
     ----------
     n1, mean1, sd1, n2, mean2, sd2 : array_like
-        Arm sizes, means and standard deviations (group 1 experimental).
+        Arm sizes, means and standard deviations (group 1 experimental); NaN
+        where a value is missing.
     measure : {"MD", "SMD"}
-    smd_correction : {"revman", "exact"}
+    smd_correction : {"revman", "exact", "hedges"}
         Small-sample correction for ``SMD`` (see module docstring).
+
+    A study that gives no result (:func:`continuous_reasons`: no data, no
+    participants in an arm, a missing mean or SD, an SD of 0) is not estimable
+    and listed in ``excluded`` with the reason.  Negative sizes or SDs raise
+    :class:`ArgumentError`.
     """
     check_choice("measure", measure, CONTINUOUS_MEASURES)
     check_choice("smd_correction", smd_correction, SMD_CORRECTIONS)
@@ -146,57 +197,85 @@ def continuous(n1, mean1, sd1, n2, mean2, sd2, *, measure="MD", study=None,
     k = len(n1)
     if not all(len(a) == k for a in (m1, s1, n2, m2, s2)):
         raise ArgumentError("n1, mean1, sd1, n2, mean2, sd2 must have the same length")
-    if np.any(n1 <= 0) or np.any(n2 <= 0):
-        raise ArgumentError("n1 and n2 must be > 0")
+    if np.any(n1 < 0) or np.any(n2 < 0):
+        raise ArgumentError("n1 and n2 must be >= 0")
     if np.any(s1 < 0) or np.any(s2 < 0):
         raise ArgumentError("sd1 and sd2 must be >= 0")
     labels = _labels(study, k)
-    if measure == "MD":
-        yi = m1 - m2
-        vi = s1 ** 2 / n1 + s2 ** 2 / n2
-    else:
-        big_n = n1 + n2
-        with np.errstate(divide="ignore", invalid="ignore"):  # N = 2 or SD 0: not estimable (reasons below)
+    reasons = continuous_reasons(n1, m1, s1, n2, m2, s2)
+    if measure == "SMD":  # the pooled SD divides by N - 2
+        few = (reasons == "") & (n1 + n2 <= 2)
+        for i in np.flatnonzero(few):
+            reasons[i] = (f"not estimable: an SMD needs at least 3 participants in all "
+                          f"(N = {n1[i]:g} + {n2[i]:g}: the pooled SD divides by N - 2)")
+    ok = reasons == ""
+    n1, n2 = np.where(ok, n1, 2.0), np.where(ok, n2, 2.0)
+    m1, m2 = np.where(ok, m1, 0.0), np.where(ok, m2, 0.0)
+    s1, s2 = np.where(ok, s1, 1.0), np.where(ok, s2, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "MD":
+            yi = m1 - m2
+            vi = s1 ** 2 / n1 + s2 ** 2 / n2
+        else:
+            big_n = n1 + n2
             s_pooled = np.sqrt(((n1 - 1) * s1 ** 2 + (n2 - 1) * s2 ** 2) / (big_n - 2))
             d = (m1 - m2) / s_pooled
-        if smd_correction == "revman":
-            yi = d * (1 - 3 / (4 * big_n - 9))
-            vi = big_n / (n1 * n2) + yi ** 2 / (2 * (big_n - 3.94))
-        elif smd_correction == "hedges":
-            yi = d * (1 - 3 / (4 * big_n - 9))
-            vi = big_n / (n1 * n2) + yi ** 2 / (2 * big_n)
-        else:
-            from scipy.special import gammaln
+            if smd_correction == "revman":
+                yi = d * (1 - 3 / (4 * big_n - 9))
+                vi = big_n / (n1 * n2) + yi ** 2 / (2 * (big_n - 3.94))
+            elif smd_correction == "hedges":
+                yi = d * (1 - 3 / (4 * big_n - 9))
+                vi = big_n / (n1 * n2) + yi ** 2 / (2 * big_n)
+            else:
+                from scipy.special import gammaln
 
-            m = big_n - 2
-            j = np.exp(gammaln(m / 2) - 0.5 * np.log(m / 2) - gammaln((m - 1) / 2))
-            yi = j * d
-            vi = 1 / n1 + 1 / n2 + yi ** 2 / (2 * big_n)
-    keep = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
-    excluded = tuple((labels[i], _continuous_reason(measure, n1[i], s1[i], n2[i], s2[i]))
-                     for i in np.flatnonzero(~keep))
+                m = big_n - 2
+                j = np.exp(gammaln(m / 2) - 0.5 * np.log(m / 2) - gammaln((m - 1) / 2))
+                yi = j * d
+                vi = 1 / n1 + 1 / n2 + yi ** 2 / (2 * big_n)
+    bad = ok & ~(np.isfinite(yi) & np.isfinite(vi) & (vi > 0))
+    reasons[bad] = NOT_COMPUTABLE
+    keep = reasons == ""
+    excluded = tuple((labels[i], reasons[i]) for i in np.flatnonzero(~keep))
     return EffectSizes(measure, _kept(labels, keep), yi[keep], vi[keep], excluded,
                        index=tuple(int(i) for i in np.flatnonzero(keep)))
 
 
-def _continuous_reason(measure, n1, s1, n2, s2) -> str:
-    """Why a continuous study is not estimable, from its own numbers."""
-    if measure == "SMD" and n1 + n2 <= 2:
-        return (f"not estimable: an SMD needs at least 3 participants in all (N = {n1:g} + {n2:g}: "
-                "the pooled SD divides by N - 2)")
-    if s1 == 0 and s2 == 0:
-        return "not estimable: zero variance (SD = 0 in both arms)"
-    return f"not estimable: the variance cannot be computed (N = {n1:g} + {n2:g}, SD = {s1:g} and {s2:g})"
+def dichotomous_reasons(events1, n1, events2, n2) -> np.ndarray:
+    """Per row, why dichotomous data give no result whatever the measure
+    (``""`` where they may): no numbers at all; an arm with no participants;
+    a missing number of events; more events than participants (RevMan leaves
+    such a row without a result; a package validator decides whether that is
+    allowed, see :mod:`reviewbook.package.datapackage`)."""
+    e1, t1, e2, t2 = (np.asarray(a, dtype=float) for a in (events1, n1, events2, n2))
+    out = np.full(len(e1), "", dtype=object)
+    checks = [
+        (_missing_or_zero(e1, t1, e2, t2), NO_DATA),
+        (np.isnan(t1) | np.isnan(t2) | (t1 <= 0) | (t2 <= 0), NO_PARTICIPANTS),
+        (np.isnan(e1) | np.isnan(e2), MISSING_EVENTS),
+        ((e1 > t1) | (e2 > t2), EVENTS_ABOVE_N),
+    ]
+    for mask, reason in reversed(checks):
+        out[mask] = reason
+    return out
 
 
-def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> EffectSizes:
+def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None, swap=False) -> EffectSizes:
     """Risk ratio, odds ratio or risk difference per study, RevMan's zero-cell rules.
 
     Parameters
     ----------
     events1, n1, events2, n2 : array_like
-        Events and totals per arm (group 1 experimental).
+        Events and totals per arm (group 1 experimental); NaN where missing.
     measure : {"RR", "OR", "RD"}
+    swap : bool
+        RevMan's "Swap event and non-event": the non-events (``n - events``)
+        are analysed as the events.
+
+    Rows :func:`dichotomous_reasons` rules out, and those the measure cannot
+    estimate (no events, or for OR every participant with the event, in both
+    arms), are not estimable and listed in ``excluded`` with the reason.
+    Negative counts raise :class:`ArgumentError`.
     """
     check_choice("measure", measure, DICHOTOMOUS_MEASURES)
     e1, t1, e2, t2 = (_as_float(nm, v) for nm, v in zip(
@@ -204,24 +283,25 @@ def dichotomous(events1, n1, events2, n2, *, measure="RR", study=None) -> Effect
     k = len(e1)
     if not all(len(a) == k for a in (t1, e2, t2)):
         raise ArgumentError("events1, n1, events2, n2 must have the same length")
-    if np.any(t1 <= 0) or np.any(t2 <= 0):
-        raise ArgumentError("n1 and n2 must be > 0")
-    if np.any(e1 < 0) or np.any(e2 < 0) or np.any(e1 > t1) or np.any(e2 > t2):
-        raise ArgumentError("events must be between 0 and n")
+    if np.any(t1 < 0) or np.any(t2 < 0) or np.any(e1 < 0) or np.any(e2 < 0):
+        raise ArgumentError("events and n must be >= 0")
     labels = _labels(study, k)
+    reasons = dichotomous_reasons(e1, t1, e2, t2)
+    usable = reasons == ""
+    e1, t1 = np.where(usable, e1, 0.0), np.where(usable, t1, 1.0)
+    e2, t2 = np.where(usable, e2, 0.0), np.where(usable, t2, 1.0)
+    if swap:
+        e1, e2 = t1 - e1, t2 - e2
     raw = np.column_stack([e1, t1 - e1, e2, t2 - e2])
     none_both = (e1 == 0) & (e2 == 0)
     all_both = (e1 == t1) & (e2 == t2)
     if measure == "OR":
-        keep = ~(none_both | all_both)
+        reasons[usable & none_both] = NO_EVENTS
+        reasons[usable & all_both & ~none_both] = ALL_EVENTS
     elif measure == "RR":
-        keep = ~none_both  # every participant with the event in both arms: RR = 1 (below)
-    else:
-        keep = np.ones(k, dtype=bool)
-    excluded = tuple(
-        (labels[i], "not estimable: no events in either arm" if none_both[i]
-         else "not estimable: all participants had the event in both arms")
-        for i in np.flatnonzero(~keep))
+        reasons[usable & none_both] = NO_EVENTS  # every participant with the event in both arms: RR = 1 (below)
+    keep = reasons == ""
+    excluded = tuple((labels[i], reasons[i]) for i in np.flatnonzero(~keep))
     kept = raw[keep]
     tab = kept.copy()
     zero = np.any(tab == 0, axis=1)
@@ -270,6 +350,52 @@ def generic(yi, vi, *, study=None, measure="GEN") -> EffectSizes:
     return EffectSizes(measure, labels, yi, vi)
 
 
+def _first_reason(n, checks) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    for mask, reason in reversed(checks):  # the first rule that applies names the reason
+        out[mask] = reason
+    return out
+
+
+def generic_reasons(yi, se) -> np.ndarray:
+    """Per row, why an estimate and SE give no result (``""`` where they do):
+    no numbers, an SE of 0 or missing, a missing estimate."""
+    yi, se = np.asarray(yi, dtype=float), np.asarray(se, dtype=float)
+    return _first_reason(len(yi), [(_missing_or_zero(yi, se), NO_DATA), (np.isnan(se) | (se == 0), NO_SE),
+                                   (np.isnan(yi), MISSING_ESTIMATE)])
+
+
+def oe_reasons(o_e, v) -> np.ndarray:
+    """Per row, why O-E and variance give no result (``""`` where they do):
+    no numbers, a missing value, V = 0."""
+    o_e, v = np.asarray(o_e, dtype=float), np.asarray(v, dtype=float)
+    return _first_reason(len(o_e), [(_missing_or_zero(o_e, v), NO_DATA), (np.isnan(o_e) | np.isnan(v), MISSING_OE),
+                                    (v == 0, NO_VARIANCE)])
+
+
+def generic_se(yi, se, *, study=None, measure="GEN") -> EffectSizes:
+    """Generic inverse variance rows as RevMan holds them: an estimate and its SE.
+
+    A row with no numbers, a missing estimate, or an SE that is 0 or missing
+    is not estimable (RevMan stores no result for it) and listed in
+    ``excluded`` with the reason; a negative SE raises :class:`ArgumentError`.
+    ``vi = se^2``; ``measure`` as in :func:`generic`.
+    """
+    check_choice("measure", measure, MEASURES)
+    yi = _as_float("yi", yi)
+    se = _as_float("se", se)
+    if len(yi) != len(se):
+        raise ArgumentError("yi and se must have the same length")
+    if np.any(se < 0) or np.any(np.isinf(se)) or np.any(np.isinf(yi)):
+        raise ArgumentError("se must be >= 0 and finite, yi finite")
+    labels = _labels(study, len(yi))
+    reasons = generic_reasons(yi, se)
+    keep = reasons == ""
+    excluded = tuple((labels[i], reasons[i]) for i in np.flatnonzero(~keep))
+    return EffectSizes(measure, _kept(labels, keep), yi[keep], se[keep] ** 2, excluded,
+                       index=tuple(int(i) for i in np.flatnonzero(keep)))
+
+
 def oe(o_e, v, *, study=None) -> EffectSizes:
     """O-E and variance data (RevMan's "O-E and variance" data type).
 
@@ -277,25 +403,26 @@ def oe(o_e, v, *, study=None) -> EffectSizes:
     ----------
     o_e, v : array_like
         Observed minus expected events and their variance per study (log-rank
-        or Peto statistics, group 1 experimental).
+        or Peto statistics, group 1 experimental); NaN where missing.
 
     Returns
     -------
     EffectSizes
         ``measure="HR"``: ``yi = (O-E)/V`` (log hazard ratio) and ``vi = 1/V``,
         as RevMan computes them (Deeks & Higgins 2010, section 2.1.1.3); a study
-        with ``V = 0`` is not estimable.  Checked against hand computation and
+        with ``V = 0`` (or a missing value) is not estimable.  Checked against hand computation and
         against the Peto odds ratio of the same tables (``tests/test_engine_faults.py``).
     """
     o_e = _as_float("o_e", o_e)
     v = _as_float("v", v)
     if len(o_e) != len(v):
         raise ArgumentError("o_e and v must have the same length")
-    if np.any(~np.isfinite(o_e)) or np.any(~np.isfinite(v)) or np.any(v < 0):
+    if np.any(np.isinf(o_e)) or np.any(np.isinf(v)) or np.any(v < 0):
         raise ArgumentError("o_e must be finite and v finite and >= 0")
     labels = _labels(study, len(o_e))
-    keep = v > 0
-    excluded = tuple((labels[i], "not estimable: variance V = 0") for i in np.flatnonzero(~keep))
+    reasons = oe_reasons(o_e, v)
+    keep = reasons == ""
+    excluded = tuple((labels[i], reasons[i]) for i in np.flatnonzero(~keep))
     return EffectSizes("HR", _kept(labels, keep), o_e[keep] / v[keep], 1.0 / v[keep], excluded,
                        index=tuple(int(i) for i in np.flatnonzero(keep)))
 

@@ -325,6 +325,30 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
         studies=studies, excluded=tuple(es.excluded), notes=tuple(notes))
 
 
+def study_weights(es: EffectSizes, method: str) -> np.ndarray:
+    """The studies' weights in percent under ``method``, as :func:`meta` gives them
+    (``MetaResult.studies[i].weight``), without the rest of the pooled result: the
+    settings inference compares thousands of candidate weightings with RevMan's
+    stored weights.  Checked against :func:`meta` in tests/test_audit_rules.py."""
+    check_choice("method", method, METHODS)
+    if es.k < 1:
+        raise ArgumentError("no estimable study to pool (k = 0)")
+    yi, vi = np.asarray(es.yi, float), np.asarray(es.vi, float)
+    if method == "PETO":
+        w = _peto(es.raw_tables)[1]
+    elif method in ("MH", "MH-DL"):
+        te_mh, _, w_mh = _mh(es.tables, es.measure, es.yi)
+        if method == "MH":
+            w = w_mh
+        else:
+            w = 1.0 / (vi + tau2_mod.dl_about(yi, vi, te_mh))
+    elif method == "FE":
+        w = 1.0 / vi
+    else:
+        w = 1.0 / (vi + tau2_mod.estimate(method, yi, vi))
+    return 100.0 * w / np.sum(w)
+
+
 # ---------------------------------------------------------------- subgroups
 
 @dataclass(frozen=True)

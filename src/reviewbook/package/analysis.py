@@ -73,7 +73,9 @@ class AnalysisResult:
     @property
     def participants(self) -> int:
         """Participants in the estimable rows (experimental + control N)."""
-        return int(sum((a.get("Experimental N") or 0) + (a.get("Control N") or 0) for a in self.arms))
+        def n(x):
+            return 0.0 if x is None or x != x else float(x)
+        return int(sum(n(a.get("Experimental N")) + n(a.get("Control N")) for a in self.arms))
 
     def weights(self) -> dict:
         """Study weight in percent by label, as RevMan shows it: relative to the
@@ -116,48 +118,42 @@ def engine_method(s: AnalysisSettings, *, model=None, estimator=None) -> str:
 
 
 def _num(rows, col):
+    """A numeric column as floats; NaN where blank (a missing number is never read as 0:
+    the engine says which studies that leaves not estimable, and why).  A column the
+    file does not have is all NaN."""
     if col not in rows.columns:
-        return np.zeros(len(rows))
-    return np.nan_to_num(np.asarray(rows[col], float), nan=0.0)
+        return np.full(len(rows), np.nan)
+    return np.asarray(rows[col], float)
 
 
 def effect_sizes(s: AnalysisSettings, rows, measure=None, smd_correction=None, labels=None):
-    """Effect sizes of the rows of one analysis (labels: :func:`row_labels`)."""
+    """Effect sizes of the rows of one analysis (labels: :func:`row_labels`).
+
+    Rows that give no result are not estimable, each with the engine's reason
+    (:mod:`reviewbook.engine.effects`): no numbers, no participants, a missing
+    value, SD 0, SE 0, V 0, events above N (only where the package validator
+    allowed it: a row RevMan left without a result)."""
     measure = measure or s.measure_code
     study = list(labels) if labels is not None else list(row_labels(rows["Study"]))
     if s.data_type == "Dichotomous":
         if measure not in effects.DICHOTOMOUS_MEASURES:
             raise NotComputable(f"effect measure '{s.measure}' is not computed for dichotomous data")
-        return effects.dichotomous(_num(rows, "Experimental cases"), rows["Experimental N"],
-                                   _num(rows, "Control cases"), rows["Control N"], measure=measure,
-                                   study=study)
+        return effects.dichotomous(_num(rows, "Experimental cases"), _num(rows, "Experimental N"),
+                                   _num(rows, "Control cases"), _num(rows, "Control N"), measure=measure,
+                                   study=study, swap=s.swap_events)
     if s.data_type == "Continuous":
         if measure not in effects.CONTINUOUS_MEASURES:
             raise NotComputable(f"effect measure '{s.measure}' is not computed for continuous data")
-        return effects.continuous(rows["Experimental N"], _num(rows, "Experimental mean"),
-                                  _num(rows, "Experimental SD"), rows["Control N"], _num(rows, "Control mean"),
+        return effects.continuous(_num(rows, "Experimental N"), _num(rows, "Experimental mean"),
+                                  _num(rows, "Experimental SD"), _num(rows, "Control N"), _num(rows, "Control mean"),
                                   _num(rows, "Control SD"), measure=measure, study=study,
                                   smd_correction=smd_correction or s.smd_formula)
     if s.data_type in ("Contrast level", "Generic inverse variance"):
-        yi, se = _num(rows, "GIV Mean"), _num(rows, "GIV SE")
         gen = measure if measure in effects.MEASURES else ("GENR" if s.log_scale else "GEN")
-        keep = np.isfinite(se) & (se > 0)
-        es = effects.generic(yi[keep], se[keep] ** 2, study=[x for x, k in zip(study, keep) if k],
-                             measure=gen) if keep.any() else effects.EffectSizes(gen, (), np.array([]),
-                                                                               np.array([]))
-        return _with_dropped(es, keep, study, "not estimable: no standard error (GIV SE is 0 or blank)")
+        return effects.generic_se(_num(rows, "GIV Mean"), _num(rows, "GIV SE"), study=study, measure=gen)
     if s.data_type == "O-E and variance":
         return effects.oe(_num(rows, "O-E"), _num(rows, "Variance"), study=study)
     raise NotComputable(f"data type '{s.data_type}' is not known")
-
-
-def _with_dropped(es, keep, study, reason):
-    """``es`` computed on the rows where ``keep``, re-indexed to all rows."""
-    from dataclasses import replace
-
-    positions = [i for i, k in enumerate(keep) if k]
-    return replace(es, index=tuple(positions[i] for i in es.index),
-                   excluded=tuple((study[i], reason) for i, k in enumerate(keep) if not k) + tuple(es.excluded))
 
 
 def run(pkg: Package, aid: str, *, model=None, estimator=None, ci_method=None, level=None,

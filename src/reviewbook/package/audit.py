@@ -14,8 +14,15 @@ Every stored per-study result is checked too: the estimate, its CI (ratio
 scale for RR/OR/HR) and the weight, within the rounding of the stored values
 (:func:`study_tolerances`).  In JSON each analysis has ``"studies":
 {"checked", "matched", "mismatches": [{"study", "quantity", "stored",
-"recomputed"}]}`` and the summary ``"studies_checked"`` and
-``"studies_matched"``; the text table says ``m/n studies match``.
+"recomputed", "reason"}]}`` and the summary ``"studies_checked"`` and
+``"studies_matched"``; the text table says ``m/n studies match``.  Every
+mismatch has a ``reason``: one of the categories of :data:`REASONS` (found on
+the Pairwise70 collection: a study RevMan left without a result, arms
+exchanged, another measure, weights shifted by another row, a multi-arm
+study's shared arm, REML's last digit), then words.  Every row that gives no
+result is listed in ``"not_estimable": [{"study", "reason"}]`` with the
+engine's reason (no numbers, no participants, SD 0, SE 0, V 0, events above N,
+a missing value), as RevMan shows such a study.
 
 Statuses: ``match``; ``mismatch``; ``no stored estimate`` (RevMan stored blank
 or all-zero numbers, so there is nothing to compare: reported, never counted as
@@ -28,6 +35,8 @@ from __future__ import annotations
 
 import math
 import sys
+
+import numpy as np
 from dataclasses import asdict, dataclass, field
 
 
@@ -65,6 +74,7 @@ class AuditRow:
     comparisons: tuple = ()
     subgroups: tuple = field(default=())
     studies: dict = field(default_factory=lambda: {"checked": 0, "matched": 0, "mismatches": []})
+    not_estimable: tuple = ()  # {"study", "reason"} of every row that gives no result
 
 
 def decimals_tolerance(value: float) -> float:
@@ -133,7 +143,9 @@ def check_studies(pkg, aid, res, tols) -> StudyCheck:
     estimate a study RevMan left blank although it stored results for other
     studies of the analysis (a disagreement about estimability).  Rows blank on
     both sides (not estimable) are not counted, nor analyses for which RevMan
-    stored no per-study result at all (blank or all zero).
+    stored no per-study result at all (blank or all zero).  Each mismatch
+    carries a ``reason``: a category of :data:`REASONS` and words
+    (:func:`classify`).
     """
     rows = pkg.rows_of(aid)
     if "Mean" not in rows.columns:
@@ -152,11 +164,12 @@ def check_studies(pkg, aid, res, tols) -> StudyCheck:
         z = dist.norm_ppf(0.5 + res.settings.study_level / 2)
         for label, st in zip((a["label"] for a in res.arms), res.result.studies):
             half = z * math.sqrt(st.vi)
-            est[label] = tuple(backtransform(res.result.measure, x) for x in (st.yi, st.yi - half, st.yi + half))
+            with np.errstate(over="ignore"):  # an overflowing ratio is compared as inf (a mismatch)
+                est[label] = tuple(backtransform(res.result.measure, x) for x in (st.yi, st.yi - half, st.yi + half))
     weights = res.weights()
     checked = matched = 0
-    mismatches = []
-    for label, (_, row) in zip(res.labels, rows.iterrows()):
+    per_row = []
+    for i, (label, (_, row)) in enumerate(zip(res.labels, rows.iterrows())):
         stored = [None if not (row[c] == row[c]) else float(row[c]) for c in ("Mean", "CI start", "CI end")]
         w = row.get("Weight", float("nan"))
         w = None if not (w == w) or w == 0 else float(w)
@@ -178,10 +191,121 @@ def check_studies(pkg, aid, res, tols) -> StudyCheck:
             if w is not None and (ow is None or not _within(w, ow, tols["Weight"])):
                 bad.append({"study": label, "quantity": "weight", "stored": w, "recomputed": ow})
         if bad:
-            mismatches.extend(bad)
+            per_row.append((i, label, stored, ours, bad))
         else:
             matched += 1
+    mismatches = []
+    estimability = {i for i, _, stored, ours, _ in per_row if (stored[0] is None) != (ours is None)}
+    for i, label, stored, ours, bad in per_row:
+        reason = classify(pkg, aid, res, rows, i, stored, ours, bad, tols, estimability - {i})
+        mismatches.extend(dict(m, reason=reason) for m in bad)
     return StudyCheck(checked, matched, tuple(mismatches))
+
+
+#: Categories of a stored per-study result that is not reproduced (the ``reason``
+#: of each mismatch starts with one), found on the Pairwise70 collection.
+REASONS = {
+    "revman-not-estimable": "RevMan stored no result for this study; its data give one here",
+    "not-estimable-here": "RevMan stored a result; the data give none here",
+    "swapped-arms": "the stored result is the study's with experimental and control arms exchanged",
+    "other-measure": "the stored result is the study's under another effect measure or formula",
+    "follows-other-row": "only the weight differs, because another study of the analysis is estimable on "
+                         "one side only",
+    "multi-arm-shared-control": "only the weight differs, in an analysis where a multi-arm study's shared "
+                                "arm appears in several rows",
+    "reml-iteration": "only the weight differs, by less than 1e-4 percentage points, under REML, whose "
+                      "tau-squared RevMan finds by iteration: its solution and the exact maximum agree to about "
+                      "6 significant digits",
+    "weight-unexplained": "only the weight differs, for none of the reasons above",
+    "estimate-unexplained": "the estimate or CI differs, for none of the reasons above",
+}
+
+
+def classify(pkg, aid, res, rows, i, stored, ours, bad, tols, others) -> str:
+    """The reason one study's stored result is not reproduced: ``category: words``.
+
+    ``rows`` are the analysis's rows, ``i`` the study's position, ``stored`` and
+    ``ours`` (estimate, CI low, CI high) or None, ``bad`` its mismatches,
+    ``others`` the positions of other rows whose estimability differs.
+    """
+    def say(cat, extra=""):
+        return f"{cat}: {REASONS[cat]}" + (f" ({extra})" if extra else "")
+
+    if stored[0] is None:
+        return say("revman-not-estimable")
+    if ours is None:
+        why = dict(res.excluded).get(res.labels[i], "")
+        return say("not-estimable-here", why.replace("not estimable: ", ""))
+    if any(m["quantity"] != "weight" for m in bad):
+        alt = _alternative(res.settings, rows.iloc[[i]], stored, tols)
+        if alt is not None:
+            return say(*alt)
+        return say("estimate-unexplained")
+    if others:
+        return say("follows-other-row", ", ".join(res.labels[j] for j in sorted(others)))
+    if _shares_an_arm(rows):
+        return say("multi-arm-shared-control")
+    diff = max(abs(m["stored"] - m["recomputed"]) for m in bad if m["recomputed"] is not None) if all(
+        m["recomputed"] is not None for m in bad) else None
+    if res.engine_method == "REML" and diff is not None and diff < 1e-4:
+        return say("reml-iteration", f"largest difference {diff:.1e}")
+    return say("weight-unexplained")
+
+
+def _shares_an_arm(rows) -> bool:
+    """Whether one study appears in several rows with the same control (or
+    experimental) arm: a multi-arm study whose shared arm is counted again."""
+    arm_cols = {"Control": ("Control cases", "Control N", "Control mean", "Control SD"),
+                "Experimental": ("Experimental cases", "Experimental N", "Experimental mean", "Experimental SD")}
+    for cols in arm_cols.values():
+        cols = [c for c in cols if c in rows.columns]
+        key = rows[["Study"] + cols].astype(str).agg("|".join, axis=1)
+        if key.duplicated().any():
+            return True
+    return False
+
+
+def _alternative(settings, row, stored, tols):
+    """Another reading of one row that reproduces its stored estimate and CI:
+    ``(category, words)`` or None.  Tried: the arms exchanged, and the other
+    effect measures and formulas of the data type (with the arms as they are
+    and exchanged), at the analysis's study CI level."""
+    from . import infer as inf
+
+    dtype = {"Contrast level": inf.GIV}.get(settings.data_type, settings.data_type)
+    if dtype not in (inf.CONTINUOUS, inf.DICHOTOMOUS, inf.GIV, inf.OE):
+        return None
+    swapped = row.copy()
+    if dtype in (inf.CONTINUOUS, inf.DICHOTOMOUS):
+        for f in ("mean", "SD", "cases", "N"):
+            swapped[f"Experimental {f}"], swapped[f"Control {f}"] = row[f"Control {f}"].values, row[f"Experimental {f}"].values
+    else:
+        for c in ("GIV Mean", "O-E"):
+            if c in swapped.columns:
+                swapped[c] = -row[c].values
+    current = None
+    variants = inf.variants_for(dtype) + inf.fallback_variants_for(dtype)
+    for v in variants:
+        if v.measure == settings.measure_code and v.swap == settings.swap_events and not v.peto and (
+                dtype != inf.CONTINUOUS or v.measure != "SMD" or v.smd == settings.smd_formula):
+            current = v
+    tol = (tols["Mean"], tols["CI start"], tols["CI end"])
+    for data, exchanged in ((swapped, True), (row, False)):
+        for v in variants:
+            if not exchanged and v == current:
+                continue
+            try:
+                es = inf.study_effects(v, data.reset_index(drop=True), ("s",))
+            except Exception:  # noqa: BLE001 - a reading that does not apply
+                continue
+            pred = inf.predicted_cis(es, settings.study_level, 1)[0]
+            if all(sv is not None and p == p and abs(sv - p) <= t + 1e-9 * abs(sv)
+                   for sv, p, t in zip(stored, pred, tol)):
+                if exchanged and v == current:
+                    return ("swapped-arms", "")
+                words = v.label + (", arms exchanged" if exchanged else "")
+                return ("other-measure", words)
+    return None
 
 
 def _within(stored, ours, tol) -> bool:
@@ -203,18 +327,20 @@ def audit_package(pkg, tolerance=None):
         st = {"estimate": stored.estimate, "ci_low": stored.ci_low, "ci_high": stored.ci_high,
               "tau2": stored.tau2, "chi2": stored.chi2, "i2": stored.i2, "z": stored.z, "p": stored.p}
         try:
-            res = an.run(pkg, aid)
+            with np.errstate(over="ignore"):  # a ratio beyond float range is shown as inf, not warned about
+                res = an.run(pkg, aid)
         except an.NotComputable as exc:
             out.append(AuditRow(aid, s.name, len(pkg.rows_of(aid)) or None, "not computable", str(exc),
                                 stored=st))
             continue
         studies = check_studies(pkg, aid, res, tols)
         r = res.result
+        excluded = tuple({"study": a, "reason": b} for a, b in res.excluded)
         if r is None:
             ok = not studies.mismatches
             out.append(AuditRow(aid, s.name, 0, "not estimable" if ok else "mismatch",
                                 "no study is estimable (" + "; ".join(f"{a}: {b}" for a, b in res.excluded)
-                                + ")", res.engine_method, st, None, None, (), (), studies.to_dict()))
+                                + ")", res.engine_method, st, None, None, (), (), studies.to_dict(), excluded))
             continue
         subrows = []
         stored_sub = pkg.subgroups_of(aid)
@@ -239,7 +365,8 @@ def audit_package(pkg, tolerance=None):
             out.append(AuditRow(aid, s.name, r.k, status,
                                 "RevMan stored no pooled result for this analysis (blank or zero); "
                                 "recomputed values are shown but not compared",
-                                res.engine_method, st, _summary(r), None, (), tuple(subrows), studies.to_dict()))
+                                res.engine_method, st, _summary(r), None, (), tuple(subrows), studies.to_dict(),
+                                excluded))
             continue
         comps = _comparisons(stored, r, tolerance)
         ok = (all(c.ok for c in comps) and all(x["status"] != "mismatch" for x in subrows)
@@ -248,7 +375,7 @@ def audit_package(pkg, tolerance=None):
                  and c.abs_diff is not None]
         out.append(AuditRow(aid, s.name, r.k, "match" if ok else "mismatch", "", res.engine_method, st,
                             _summary(r), max(diffs) if diffs else None, comps, tuple(subrows),
-                            studies.to_dict()))
+                            studies.to_dict(), excluded))
     return out
 
 
@@ -272,7 +399,10 @@ def render(pkg_id, rows) -> str:
             lines.append(f"       {st['matched']}/{st['checked']} studies match")
         for m in st["mismatches"]:
             lines.append(f"       study {m['study']}, {m['quantity']}: stored {m['stored']}, "
-                         f"recomputed {m['recomputed']}")
+                         f"recomputed {m['recomputed']}" + (f"; {m['reason']}" if m.get("reason") else ""))
+        if r.status != "not estimable":
+            for x in r.not_estimable:
+                lines.append(f"       study {x['study']}: {x['reason']}")
         if r.reason:
             lines.append(f"       reason: {r.reason}")
         for c in r.comparisons:

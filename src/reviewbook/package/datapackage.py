@@ -507,73 +507,189 @@ def _validate_analyses(a: pd.DataFrame, name, problems):
                                         "one of " + ", ".join(x for x in allowed if x) + " or blank"))
 
 
+#: Stored per-study result columns: RevMan's own result for a row.
+STORED_COLUMNS = ("Mean", "CI start", "CI end", "Weight")
+
+
+def stored_result_mask(r: pd.DataFrame) -> np.ndarray:
+    """Per row, whether RevMan stored a result for it (a non-zero ``Mean``, CI
+    limit or ``Weight``; RevMan writes blank or 0 for a study it did not compute)."""
+    out = np.zeros(len(r), dtype=bool)
+    for c in STORED_COLUMNS:
+        if c in r.columns:
+            v = np.asarray(r[c], dtype=float)
+            out |= (v == v) & (v != 0)
+    return out
+
+
 def _validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems):
-    lines = r.attrs["lines"]
+    validate_rows(r, analyses, name, problems)
+
+
+def validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems, *, lines=None, columns=None):
+    """Check data rows against their analyses' data types; the one validator of
+    data rows, shared by the package reader (``audit``, ``book``) and
+    ``import-rows``, so that a package one writes the other accepts.
+
+    ``lines``: the file line of each row (default ``r.attrs["lines"]``);
+    ``columns``: the file's own header of each RevMan column (default: RevMan's
+    names), so that every problem names the line and column of the file read.
+
+    The rule (README, fault table):
+
+    * invalid whatever the row: a negative count, SD, SE or variance, a count
+      that is not a whole number, an empty study name;
+    * a row that cannot give a result (the engine's reasons,
+      :mod:`reviewbook.engine.effects`: no numbers, SD 0, SE 0, V 0, no
+      participants, events above N, a blank in a field its data type uses) is
+      legal and *not estimable*, as RevMan shows it; where RevMan stored a result
+      for that row anyway, the audit reports the disagreement
+      (``not-estimable-here``), except for counts that are invalid for the data
+      type (N of 0 in an arm, events above N) and blanks: errors;
+    * events above N, or a blank in a field the data type uses, are errors as well
+      in a package whose rows carry no stored per-study result at all (our own
+      extraction: a missing number is never read as 0), and allowed only in
+      RevMan's packages, for a row RevMan left without a result;
+    * a field the row's data type does not use is not checked (RevMan exports
+      descriptive counts beside O-E data, or events above N in a generic inverse
+      variance row).
+    """
+    from ..engine import effects as fx
+
+    lines = list(r.attrs["lines"] if lines is None else lines)
+    col = (lambda c: c) if columns is None else (lambda c: columns.get(c, c))  # noqa: E731
     declared = _declared(analyses)
     types = {}
     if not analyses.empty:
-        types = {(g, n): t for g, n, t in zip(analyses["Analysis group"], analyses["Analysis number"],
-                                               analyses["Data type"])}
+        types = {(g, n): str(t).strip() for g, n, t in zip(analyses["Analysis group"], analyses["Analysis number"],
+                                                           analyses["Data type"])}
+    stored = stored_result_mask(r)
+    revman = bool(stored.any())  # RevMan's rows: a blank or events > N row is one it left uncomputed
     seen = {}
     counts = {}
     bad = r.attrs.get("bad", set())
     n_before = len(problems)
+
+    def num(row, c):
+        return float(row[c]) if c in row else float("nan")
+
+    # plain lists, read once: a row of a DataFrame would copy the frame's attrs each time
+    columns_of = {c: r[c].tolist() for c in r.columns}
     for i, line in enumerate(lines):
-        row = r.iloc[i]
+        row = {c: v[i] for c, v in columns_of.items()}
         g, n = row["Analysis group"], row["Analysis number"]
         if np.isnan(g) or np.isnan(n):
             continue
         key = (g, n)
         counts[key] = counts.get(key, 0) + 1
         if declared is not None and key not in declared:
-            problems.append(Problem(name, line, "Analysis number", f"analysis {analysis_id(g, n)}",
+            problems.append(Problem(name, line, col("Analysis number"), f"analysis {analysis_id(g, n)}",
                                     "an analysis declared in overall-estimates-and-settings.csv"))
         study = str(row["Study"]).strip()
         if not study:
-            problems.append(Problem(name, line, "Study", "an empty cell", "a study name"))
+            problems.append(Problem(name, line, col("Study"), "an empty cell", "a study name"))
         # the same study may appear twice in one analysis (separate participant
         # groups or arms): legal, and rows are keyed by row; a row identical to
         # an earlier one in every field is most likely entered twice
         dkey = (g, n, str(row.get("Subgroup", "")), study,
                 tuple(repr(row[c]) for c in DATA_ROW_NUMERIC if c in r.columns))
         if dkey in seen:
-            problems.append(Problem(name, line, "Study", f"'{study}' again in analysis {analysis_id(g, n)}, "
+            problems.append(Problem(name, line, col("Study"), f"'{study}' again in analysis {analysis_id(g, n)}, "
                                     f"identical to line {seen[dkey]}",
                                     "a row that differs from the study's other rows (a row entered twice?)",
                                     severity="warning"))
         seen.setdefault(dkey, line)
         dtype = types.get(key)
+        # may a row that gives no result be not estimable (True), or is it an error?
+        lenient = not stored[i]
+        strict_missing = stored[i] or not revman
+
+        def negative(c, integer=False):
+            v = num(row, c)
+            if v == v and v < 0:
+                problems.append(Problem(name, line, col(c), f"'{v:g}'", "a number >= 0"))
+                return True
+            if integer and v == v and v != int(v):
+                problems.append(Problem(name, line, col(c), f"'{v:g}'", "a whole number"))
+                return True
+            return False
+
+        def blank(c, expected="a number"):
+            if strict_missing and np.isnan(num(row, c)):
+                problems.append(Problem(name, line, col(c), "an empty cell", expected))
+
+        def no_data(fields, expected):
+            """A row with no number: not estimable, unless RevMan stored a result for it, or
+            its fields are blank in our own data (a missing number is never read as 0)."""
+            if strict_missing and any(np.isnan(num(row, c)) for c in fields):
+                problems.append(Problem(name, line, col(fields[0]), "an empty cell",
+                                        f"a number (no data field of this row has one: {expected})"))
+
         if dtype == "Dichotomous":
-            for arm in ("Experimental", "Control"):
-                ev, tot = row[f"{arm} cases"], row[f"{arm} N"]
-                _need(name, line, f"{arm} N", tot, problems, positive=True)
-                _need(name, line, f"{arm} cases", ev, problems, positive=False)
-                if not np.isnan(ev) and not np.isnan(tot) and ev > tot:
-                    problems.append(Problem(name, line, f"{arm} cases", f"{ev:g} events",
-                                            f"at most {arm} N = {tot:g}"))
+            if any([negative(f"{a} {f}", integer=True) for a in ("Experimental", "Control") for f in ("cases", "N")]):
+                continue
+            vals = [num(row, c) for c in ("Experimental cases", "Experimental N", "Control cases", "Control N")]
+            reason = fx.dichotomous_reasons(*([v] for v in vals))[0]
+            if reason == fx.NO_DATA:
+                no_data(("Experimental N", "Experimental cases", "Control N", "Control cases"), "events and totals")
+            elif reason == fx.NO_PARTICIPANTS:
+                for arm in ("Experimental", "Control"):
+                    v = num(row, f"{arm} N")
+                    if v != v:
+                        blank(f"{arm} N")
+                    elif v <= 0 and not lenient:
+                        problems.append(Problem(name, line, col(f"{arm} N"), f"'{v:g}'", "a number > 0"))
+            elif reason == fx.MISSING_EVENTS:
+                for arm in ("Experimental", "Control"):
+                    blank(f"{arm} cases")
+            elif reason == fx.EVENTS_ABOVE_N and strict_missing:
+                for arm in ("Experimental", "Control"):
+                    ev, tot = num(row, f"{arm} cases"), num(row, f"{arm} N")
+                    if ev > tot:
+                        problems.append(Problem(name, line, col(f"{arm} cases"), f"{ev:g} events",
+                                                f"at most {arm} N = {tot:g}"))
         elif dtype == "Continuous":
-            for arm in ("Experimental", "Control"):
-                _need(name, line, f"{arm} N", row[f"{arm} N"], problems, positive=True)
-                if np.isnan(row[f"{arm} mean"]):
-                    problems.append(Problem(name, line, f"{arm} mean", "an empty cell", "a number"))
-                sd = row[f"{arm} SD"]
-                if np.isnan(sd):
-                    problems.append(Problem(name, line, f"{arm} SD", "an empty cell", "a number >= 0"))
-                elif sd < 0:
-                    problems.append(Problem(name, line, f"{arm} SD", f"'{sd:g}'", "a number >= 0"))
-                elif sd == 0:
-                    problems.append(Problem(name, line, f"{arm} SD", "'0'",
-                                            "a positive SD (0 makes the study's variance 0 or undefined)",
-                                            severity="warning"))
+            if any([negative("Experimental N", True), negative("Control N", True), negative("Experimental SD"),
+                    negative("Control SD")]):
+                continue
+            vals = [num(row, c) for c in ("Experimental N", "Experimental mean", "Experimental SD", "Control N",
+                                          "Control mean", "Control SD")]
+            reason = fx.continuous_reasons(*([v] for v in vals))[0]
+            if reason == fx.NO_DATA:
+                no_data(("Experimental N", "Experimental mean", "Experimental SD", "Control N", "Control mean",
+                         "Control SD"), "means, SDs and totals")
+            elif reason == fx.NO_PARTICIPANTS:
+                for arm in ("Experimental", "Control"):
+                    v = num(row, f"{arm} N")
+                    if v != v:
+                        blank(f"{arm} N")
+                    elif v <= 0 and not lenient:
+                        problems.append(Problem(name, line, col(f"{arm} N"), f"'{v:g}'", "a number > 0"))
+            elif reason == fx.MISSING_MEAN_SD:
+                for arm in ("Experimental", "Control"):
+                    blank(f"{arm} mean")
+                    blank(f"{arm} SD", "a number >= 0")
         elif dtype in ("Contrast level", "Generic inverse variance"):
-            se = row["GIV SE"]
-            if np.isnan(se) or se <= 0:
-                problems.append(Problem(name, line, "GIV SE", "an empty cell" if np.isnan(se) else f"'{se:g}'",
-                                        "a number > 0"))
+            if negative("GIV SE"):
+                continue
+            yi, se = num(row, "GIV Mean"), num(row, "GIV SE")
+            reason = fx.generic_reasons([yi], [se])[0]
+            if reason == fx.NO_DATA:
+                no_data(("GIV SE", "GIV Mean"), "GIV Mean and GIV SE")
+            elif reason == fx.NO_SE and se != se:
+                blank("GIV SE", "a number > 0")
+            elif reason == fx.MISSING_ESTIMATE:
+                blank("GIV Mean")
         elif dtype == "O-E and variance":
-            v = row["Variance"]
-            if np.isnan(v) or v < 0:
-                problems.append(Problem(name, line, "Variance", f"'{v:g}'", "a number >= 0"))
+            if negative("Variance"):
+                continue
+            oe, v = num(row, "O-E"), num(row, "Variance")
+            reason = fx.oe_reasons([oe], [v])[0]
+            if reason == fx.NO_DATA:
+                no_data(("Variance", "O-E"), "O-E and Variance")
+            elif reason == fx.MISSING_OE:
+                blank("O-E")
+                blank("Variance", "a number >= 0")
     # a cell that could not be read was reported already: drop follow-on reports
     problems[n_before:] = [p for p in problems[n_before:] if (p.line, p.column) not in bad]
     if not analyses.empty:
@@ -582,17 +698,6 @@ def _validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems):
                 problems.append(Problem("overall-estimates-and-settings.csv", None, None,
                                         f"analysis {analysis_id(g, n)} with no data rows",
                                         "at least one study per analysis", severity="warning"))
-
-
-def _need(name, line, col, value, problems, positive):
-    if np.isnan(value):
-        problems.append(Problem(name, line, col, "an empty cell", "a number"))
-    elif positive and value <= 0:
-        problems.append(Problem(name, line, col, f"'{value:g}'", "a number > 0"))
-    elif not positive and value < 0:
-        problems.append(Problem(name, line, col, f"'{value:g}'", "a number >= 0"))
-    elif value != int(value):
-        problems.append(Problem(name, line, col, f"'{value:g}'", "a whole number"))
 
 
 # ------------------------------------------------------------------ RIS

@@ -22,6 +22,15 @@ folder that every other command reads:
 * ``provenance.csv``: one row per value (analysis, study row, column, value,
   and the file, line and column it was read from).
 
+The rows are checked by the validator the package reader uses
+(:func:`.datapackage.validate_rows`), so that ``audit`` accepts every package
+``import-rows`` writes: rows RevMan could not compute (SD 0, SE 0, no numbers,
+events above N where RevMan stored no result, ...) are imported and shown not
+estimable, with the reason; an analysis with no numbers at all is imported with
+every study not estimable.  A blank in a field the analysis's data type uses is
+written blank, never 0.  Subgroups that share a name are told apart
+(:func:`subgroup_labels`).
+
 ``--groups`` names the comparisons (``Analysis group, Analysis group name,
 Experimental group label, Control group label``; extra columns ignored).
 Exit codes: 0 on success, 2 on invalid input (file, line, column, the value
@@ -44,7 +53,7 @@ import pandas as pd
 from ..errors import InputError, Problem
 from . import infer as inf
 from .analysis import row_labels
-from .datapackage import write
+from .datapackage import validate_rows, write
 from .rows import make_names, read_rows_table
 from .schema import (DATA_ROW_COLUMNS, MEASURE_NAMES, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA,
                      SMD_FORMULAS, SUBGROUP_COLUMNS, Package)
@@ -142,39 +151,122 @@ def build(rows_csv, *, pkg_id=None, groups_csv=None, collection=None) -> ImportR
     keys = list(dict.fromkeys(zip(rows["Analysis group"], rows["Analysis number"])))
     keys.sort(key=lambda k: (k[0], k[1]))
     lines = np.asarray(table.lines)
-    by_analysis, positions = {}, {}
+    by_analysis, positions, notes = {}, {}, {}
+    weight_tol = inf.column_tolerance(rows["Weight"])
     for g, n in keys:
         idx = np.flatnonzero((rows["Analysis group"] == g) & (rows["Analysis number"] == n))
         sub = rows.iloc[idx].reset_index(drop=True)
         aid = _aid(g, n)
+        numbers = [table.subgroup_numbers[i] for i in idx] if table.subgroup_numbers is not None else None
+        labels, note = subgroup_labels(list(sub["Subgroup"]), numbers, list(sub["Weight"]), weight_tol)
+        if note:
+            sub["Subgroup"] = labels
+            notes[aid] = note
         by_analysis[aid] = (sub, row_labels(sub["Study"]))
         positions[aid] = idx
     tol = {c: inf.column_tolerance(rows[c]) for c in STORED}
     inference = inf.infer(by_analysis, tol)
-    problems = []
-    for aid, res in inference.items():
-        if res.candidate is None:
-            first = int(lines[positions[aid][0]])
-            problems.append(Problem(name, first, _file_column(table, "Experimental N"),
-                                    f"analysis {aid} with no numbers in any data field",
-                                    "arm means and SDs, events and totals, GIV Mean and GIV SE, "
-                                    "or O-E and Variance, from which the data type can be inferred"))
-    if problems:
-        raise InputError(problems)
     groups = read_groups(groups_csv, {int(g) for g, _ in keys}) if groups_csv else {}
     analyses = _analyses_frame(keys, by_analysis, inference, groups)
-    data_rows, prov = _rows_frame(table, keys, positions, by_analysis, collection or name)
+    data_rows, prov, row_lines = _rows_frame(table, keys, positions, by_analysis, inference, collection or name)
+    # the validator audit uses, on the rows as written: what import-rows accepts, audit accepts
+    problems: list[Problem] = []
+    validate_rows(data_rows, analyses, name, problems, lines=row_lines, columns=table.headers)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(errors)
     subgroups = _subgroups_frame(keys, by_analysis)
     studies = _studies_frame(rows)
     rob = _rob_frame(table, keys, positions, by_analysis)
     pkg = Package(pkg_id, analyses, data_rows, subgroups, studies, rob)
     settings = pd.DataFrame([_settings_row(aid, r) for aid, r in inference.items()], columns=SETTINGS_COLUMNS)
-    evidence = pd.DataFrame([[aid, r.evidence] for aid, r in inference.items()], columns=["analysis", "evidence"])
+    evidence = pd.DataFrame([[aid, r.evidence + (f"; {notes[aid]}" if aid in notes else "")]
+                             for aid, r in inference.items()], columns=["analysis", "evidence"])
     return ImportResult(pkg, inference, settings, evidence, prov, time.perf_counter() - t0)
 
 
+def subgroup_labels(names, numbers=None, weights=None, weight_tol=5e-7) -> tuple:
+    """One label per row naming its subgroup, and a note ('' if nothing changed).
+
+    RevMan may give two subgroups of one analysis the same name.  They are told
+    apart by RevMan's subgroup number where the file has it; otherwise rows of
+    one subgroup are contiguous in RevMan's export, so a name that comes back
+    after another subgroup is another subgroup; and where a review shows
+    subtotals only, the stored weights of each subgroup add up to 100, so a run
+    of rows of one name whose weights add up to 200 is two subgroups, cut where
+    the running sum reaches 100 (CD004661.pub4 5.5).  The second subgroup of a
+    name is labelled ``name (2)``, and so on.
+    """
+    names = ["" if not isinstance(x, str) and x != x else str(x).strip() for x in names]
+    n = len(names)
+    stored = weights is not None and any(w == w and w != 0 for w in weights)
+    if numbers is not None and any(numbers):
+        ident = [(nm, numbers[i]) for i, nm in enumerate(names)]
+        blocks = {}
+        for i, k in enumerate(ident):
+            blocks.setdefault(k, []).append(i)
+        segments = list(blocks.values())
+    elif not stored:
+        # no stored result: nothing says the rows are in RevMan's export order
+        blocks = {}
+        for i, nm in enumerate(names):
+            blocks.setdefault(nm, []).append(i)
+        segments = list(blocks.values())
+    else:
+        segments = []
+        for i, nm in enumerate(names):
+            if segments and names[segments[-1][-1]] == nm:
+                segments[-1].append(i)
+            else:
+                segments.append([i])
+    if stored:
+        segments = [part for seg in segments for part in _split_by_weight(seg, names, weights, weight_tol)]
+    label = list(names)
+    count = {}
+    for seg in sorted(segments, key=lambda s: s[0]):
+        nm = names[seg[0]]
+        if not nm:
+            continue
+        count[nm] = count.get(nm, 0) + 1
+        if count[nm] > 1:
+            new = f"{nm} ({count[nm]})"
+            while new in names:
+                new += "'"
+            for i in seg:
+                label[i] = new
+    twice = sorted(k for k, v in count.items() if v > 1)
+    note = ""
+    if twice:
+        note = ("subgroups that share a name are told apart: "
+                + ", ".join(f"'{k}' ({count[k]} subgroups)" for k in twice))
+    return label, note
+
+
+def _split_by_weight(seg, names, weights, tol):
+    """Cut ``seg`` where its stored weights reach 100, when they add up to a
+    multiple of 100 above 100 (two subgroups of one name, subtotals only)."""
+    w = [float(weights[i]) if weights[i] == weights[i] else 0.0 for i in seg]
+    total = sum(w)
+    slack = 1e-3 + tol * len(seg)
+    if not names[seg[0]] or total < 200 - slack:
+        return [seg]
+    parts, acc, cur = [], 0.0, []
+    for i, x in zip(seg, w):
+        cur.append(i)
+        acc += x
+        if abs(acc - 100) <= slack:
+            parts.append(cur)
+            cur, acc = [], 0.0
+    if cur:
+        if any(weights[i] == weights[i] and weights[i] != 0 for i in cur):
+            return [seg]  # does not cut into parts of 100 each: one subgroup after all
+        parts[-1].extend(cur)
+    return parts if len(parts) > 1 else [seg]
+
+
 def _file_column(table, canonical):
-    return canonical if canonical in table.rows.columns else make_names(canonical)
+    """The file's own header of a RevMan column (RevMan's or R's spelling)."""
+    return (table.headers or {}).get(canonical) or make_names(canonical)
 
 
 def _fmt(x) -> str:
@@ -213,7 +305,7 @@ def _analyses_frame(keys, by_analysis, inference, groups):
             "Subgroup estimates": "true" if subgrouped else "false",
             "Overall estimates": "false" if (subgrouped and c.weights_rule == "subgroup") else "true",
             "Test for subgroup differences": "true" if (subgrouped and c.weights_rule == "overall") else "false",
-            "Swap event and non-event": "false", "Study CI": level, "Estimate CI": "95%",
+            "Swap event and non-event": "true" if c.variant.swap else "false", "Study CI": level, "Estimate CI": "95%",
             "Heterogeneity estimator": c.estimator or "", "CI method": "Wald", "Prediction interval": "false",
             "CI/PI level": "95%", "Show risk of bias": "false",
             "SMD formula": smd_text.get(c.variant.smd, "") if c.variant.measure == "SMD" else "",
@@ -227,24 +319,42 @@ def _analyses_frame(keys, by_analysis, inference, groups):
     return pd.DataFrame(out, columns=cols)
 
 
-def _rows_frame(table, keys, positions, by_analysis, collection):
-    out, prov = [], []
-    rows = table.rows
+#: The data-row fields each data type computes with.  A blank in one of them
+#: stays blank (a missing number is never read as 0: the validator and the
+#: engine decide); a blank elsewhere is written 0.0, as RevMan writes unused fields.
+USED_FIELDS = {
+    inf.CONTINUOUS: ("Experimental mean", "Experimental SD", "Experimental N", "Control mean", "Control SD",
+                     "Control N"),
+    inf.DICHOTOMOUS: ("Experimental cases", "Experimental N", "Control cases", "Control N"),
+    inf.GIV: ("GIV Mean", "GIV SE"),
+    inf.OE: ("O-E", "Variance"),
+}
+
+
+def _rows_frame(table, keys, positions, by_analysis, inference, collection):
+    out, prov, row_lines = [], [], []
+    cols = {c: table.rows[c].tolist() for c in DATA_ROW_COLUMNS}
     numeric = DATA_ROW_COLUMNS[7:23]
     file_col = {c: _file_column(table, c) for c in DATA_ROW_COLUMNS}
     for g, n in keys:
         aid = _aid(g, n)
-        _, labels = by_analysis[aid]
+        sub, labels = by_analysis[aid]
+        used = USED_FIELDS.get(inference[aid].data_type, ())
+        subgroup_labels_of = sub["Subgroup"].tolist()
         for j, i in enumerate(positions[aid]):
-            r = rows.iloc[i]
+            r = {c: v[i] for c, v in cols.items()}
             line = table.lines[i]
-            d = {c: r[c] for c in DATA_ROW_COLUMNS}
+            row_lines.append(line)
+            d = dict(r)
+            d["Subgroup"] = subgroup_labels_of[j]
             kind = footnote_kind(r["Footnotes"])
             d["Footnotes"] = kind
             for c in numeric:
                 v = d[c]
                 if c in STORED:
                     d[c] = v if v == v and not (v == 0 and c == "Weight") else np.nan
+                elif c in used:
+                    d[c] = float(v)
                 else:
                     d[c] = 0.0 if v != v else float(v)
                 raw = r[c]
@@ -256,7 +366,7 @@ def _rows_frame(table, keys, positions, by_analysis, collection):
         frame[c] = frame[c].astype(float)
     provenance = pd.DataFrame(prov, columns=["analysis", "study", "column", "value", "source", "line",
                                              "source_column", "how_obtained"])
-    return frame, provenance
+    return frame, provenance, row_lines
 
 
 def _subgroups_frame(keys, by_analysis):
@@ -288,12 +398,14 @@ def _rob_frame(table, keys, positions, by_analysis):
     domains = list(table.domains)
     cols = ["Study", "Analysis group", "Analysis number", "Result"] + [f"Domain (judgement): {d}" for d in domains]
     out = []
+    judgements = {d: table.rob[d].tolist() for d in domains}
+    studies = table.rows["Study"].tolist()
     for g, n in keys:
         aid = _aid(g, n)
         _, labels = by_analysis[aid]
         for j, i in enumerate(positions[aid]):
-            judged = [table.rob.iloc[i][d] if domains else "" for d in domains]
-            out.append([str(table.rows.iloc[i]["Study"]), str(int(g)), str(int(n)), labels[j]]
+            judged = [judgements[d][i] for d in domains]
+            out.append([str(studies[i]), str(int(g)), str(int(n)), labels[j]]
                        + [v or "Not reported" for v in judged])
     return pd.DataFrame(out, columns=cols)
 

@@ -63,11 +63,13 @@ class Variant:
     measure: str  # engine code: MD SMD RR OR RD HR GEN GENR
     smd: str | None = None  # revman, exact, hedges
     peto: bool = False
+    swap: bool = False  # RevMan's "Swap event and non-event" (dichotomous)
 
     @property
     def label(self) -> str:
         m = "Peto OR" if self.peto else self.measure
-        return m + (f" ({self.smd} formula)" if self.smd else "")
+        return (m + (f" ({self.smd} formula)" if self.smd else "")
+                + (" of the non-events (events and non-events swapped)" if self.swap else ""))
 
 
 @dataclass(frozen=True)
@@ -186,23 +188,29 @@ def variants_for(data_type: str) -> list:
     return [Variant(OE, "HR")]
 
 
+def fallback_variants_for(data_type: str) -> list:
+    """Variants tried only when none of :func:`variants_for` fits: dichotomous
+    data with RevMan's "Swap event and non-event" on."""
+    if data_type == DICHOTOMOUS:
+        return [Variant(DICHOTOMOUS, m, swap=True) for m in ("RR", "OR", "RD")]
+    return []
+
+
 def study_effects(variant: Variant, rows, labels) -> effects.EffectSizes:
-    """Per-study effect sizes of ``rows`` under ``variant`` (indexed by row)."""
+    """Per-study effect sizes of ``rows`` under ``variant`` (indexed by row).
+
+    The same engine functions as :func:`reviewbook.package.analysis.effect_sizes`,
+    so that the rows inferred as not estimable are the ones the audit leaves out,
+    with the same reasons; blank cells stay missing (never read as 0)."""
+    f = lambda c: _field(rows, c)  # noqa: E731
     if variant.data_type == CONTINUOUS:
-        n1, n2 = _nz(_field(rows, "Experimental N")), _nz(_field(rows, "Control N"))
-        ok = (n1 > 0) & (n2 > 0)
-        es = effects.continuous(np.where(ok, n1, 1), _nz(_field(rows, "Experimental mean")),
-                                _nz(_field(rows, "Experimental SD")), np.where(ok, n2, 1),
-                                _nz(_field(rows, "Control mean")), _nz(_field(rows, "Control SD")),
-                                measure=variant.measure, study=labels, smd_correction=variant.smd or "revman")
-        return _drop(es, ok, labels, "not estimable: no participants in an arm")
+        return effects.continuous(f("Experimental N"), f("Experimental mean"), f("Experimental SD"),
+                                  f("Control N"), f("Control mean"), f("Control SD"), measure=variant.measure,
+                                  study=labels, smd_correction=variant.smd or "revman")
     if variant.data_type == DICHOTOMOUS:
-        n1, n2 = _nz(_field(rows, "Experimental N")), _nz(_field(rows, "Control N"))
-        e1, e2 = _nz(_field(rows, "Experimental cases")), _nz(_field(rows, "Control cases"))
-        ok = (n1 > 0) & (n2 > 0) & (e1 <= n1) & (e2 <= n2)
-        safe = lambda a, b: np.where(ok, a, b)  # noqa: E731
+        args = (f("Experimental cases"), f("Experimental N"), f("Control cases"), f("Control N"))
         if variant.peto:
-            es = effects.dichotomous(safe(e1, 0), safe(n1, 1), safe(e2, 0), safe(n2, 1), measure="OR", study=labels)
+            es = effects.dichotomous(*args, measure="OR", study=labels, swap=variant.swap)
             a, b, c, d = es.raw_tables.T
             nn1, nn2 = a + b, c + d
             n = nn1 + nn2
@@ -210,29 +218,11 @@ def study_effects(variant: Variant, rows, labels) -> effects.EffectSizes:
             v = nn1 * nn2 * (a + c) * (b + d) / (n ** 2 * (n - 1))
             from dataclasses import replace
 
-            es = replace(es, yi=o_e / v, vi=1.0 / v)
-        else:
-            es = effects.dichotomous(safe(e1, 0), safe(n1, 1), safe(e2, 0), safe(n2, 1),
-                                     measure=variant.measure, study=labels)
-        return _drop(es, ok, labels, "not estimable: no participants in an arm")
+            return replace(es, yi=o_e / v, vi=1.0 / v)
+        return effects.dichotomous(*args, measure=variant.measure, study=labels, swap=variant.swap)
     if variant.data_type == GIV:
-        yi, se = _nz(_field(rows, "GIV Mean")), _nz(_field(rows, "GIV SE"))
-        ok = se > 0
-        es = effects.generic(yi, np.where(ok, se, 1.0) ** 2, study=labels, measure=variant.measure)
-        return _drop(es, ok, labels, "not estimable: no standard error")
-    return effects.oe(_nz(_field(rows, "O-E")), _nz(_field(rows, "Variance")), study=labels)
-
-
-def _drop(es, ok, labels, reason):
-    """Remove the rows where ``ok`` is false from ``es`` (they are not estimable)."""
-    keep = [j for j, i in enumerate(es.index) if ok[i]]
-    if len(keep) == es.k and all(ok):
-        return es
-    sub = pooling.subset(es, np.isin(np.arange(es.k), keep))
-    from dataclasses import replace
-
-    extra = tuple((labels[i], reason) for i in range(len(ok)) if not ok[i])
-    return replace(sub, excluded=tuple(x for x in es.excluded if x[0] not in {e[0] for e in extra}) + extra)
+        return effects.generic_se(f("GIV Mean"), f("GIV SE"), study=labels, measure=variant.measure)
+    return effects.oe(f("O-E"), f("Variance"), study=labels)
 
 
 def predicted_cis(es, level, n_rows):
@@ -242,7 +232,8 @@ def predicted_cis(es, level, n_rows):
     se = np.sqrt(es.vi)
     est = np.column_stack([es.yi, es.yi - z * se, es.yi + z * se])
     if es.measure in effects.RATIO_MEASURES:
-        est = np.exp(est)
+        with np.errstate(over="ignore"):  # a reading that gives inf simply does not fit
+            est = np.exp(est)
     for j, i in enumerate(es.index):
         out[i] = est[j]
     return out
@@ -254,17 +245,14 @@ def predicted_weights(es, cand: Candidate, groups, n_rows):
     if es.k == 0:
         return out
     method = cand.engine_method
+    index = np.asarray(es.index)
     if cand.weights_rule == "subgroup" and any(groups):
         g = np.array([groups[i] for i in es.index])
         for name in dict.fromkeys(g):
             mask = g == name
-            r = pooling.meta(pooling.subset(es, mask), method)
-            for j, s in zip(np.flatnonzero(mask), r.studies):
-                out[es.index[j]] = s.weight
+            out[index[mask]] = pooling.study_weights(pooling.subset(es, mask), method)
         return out
-    r = pooling.meta(es, method)
-    for j, s in enumerate(r.studies):
-        out[es.index[j]] = s.weight
+    out[index] = pooling.study_weights(es, method)
     return out
 
 
@@ -326,35 +314,68 @@ def infer_analysis(aid: str, rows, labels, tolerances: dict) -> tuple:
     blank = np.all(np.isnan(stored) | (stored == 0), axis=1) & np.isnan(weight)
     stored[blank] = np.nan
     groups = [str(x) if x == x else "" for x in rows["Subgroup"]] if "Subgroup" in rows.columns else [""] * n
-    subgrouped = any(groups)
-    fits = []
-    for dtype in present_types(rows):
-        for variant in variants_for(dtype):
-            try:
-                es = study_effects(variant, rows, labels)
-            except Exception:  # noqa: BLE001 - a variant that cannot apply to these rows
-                continue
-            best_level, best = None, None
-            for level in LEVELS:
-                pred = predicted_cis(es, level, n)
-                bad, diff = 0, None
-                for col, tol in zip(range(3), (tolerances["Mean"], tolerances["CI start"], tolerances["CI end"])):
-                    b, d = _compare(stored[:, col], pred[:, col], tol)
-                    bad += b
-                    diff = d if diff is None else (diff if d is None else max(diff, d))
-                if best is None or bad < best[0]:
-                    best_level, best = level, (bad, diff)
-                if bad == 0:
-                    break
-            for cand in methods_for(variant, subgrouped):
-                cand = Candidate(cand.variant, cand.method, cand.model, cand.estimator, cand.weights_rule,
-                                 best_level)
-                pw = predicted_weights(es, cand, groups, n)
-                wb, wd = _compare(weight, pw, tolerances["Weight"])
-                fits.append(_Fit(cand, best[0] + wb, best[1], wd))
+    types = present_types(rows)
+    fits = _fits(rows, labels, [v for t in types for v in variants_for(t)], stored, weight, groups, tolerances)
+    if not any(f.mismatches == 0 for f in fits):
+        # RevMan's "Swap event and non-event": tried only when nothing else reproduces the
+        # stored values (CD013232.pub2 7.2: 2/15 vs 5/15 stored as RR 1.3 = (13/15)/(10/15))
+        fits += _fits(rows, labels, [v for t in types for v in fallback_variants_for(t)], stored, weight,
+                      groups, tolerances)
     checked_est = int(np.sum(~np.isnan(stored[:, 0])))
     checked_w = int(np.sum(~np.isnan(weight)))
     return fits, checked_est, checked_w
+
+
+def _fits(rows, labels, variants, stored, weight, groups, tolerances) -> list:
+    with np.errstate(over="ignore"):  # a reading whose ratios overflow simply does not fit
+        return _fits_of(rows, labels, variants, stored, weight, groups, tolerances)
+
+
+def _fits_of(rows, labels, variants, stored, weight, groups, tolerances) -> list:
+    n = len(rows)
+    subgrouped = any(groups)
+    readings = []
+    for variant in variants:
+        try:
+            es = study_effects(variant, rows, labels)
+        except Exception:  # noqa: BLE001 - a variant that cannot apply to these rows
+            continue
+        readings.append((variant, es))
+    scored = [(variant, es) + _estimates_fit(es, n, stored, tolerances) for variant, es in readings]
+    if any(best[0] == 0 for *_, best in scored):
+        # a reading reproduces every stored estimate and CI: the others cannot fit exactly,
+        # and their weights need not be computed
+        scored = [x for x in scored if x[3][0] == 0]
+    fits = []
+    for variant, es, best_level, best in scored:
+        for cand in methods_for(variant, subgrouped):
+            cand = Candidate(cand.variant, cand.method, cand.model, cand.estimator, cand.weights_rule,
+                             best_level)
+            if np.isnan(weight).all():
+                wb, wd = 0, None  # no weight stored (RevMan shows the studies without pooling them)
+            else:
+                pw = predicted_weights(es, cand, groups, n)
+                wb, wd = _compare(weight, pw, tolerances["Weight"])
+            fits.append(_Fit(cand, best[0] + wb, best[1], wd))
+    return fits
+
+
+def _estimates_fit(es, n, stored, tolerances) -> tuple:
+    """``(level, (mismatches, max |diff|))``: the per-study CI level that reproduces
+    most stored estimates and CI limits, and how many it misses."""
+    best_level, best = None, None
+    for level in LEVELS:
+        pred = predicted_cis(es, level, n)
+        bad, diff = 0, None
+        for col, tol in zip(range(3), (tolerances["Mean"], tolerances["CI start"], tolerances["CI end"])):
+            b, d = _compare(stored[:, col], pred[:, col], tol)
+            bad += b
+            diff = d if diff is None else (diff if d is None else max(diff, d))
+        if best is None or bad < best[0]:
+            best_level, best = level, (bad, diff)
+        if bad == 0:
+            break
+    return best_level, best
 
 
 def _majority(decided: list, data_type: str) -> tuple:
@@ -404,8 +425,18 @@ def infer(rows_by_analysis: dict, tolerances: dict) -> dict:
     out = {}
     for aid, (fits, ce, cw) in raw.items():
         if not fits:
-            out[aid] = Inference(aid, None, "not identifiable", 0, None, None, ce, cw,
-                                 "no data type can be inferred from the fields that carry data")
+            # no numbers in any data field: RevMan shows such an analysis with no data, every
+            # study not estimable; any data type says that, the review's most common is used
+            rows = rows_by_analysis[aid][0]
+            subgrouped = "Subgroup" in rows.columns and any(str(x).strip() for x in rows["Subgroup"] if x == x)
+            types = Counter(c.variant.data_type for c in decided)
+            dtype = types.most_common(1)[0][0] if types else DICHOTOMOUS
+            pool = [c for v in variants_for(dtype) if not v.peto for c in methods_for(v, subgrouped)]
+            chosen = _tie_break(pool, *_majority(decided, dtype))
+            out[aid] = Inference(aid, chosen, "not identifiable", 0, None, None, ce, cw,
+                                 "no numbers in any data field, so no study is estimable and nothing "
+                                 "identifies the settings; written as the review's most common data type "
+                                 f"with its majority settings: {chosen.label}")
             continue
         exact = _unique([f.cand for f in fits if f.mismatches == 0])
         by_cand = {f.cand: f for f in fits}
@@ -424,7 +455,8 @@ def infer(rows_by_analysis: dict, tolerances: dict) -> dict:
             chosen = _tie_break(exact, *_majority(decided, exact[0].variant.data_type))
             status = "tie-broken"
             evidence = (f"{len(exact)} candidates reproduce {_the(ce, 'stored estimate')} and {_the(cw, 'weight')} "
-                        f"({_why_tied(exact)}); chosen by the review's majority for "
+                        f"({_why_tied(exact) if cw else 'no weight is stored, so nothing tells the methods apart'}); "
+                        "chosen by the review's majority for "
                         f"{chosen.variant.data_type.lower()} data: {chosen.label}")
         else:
             least = min(f.mismatches for f in fits)

@@ -9,11 +9,14 @@ either header spelling:
 * R's ``make.names`` spelling (``Experimental.SD``, ``CI.start``, ``O.E``,
   ``Bias.arising.from.the.randomization.process..judgement.``).
 
-Extra columns are ignored (e.g. ``review_url``, ``Subgroup.number``); a UTF-8
-byte-order mark and quoted cells with newlines are accepted.  Blank numeric
-cells (R's ``NA``) and RevMan's ``0.0`` in unused fields are both read as
-"no data".  The RoB 2 columns ``<domain> (judgement)`` are read where present
-(their ``(support)`` texts are the review authors' words and are not kept).
+Extra columns are ignored (e.g. ``review_url``), except RevMan's ``Subgroup
+number`` (``Subgroup.number``), which tells apart two subgroups of one
+analysis that carry the same name.  A UTF-8 byte-order mark and quoted cells
+with newlines are accepted.  Blank numeric cells (R's ``NA``) stay missing
+(NaN: never read as 0); RevMan writes ``0.0`` in the fields a data type does
+not use.  The RoB 2 columns ``<domain> (judgement)`` are read where present,
+``Not applicable`` being one of RevMan's judgements (their ``(support)`` texts
+are the review authors' words and are not kept).
 
 Every problem is reported at once, naming the file, line, column, the value
 found and what was expected (:class:`~reviewbook.errors.InputError`).
@@ -36,7 +39,10 @@ INTEGER_COLUMNS = ("Analysis group", "Analysis number")
 JUDGEMENT = re.compile(r"^(?P<domain>.+?)(?: \(judgement\)|\.\.judgement\.)$")
 #: RoB 2 judgements as written in data rows, and the spelling the package uses.
 JUDGEMENTS = {"low risk": "Low risk", "low": "Low risk", "some concerns": "Some concerns",
-              "high risk": "High risk", "high": "High risk"}
+              "high risk": "High risk", "high": "High risk", "not applicable": "Not applicable"}
+#: RevMan's own column numbering the subgroups of an analysis (present in some
+#: exports); two subgroups may carry the same name.
+SUBGROUP_NUMBER = "Subgroup number"
 
 
 def make_names(name: str) -> str:
@@ -55,13 +61,18 @@ class RowsTable:
     """A data-rows table: ``rows`` with RevMan's headers and numbers as floats
     (NaN where blank), ``lines`` the file line of each row, ``rob`` the RoB 2
     judgements per row (columns: domain names, values ``Low risk``, ``Some
-    concerns``, ``High risk`` or ``""``), and ``name`` the file name."""
+    concerns``, ``High risk``, ``Not applicable`` or ``""``), ``name`` the file
+    name, ``headers`` the file's own header of each RevMan column it has, and
+    ``subgroup_numbers`` RevMan's subgroup number of each row (a tuple of
+    strings) where the file has that column, else ``None``."""
 
     name: str
     rows: pd.DataFrame
     lines: tuple
     rob: pd.DataFrame
     domains: tuple
+    headers: dict = None
+    subgroup_numbers: tuple | None = None
 
 
 def _canonical(header):
@@ -73,6 +84,8 @@ def _canonical(header):
             out.append(h)
         elif h in HEADER_ALIASES:
             out.append(HEADER_ALIASES[h])
+        elif h in (SUBGROUP_NUMBER, make_names(SUBGROUP_NUMBER)):
+            out.append(("number", SUBGROUP_NUMBER))
         else:
             m = JUDGEMENT.match(h)
             if m:
@@ -92,8 +105,11 @@ def read_rows_table(path) -> RowsTable:
     ------
     InputError
         With every problem found: unreadable file, missing columns, text in
-        numeric cells, negative counts or SDs, events above N, unknown RoB
-        judgements.
+        numeric cells, negative or fractional counts, negative SDs, SEs or
+        variances, unknown RoB judgements, one analysis id with two names.
+        Checks that depend on the data type (events above N, blanks in the
+        fields it uses) are :func:`reviewbook.package.datapackage.validate_rows`'s,
+        run by the importer once the data type is inferred.
     """
     path = Path(path)
     name = path.name
@@ -121,7 +137,9 @@ def read_rows_table(path) -> RowsTable:
     for h, c in zip(header, canon):
         if c is not None and c not in by_canon:
             by_canon[c] = h
-    domains = tuple(c[1] for c in by_canon if isinstance(c, tuple))
+    domains = tuple(c[1] for c in by_canon if isinstance(c, tuple) and c[0] == "rob")
+    number_header = by_canon.get(("number", SUBGROUP_NUMBER))
+    numbers = []
     problems: list[Problem] = []
     data = {c: [] for c in DATA_ROW_COLUMNS}
     rob = {d: [] for d in domains}
@@ -142,14 +160,20 @@ def read_rows_table(path) -> RowsTable:
             h = by_canon[("rob", d)]
             v = (row.get(h) or "").strip()
             if v and v.lower() not in JUDGEMENTS:
-                cells.problem(h, f"'{v}'", "a RoB 2 judgement: Low risk, Some concerns, High risk or blank")
+                cells.problem(h, f"'{v}'", "a RoB 2 judgement: Low risk, Some concerns, High risk, "
+                                          "Not applicable or blank")
                 v = ""
             rob[d].append(JUDGEMENTS.get(v.lower(), ""))
+        if number_header:
+            numbers.append((row.get(number_header) or "").strip())
     frame = pd.DataFrame(data, columns=DATA_ROW_COLUMNS)
     _check_values(frame, lines, name, by_canon, problems)
+    _check_analysis_names(frame, lines, name, by_canon, problems)
     if problems:
         raise InputError(problems)
-    return RowsTable(name, frame, tuple(lines), pd.DataFrame(rob, columns=list(domains)), domains)
+    headers = {c: h for c, h in by_canon.items() if isinstance(c, str)}
+    return RowsTable(name, frame, tuple(lines), pd.DataFrame(rob, columns=list(domains)), domains, headers,
+                     tuple(numbers) if number_header else None)
 
 
 def _number(cells: Cells, header, value: str, column: str):
@@ -174,9 +198,15 @@ def _number(cells: Cells, header, value: str, column: str):
 
 
 def _check_values(frame, lines, name, by_canon, problems):
-    """Counts and SDs that cannot be right, wherever they are given."""
+    """Values that are invalid whatever the data type: negative or fractional
+    counts, negative SDs, SEs and variances.  Whether events above N, a zero SD
+    or SE, or a blank are allowed depends on the data type and on whether RevMan
+    stored a result for the row: the package validator decides
+    (:func:`reviewbook.package.datapackage.validate_rows`, shared by
+    ``import-rows`` and ``audit``)."""
+    cols = {c: frame[c].tolist() for c in frame.columns}
     for i, line in enumerate(lines):
-        r = frame.iloc[i]
+        r = {c: v[i] for c, v in cols.items()}
         if not str(r["Study"]).strip():
             problems.append(Problem(name, line, by_canon.get("Study"), "an empty cell", "a study name"))
         for arm in ("Experimental", "Control"):
@@ -186,10 +216,31 @@ def _check_values(frame, lines, name, by_canon, problems):
                     problems.append(Problem(name, line, by_canon.get(col), f"'{v:g}'", "a whole number >= 0"))
             if sd == sd and sd < 0:
                 problems.append(Problem(name, line, by_canon.get(f"{arm} SD"), f"'{sd:g}'", "a number >= 0"))
-            if ev == ev and n == n and ev > n >= 0 and n > 0:
-                problems.append(Problem(name, line, by_canon.get(f"{arm} cases"), f"{ev:g} events",
-                                        f"at most {arm} N = {n:g}"))
         for col in ("GIV SE", "Variance"):
             v = r[col]
             if v == v and v < 0:
                 problems.append(Problem(name, line, by_canon.get(col), f"'{v:g}'", "a number >= 0"))
+
+
+def _check_analysis_names(frame, lines, name, by_canon, problems):
+    """One analysis id, one analysis name: a second name for the same id means
+    rows of two analyses were numbered alike (both names and their lines are
+    reported)."""
+    first = {}
+    reported = set()
+    groups, numbers, titles = (frame[c].tolist() for c in ("Analysis group", "Analysis number", "Analysis name"))
+    for i, line in enumerate(lines):
+        g, n = groups[i], numbers[i]
+        if g != g or n != n:
+            continue
+        key = (g, n)
+        title = " ".join(str(titles[i]).split())
+        if key not in first:
+            first[key] = (title, line)
+            continue
+        title0, line0 = first[key]
+        if title != title0 and (key, title) not in reported:
+            reported.add((key, title))
+            problems.append(Problem(name, line, by_canon.get("Analysis name", "Analysis name"),
+                                    f"'{title}' as the name of analysis {int(g)}.{int(n)}",
+                                    f"one name per analysis: line {line0} names it '{title0}'"))

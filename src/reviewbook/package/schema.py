@@ -255,6 +255,7 @@ class AnalysisSettings:
     direction: str | None = None
     direction_source: str = ""
     instrument: str = ""
+    swap_events: bool = False  # "Swap event and non-event": the non-events are analysed (dichotomous)
 
     @classmethod
     def from_row(cls, row) -> "AnalysisSettings":
@@ -289,7 +290,8 @@ class AnalysisSettings:
             totals=text("Overall estimates").lower() != "false",
             direction=text("Direction of benefit").lower() if text("Direction of benefit").lower() in ("lower", "higher")
             else None,
-            direction_source=text("Direction source"), instrument=text("Outcome instrument"))
+            direction_source=text("Direction source"), instrument=text("Outcome instrument"),
+            swap_events=text("Swap event and non-event").lower() == "true")
 
 
 def _percent(text: str, default: float = 0.95) -> float:

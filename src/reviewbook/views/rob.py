@@ -15,9 +15,10 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 from .style import apply_style, plain  # noqa: E402
 
-LEVELS = ("Low risk", "Some concerns", "High risk", "Not reported")
-COLOURS = {"Low risk": "#02C100", "Some concerns": "#E2DF07", "High risk": "#BF0000", "Not reported": "#cccccc"}
-SYMBOLS = {"Low risk": "+", "Some concerns": "-", "High risk": "×", "Not reported": "?"}
+LEVELS = ("Low risk", "Some concerns", "High risk", "Not applicable", "Not reported")
+COLOURS = {"Low risk": "#02C100", "Some concerns": "#E2DF07", "High risk": "#BF0000", "Not applicable": "#9fc5e8",
+           "Not reported": "#cccccc"}
+SYMBOLS = {"Low risk": "+", "Some concerns": "-", "High risk": "×", "Not applicable": "NA", "Not reported": "?"}
 #: Short names of the RoB 2 domains (D1-D5 and Overall), by words in the domain name.
 SHORT = (("randomi", "D1"), ("deviation", "D2"), ("missing", "D3"), ("measurement", "D4"),
          ("selection", "D5"), ("overall", "Overall"))
