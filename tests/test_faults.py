@@ -285,6 +285,10 @@ def test_book_from_another_reviews_imported_rows(repo, tmp_path):
     assert {a["section"] for a in results["analyses"].values()} == {"comparison_1", "harms"}
     assert_book_about(site, results["analyses"])
     assert "116 of 116 match" in " ".join(site_text(site)["sections/reproduction.html"].split())
+    # the rows carry the review's DOI (Pairwise70's review_doi column): the landing page cites it
+    landing = (site / "intro.html").read_text()
+    assert 'href="https://doi.org/10.1002/14651858.CD001703.pub4"' in landing
+    assert "The review: doi: 10.1002/14651858.CD001703.pub4" in " ".join(site_text(site)["intro.html"].split())
 
 
 def generated_package(tmp_path, study_name):

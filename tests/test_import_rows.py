@@ -261,6 +261,48 @@ def test_groups_name_the_comparisons(tmp_path):
 
 # ------------------------------------------------------------------ bad input
 
+def _md_row(study):
+    return row(1, 1, study, Experimental_mean=10, Experimental_SD=5, Experimental_N=20, Control_mean=12,
+               Control_SD=5, Control_N=20, Mean=-2, CI_start=-5.099032, CI_end=1.099032, Weight=100)
+
+
+def test_the_reviews_doi_is_kept_in_review_csv(tmp_path):
+    """Pairwise70 adds review_doi and review_url to every row (its README): import-rows
+    keeps them in review.csv, and a book built from the package cites the review by it."""
+    from reviewbook.book.review import cited_by_doi, generic
+    from reviewbook.package import datapackage as dp
+
+    doi = "10.1002/14651858.CD000001.pub2"
+    r = _md_row("A 2001")
+    r.update(review_doi=doi, review_url=f"https://www.cochranelibrary.com/cdsr/doi/{doi}/full")
+    path = write_rows(tmp_path / "r.csv", [r], header=HEADER + ["review_url", "review_doi"])
+    assert cli("import-rows", path, tmp_path / "out").returncode == 0
+    got = read_csv(tmp_path / "out/review.csv")
+    assert [(g["field"], g["value"]) for g in got] == [("review_doi", doi), ("review_url", r["review_url"])]
+    pkg = dp.read(tmp_path / "out")
+    assert cited_by_doi(pkg) == f"doi:[10\\.1002\\/14651858\\.CD000001\\.pub2](<https://doi.org/{doi}>)"
+    assert generic(pkg).citation == cited_by_doi(pkg)
+
+
+@pytest.mark.parametrize("values, message", [
+    (["10.1002/x.pub2", "10.1002/y.pub1"],
+     "r.csv, line 3, column 'review_doi': found '10.1002/y.pub1'; expected one review per file: line 2 gives "
+     "'10.1002/x.pub2'"),
+    (["javascript:alert(1)", ""],
+     "r.csv, line 2, column 'review_doi': found 'javascript:alert(1)'; expected a DOI such as "
+     "10.1002/14651858.CD015373.pub2"),
+])
+def test_a_second_or_malformed_doi_is_refused(tmp_path, values, message):
+    rows = []
+    for i, v in enumerate(values):
+        rows.append({**_md_row(f"S{i} 2001"), "review_doi": v})
+    path = write_rows(tmp_path / "r.csv", rows, header=HEADER + ["review_doi"])
+    res = cli("import-rows", path, tmp_path / "out")
+    assert res.returncode == 2
+    assert message in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_text_in_a_number_exits_2_with_location(tmp_path):
     rows = [row(1, 1, "A 2001", Experimental_cases="three", Experimental_N=10, Control_cases=1, Control_N=10)]
     res = cli("import-rows", write_rows(tmp_path / "r.csv", rows), tmp_path / "out")

@@ -42,6 +42,7 @@ notebooks re-executed.  Every name from a package is escaped.
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 import re
 import tempfile
@@ -413,3 +414,31 @@ def render_markdown(payload: dict) -> str:
 
 def _est(t) -> str:
     return f"{fmt(t['estimate'])} [{fmt(t['ci_low'])}, {fmt(t['ci_high'])}]"
+
+
+def data_version(pkg) -> dict:
+    """The package's version (the last row of its ``versions.csv``), that version's
+    date and the content hash of the package (:func:`.changes.content_hash`)."""
+    history = versions(pkg)
+    last = history[-1] if history else {}
+    return {"version": last.get("version") or None, "date": last.get("date") or None,
+            "sha256": content_hash(pkg)}
+
+
+def version_block(pkg, version: dict) -> str:
+    """The landing page's statement of what was reviewed (Markdown): the data
+    package's version and content hash, the software version and the date of
+    the data (the latest ``versions.csv`` date; never the build machine's clock)."""
+    from .. import __version__
+    v, date = version.get("version"), version.get("date")
+    zip_name = html.escape(f"downloads/{pkg.id}-data-package.zip")
+    lines = [f"- Data: package {escape(pkg.id)}, "
+             + (f"version {escape(v)} (the latest entry of its `versions.csv`)" if v
+                else "version not recorded (the package has no `versions.csv`)") + ".",
+             f"- Build date of the data: {escape(date) if date else 'not recorded'}.",
+             f"- Content hash: SHA-256 `{version['sha256']}` of the package's files, as in "
+             f'<a href="{zip_name}" download>{zip_name}</a>. Anyone can confirm it: '
+             "unzip the download into an empty folder and run "
+             "`find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum` there.",
+             f"- Software: reviewbook {escape(__version__)}."]
+    return "\n".join(lines)

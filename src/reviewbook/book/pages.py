@@ -330,7 +330,7 @@ def book_version(package):
     import re as _re
 
     from ..views.details import Block
-    from .runner import data_version, version_block
+    from .changes import data_version, version_block
 
     pkg = load(package)
     md = version_block(pkg, data_version(pkg))

@@ -76,6 +76,8 @@ def plan(pkg, review: rv.Review) -> list:
     used = set(owners.values())
     lead = ("What the review found, outcome by outcome, with the certainty of the evidence; the details are one "
             "click below, on the pages listed at the end.")
+    if review.generic and review.citation:
+        lead += f" The review: {review.citation}."
     pages = [Page("intro", "Key findings", ROOT_PART, "notebooks/intro.ipynb", {}, "all",
                   f"(sec-intro)=\n# {_md_heading(review.short_title)}\n\n{lead}"),
              Page("methods", "Methods", ABOUT), Page("rerun", "Re-running the book", ABOUT),

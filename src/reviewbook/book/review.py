@@ -389,6 +389,35 @@ def load(path) -> Review:
                   appraisal=appraisal, summary=summary)
 
 
+def review_identity(pkg) -> dict:
+    """The review a package is from, as its ``review.csv`` gives it (``review_doi``,
+    ``review_url``; written by ``import-rows`` from rows that carry them), each
+    value checked again here: only a well-formed DOI or http(s) address is kept."""
+    from ..package.rows import REVIEW_COLUMNS
+
+    frame = pkg.extra.get("review.csv")
+    out = {}
+    if frame is None or "field" not in frame.columns or "value" not in frame.columns:
+        return out
+    for field_, value in zip(frame["field"], frame["value"]):
+        rule = REVIEW_COLUMNS.get(str(field_).strip())
+        value = str(value).strip()
+        if rule and rule[0].fullmatch(value) and field_ not in out:
+            out[str(field_).strip()] = value
+    return out
+
+
+def cited_by_doi(pkg) -> str:
+    """A citation of the review by its DOI (Markdown), or "" where the package
+    names no review."""
+    ident = review_identity(pkg)
+    doi = ident.get("review_doi")
+    if doi:
+        return f"doi:[{escape(doi)}](<https://doi.org/{doi}>)"
+    url = ident.get("review_url")
+    return f"[{escape(url)}](<{url}>)" if url else ""
+
+
 def generic(pkg) -> Review:
     """What the book can say about a package that has no review file: its id,
     one page per comparison (analysis group) and a harms page where adverse-event
@@ -411,7 +440,7 @@ def generic(pkg) -> Review:
                                        + (f" ({escape(name)})." if name else ".")))
     n = len(pkg.analysis_ids())
     return Review(package=pkg.id, title=f"A reproducible appendix to the data package {pkg.id}",
-                  short_title=f"Data package {pkg.id}", citation="",
+                  short_title=f"Data package {pkg.id}", citation=cited_by_doi(pkg),
                   question=("The data package does not state the review's question. This book re-runs "
                             "its analyses from the data as given and reports each one."),
                   data=(f"The data are the package {escape(pkg.id)} as given to the book: the analyses, their "

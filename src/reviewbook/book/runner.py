@@ -337,8 +337,12 @@ def substitutions(pkg, review, pages) -> dict:
     from .plan import reading_guide
 
     # titles and ids are text, never markup (a package's id or a review file's title)
-    what = (f"the Cochrane review *{escape(review.short_title)}*" if review.citation
-            else f"the data package {escape(pkg.id)}")
+    if review.citation and not review.generic:
+        what = f"the Cochrane review *{escape(review.short_title)}*"
+    elif review.citation:
+        what = f"the review whose data package is {escape(pkg.id)}"
+    else:
+        what = f"the data package {escape(pkg.id)}"
     about = (f"This appendix re-runs the analyses of {what} from its data, so that every number can be traced to "
              "its source and the whole book re-run on corrected or newer data. Each pooled result and each "
              "judgement about it (which way is better, the certainty of the evidence, what it means, the absolute "
@@ -760,7 +764,7 @@ def collect_results(pkg, review=None) -> dict:
 
     review = review or rv.for_package(pkg)
     owners = rv.claim(pkg, review)
-    from .changes import RESULTS_FORMAT
+    from .changes import RESULTS_FORMAT, data_version
 
     out = {"package": pkg.id, "analyses": {}, "results_format": RESULTS_FORMAT, "data_version": data_version(pkg)}
     for aid, it in judged_all(pkg, review, {}).items():
@@ -811,17 +815,6 @@ def load_previous(path) -> dict:
     return data
 
 
-def data_version(pkg) -> dict:
-    """The package's version (the last row of its ``versions.csv``), that version's
-    date and the content hash of the package (:func:`.changes.content_hash`)."""
-    from .changes import content_hash, versions
-
-    history = versions(pkg)
-    last = history[-1] if history else {}
-    return {"version": last.get("version") or None, "date": last.get("date") or None,
-            "sha256": content_hash(pkg)}
-
-
 def read_previous(previous=None):
     """The previous build's results and where its data package is: ``--previous``
     (a results.json; its data beside it, in ``downloads/`` as the site has it or
@@ -859,25 +852,6 @@ def _previous_rows(prev, data, pkg):
         return read_package(data, strict=False).rows, None
     except InputError as exc:
         return None, f"the previous build's data package could not be read ({exc.problems[0]})"
-
-
-def version_block(pkg, version: dict) -> str:
-    """The landing page's statement of what was reviewed (Markdown): the data
-    package's version and content hash, the software version and the date of
-    the data (the latest ``versions.csv`` date; never the build machine's clock)."""
-    from .. import __version__
-    from ..views.tables import escape
-
-    v, date = version.get("version"), version.get("date")
-    lines = [f"- Data: package {escape(pkg.id)}, "
-             + (f"version {escape(v)} (the latest entry of its `versions.csv`)" if v
-                else "version not recorded (the package has no `versions.csv`)") + ".",
-             f"- Build date of the data: {escape(date) if date else 'not recorded'}.",
-             f"- Content hash: SHA-256 `{version['sha256']}` of the package's files, as in "
-             f"`downloads/{escape(pkg.id)}-data-package.zip`. To check it, unzip the download into an empty "
-             "folder and run `find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum` in it.",
-             f"- Software: reviewbook {escape(__version__)}."]
-    return "\n".join(lines)
 
 
 def _write_results(staging, results, previous, pages, executed, pkg=None, previous_rows=None,

@@ -20,7 +20,9 @@ folder that every other command reads:
   max_abs_diff_estimate, max_abs_diff_weight``, and ``settings-evidence.csv``
   with the evidence for each;
 * ``provenance.csv``: one row per value (analysis, study row, column, value,
-  and the file, line and column it was read from).
+  and the file, line and column it was read from);
+* ``review.csv`` (``field, value, source``) where the rows name the review they
+  are from (``review_doi``, ``review_url``): the book cites the review by it.
 
 The rows are checked by the validator the package reader uses
 (:func:`.datapackage.validate_rows`), so that ``audit`` accepts every package
@@ -96,6 +98,12 @@ class ImportResult:
     evidence: pd.DataFrame
     provenance: pd.DataFrame
     seconds: float
+
+
+def review_frame(review: dict, source: str) -> pd.DataFrame:
+    """``review.csv``: the review's DOI and address as the rows give them."""
+    return pd.DataFrame([[k, v, f"{source}, column '{k}'"] for k, v in review.items()],
+                        columns=["field", "value", "source"])
 
 
 def _aid(g, n) -> str:
@@ -178,7 +186,8 @@ def build(rows_csv, *, pkg_id=None, groups_csv=None, collection=None) -> ImportR
     subgroups = _subgroups_frame(keys, by_analysis)
     studies = _studies_frame(rows)
     rob = _rob_frame(table, keys, positions, by_analysis)
-    pkg = Package(pkg_id, analyses, data_rows, subgroups, studies, rob)
+    extra = {"review.csv": review_frame(table.review, collection or name)} if table.review else {}
+    pkg = Package(pkg_id, analyses, data_rows, subgroups, studies, rob, extra=extra)
     settings = pd.DataFrame([_settings_row(aid, r) for aid, r in inference.items()], columns=SETTINGS_COLUMNS)
     evidence = pd.DataFrame([[aid, r.evidence + (f"; {notes[aid]}" if aid in notes else "")]
                              for aid, r in inference.items()], columns=["analysis", "evidence"])

@@ -122,7 +122,7 @@ def build(folder):
     rows["Footnotes"] = foot
     studies, study_prov = _studies(paths["studies"], pkg)
     comparisons, comp_prov = _comparisons(paths["comparisons"])
-    extra = {"study-data/comparisons.csv": comparisons}
+    extra = {**pkg.extra, "study-data/comparisons.csv": comparisons}  # review.csv: the review's DOI
     if "extraction_studies" in paths:
         extra["study-data/studies-not-pooled.csv"] = _not_pooled(paths["extraction_studies"],
                                                                   paths.get("study_aliases"), pkg)

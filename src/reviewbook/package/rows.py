@@ -9,9 +9,12 @@ either header spelling:
 * R's ``make.names`` spelling (``Experimental.SD``, ``CI.start``, ``O.E``,
   ``Bias.arising.from.the.randomization.process..judgement.``).
 
-Extra columns are ignored (e.g. ``review_url``), except RevMan's ``Subgroup
-number`` (``Subgroup.number``), which tells apart two subgroups of one
-analysis that carry the same name.  A UTF-8 byte-order mark and quoted cells
+Extra columns are ignored, except RevMan's ``Subgroup number``
+(``Subgroup.number``), which tells apart two subgroups of one analysis that
+carry the same name, and ``review_doi`` and ``review_url`` (added by the
+Pairwise70 collection): the review the rows are from, one DOI and one
+``https`` address per file, kept so that a book built from the rows can cite
+the review.  A UTF-8 byte-order mark and quoted cells
 with newlines are accepted.  Blank numeric cells (R's ``NA``) stay missing
 (NaN: never read as 0); RevMan writes ``0.0`` in the fields a data type does
 not use.  The RoB 2 columns ``<domain> (judgement)`` are read where present,
@@ -73,6 +76,41 @@ class RowsTable:
     domains: tuple
     headers: dict = None
     subgroup_numbers: tuple | None = None
+    review: dict = None
+
+
+#: The columns naming the review the rows are from, and what each must hold.
+REVIEW_COLUMNS = {
+    "review_doi": (re.compile(r"10\.\d{4,9}/[-._;()/:A-Za-z0-9]{1,200}"), "a DOI such as 10.1002/14651858.CD015373.pub2"),
+    "review_url": (re.compile(r"https?://[-._~:/?#@!$&'()*+,;=%A-Za-z0-9]{1,500}"), "an http(s) address"),
+}
+
+
+def _review_identity(header, raw, name, problems) -> dict:
+    """The ``review_doi`` and ``review_url`` of a rows table (see the module
+    docstring): one value per column in the whole file (blanks allowed);
+    another value, or a value of the wrong form, is a located problem."""
+    out = {}
+    for column, (pattern, expected) in REVIEW_COLUMNS.items():
+        if column not in header:
+            continue
+        first = None
+        for line, row in raw:
+            v = (row.get(column) or "").strip()
+            if not v:
+                continue
+            if not pattern.fullmatch(v):
+                problems.append(Problem(name, line, column, f"'{v}'", expected))
+                break
+            if first is None:
+                first = (line, v)
+            elif v != first[1]:
+                problems.append(Problem(name, line, column, f"'{v}'",
+                                        f"one review per file: line {first[0]} gives '{first[1]}'"))
+                break
+        if first is not None:
+            out[column] = first[1]
+    return out
 
 
 def _canonical(header):
@@ -169,11 +207,12 @@ def read_rows_table(path) -> RowsTable:
     frame = pd.DataFrame(data, columns=DATA_ROW_COLUMNS)
     _check_values(frame, lines, name, by_canon, problems)
     _check_analysis_names(frame, lines, name, by_canon, problems)
+    review = _review_identity(header, raw, name, problems)
     if problems:
         raise InputError(problems)
     headers = {c: h for c, h in by_canon.items() if isinstance(c, str)}
     return RowsTable(name, frame, tuple(lines), pd.DataFrame(rob, columns=list(domains)), domains, headers,
-                     tuple(numbers) if number_header else None)
+                     tuple(numbers) if number_header else None, review)
 
 
 def _number(cells: Cells, header, value: str, column: str):
