@@ -156,13 +156,22 @@ def test_add_rows_appends_a_new_trial_with_its_provenance_and_version(package, t
     assert len(rob) == 1 and rob.iloc[0]["Result"] == "Madeup 2026"
 
 
+def _leaves(obj):
+    """The tables, figures and notes of an output, dropdowns and bundles opened."""
+    for p in getattr(obj, "parts", None) or ():
+        if hasattr(p, "parts"):
+            yield from _leaves(p)
+        else:
+            yield p
+
+
 def test_characteristics_of_a_new_study_show_as_not_reported(package, tmp_path):
     from reviewbook.book.pages import characteristics
 
     rows = tmp_path / "new.csv"
     rows.write_text(MADE_UP)
     assert run_cli("add-rows", package, rows, "--source", "x").returncode == 0
-    table = characteristics(str(package)).parts[0]
+    table = next(t for t in _leaves(characteristics(str(package))) if hasattr(t, "rows"))
     row = next(r for r in table.rows if r[0] == "Madeup 2026")
     assert row[2:5] == ["not reported"] * 3 and row[5] == "1.4"
 
@@ -461,7 +470,8 @@ def test_previous_results_without_their_data_say_the_diff_is_not_available(updat
     bad = saved / "broken.json"
     bad.write_text("{not json")
     res = run_book(repo, "--previous", bad)
-    assert res.returncode == 2 and "broken.json: found a file that is not a results file" in res.stderr
+    assert res.returncode == 2 and "broken.json, line 1: found text that is not JSON" in res.stderr
+    assert "expected a results.json of an earlier build" in res.stderr
 
 
 def test_results_of_another_package_are_not_compared():

@@ -74,6 +74,34 @@ FIELDS = {
 }
 
 
+#: What each data field of a new trial must hold (add-rows adds a trial's numbers:
+#: a row that would give no result is refused, unlike a published review's own
+#: rows, which RevMan may have left uncomputed).
+MUST_HOLD = {
+    "Experimental N": (0, "a number > 0"), "Control N": (0, "a number > 0"),
+    "Experimental SD": (0, "a positive SD"), "Control SD": (0, "a positive SD"),
+    "GIV SE": (0, "a positive SE"), "Variance": (0, "a positive variance"),
+}
+EMPTY_EXPECTED = {"Experimental SD": "a number >= 0", "Control SD": "a number >= 0", "GIV SE": "a number > 0",
+                  "Variance": "a number > 0", "Experimental N": "a number > 0", "Control N": "a number > 0"}
+
+
+def _trial_problems(r, data_type, problem) -> None:
+    """A new row's data fields must give a result: no blank, no N, SD, SE or
+    variance of 0, no more events than participants (see :data:`MUST_HOLD`)."""
+    for c in FIELDS.get(data_type, ()):
+        v = float(r[c])
+        if v != v:
+            problem(c, "an empty cell", EMPTY_EXPECTED.get(c, "a number"))
+        elif c in MUST_HOLD and v <= MUST_HOLD[c][0]:
+            problem(c, f"'{v:g}'", MUST_HOLD[c][1])
+    if data_type == "Dichotomous":
+        for arm in ("Experimental", "Control"):
+            ev, n = float(r[f"{arm} cases"]), float(r[f"{arm} N"])
+            if ev > n:
+                problem(f"{arm} cases", f"{ev:g} events", f"at most {arm} N = {n:g}")
+
+
 @dataclass(frozen=True)
 class Added:
     """What an ``add-rows`` run added: the version recorded, and per new row
@@ -162,6 +190,7 @@ def add_rows(package, rows_csv, *, source: str, note: str = "", today: str | Non
                     "an analysis of package " + pkg.id + " (" + _list(list(declared)) + ")")
             continue
         s = declared[aid]
+        _trial_problems(r, s.data_type, problem)
         given = str(r["Analysis name"]).strip()
         if given and given != s.name:
             problem("Analysis name", f"'{given}'", f"the name of analysis {aid} in the package, '{s.name}', or blank")
@@ -266,7 +295,9 @@ def add_rows(package, rows_csv, *, source: str, note: str = "", today: str | Non
             files[rob_path] = _append(_text_bom(rob_path), _rob_rows(table, combined_labels, rob_header, problems,
                                                                      header_of))
     files[folder / "versions.csv"] = versions_text
-    problems += _validate(folder, files, data_path, table, header_of)
+    seen = {(p.file, p.line, p.column) for p in problems}
+    problems += [p for p in _validate(folder, files, data_path, table, header_of)
+                 if (p.file, p.line, p.column) not in seen]  # one problem per cell
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.file != name, p.line or 0)))
     added = Added(pkg.id, version, _today(today), tuple((combined_labels[i][0], combined_labels[i][1], line)
