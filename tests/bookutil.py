@@ -100,6 +100,9 @@ WORKING_NOTE_WORDS = ("session", "corpus", "the lead", "NOT verified", "general 
 #: Template markup that must never show as text on a built page.
 TEMPLATE_MARKUP = ("{{", "}}", "{glue}", "{ref}")
 
+_FIGURES_LOADED_JS = """() => Array.from(document.querySelectorAll('object[type="image/svg+xml"]'))
+  .every(o => o.contentDocument && o.contentDocument.querySelector('svg'))"""
+
 _MEASURE_JS = """() => {
   const doc = document.documentElement;
   const objects = Array.from(document.querySelectorAll('object[type="image/svg+xml"]'));
@@ -107,7 +110,11 @@ _MEASURE_JS = """() => {
   for (const o of objects) {
     const svg = o.contentDocument && o.contentDocument.querySelector('svg');
     if (!svg || !o.closest('figure')) continue;
-    const scale = svg.getScreenCTM().a;
+    // the figure is drawn into the object's box (viewBox, preserveAspectRatio "meet"); the
+    // box is what the reader sees, whatever the nested document last laid out
+    const box = o.getBoundingClientRect(), vb = svg.viewBox && svg.viewBox.baseVal;
+    const scale = vb && vb.width > 0 ? Math.min(box.width / vb.width, box.height / vb.height)
+                                     : svg.getScreenCTM().a;
     let smallest = Infinity;
     for (const t of svg.querySelectorAll('text')) {
       const size = parseFloat(o.contentDocument.defaultView.getComputedStyle(t).fontSize);
@@ -125,10 +132,12 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
     as shown: dropdowns closed) and measure what a reader gets.
 
     Returns ``{page: {width: {"height", "scroll_width", "viewport", "text",
-    "fonts", "axe"}}}``: the page's height and scroll width in CSS px, its
-    visible text, for each SVG figure document the smallest text size in CSS px
-    as drawn (font size times the figure's scale on screen) and the figure's
-    width, and (at the first width) axe-core's violations with WCAG 2 A/AA tags.
+    "fonts", "open_scroll_width", "axe"}}}``: the page's height and scroll width
+    in CSS px and its visible text as first shown; then, with every dropdown
+    opened (as printed), for each SVG figure document the smallest text size in
+    CSS px as drawn (font size times the figure's scale on screen) and the
+    figure's width, and the page's scroll width; and (at the first width)
+    axe-core's violations with WCAG 2 A/AA tags.
     Screenshots of every page at every width go to ``shots`` (PNG)."""
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
@@ -152,7 +161,7 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
                                            timeout=20000)
                 m = page.evaluate(_MEASURE_JS)
                 entry = {"height": m["height"], "scroll_width": m["width"], "viewport": m["viewport"],
-                         "text": m["text"], "fonts": m["fonts"]}
+                         "text": m["text"]}
                 if width == widths[0]:
                     res = axe.run(page, options={"runOnly": {"type": "tag", "values": [
                         "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})
@@ -162,6 +171,11 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
                     shots.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(shots / f"{rel.replace('/', '_').removesuffix('.html')}-{width}.png"),
                                     full_page=True)
+                # every detail open, as printed: the figures inside the dropdowns are drawn now
+                page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+                page.wait_for_function(_FIGURES_LOADED_JS, timeout=20000)
+                m = page.evaluate(_MEASURE_JS)
+                entry["fonts"], entry["open_scroll_width"] = m["fonts"], m["width"]
                 out.setdefault(rel, {})[width] = entry
             page.close()
         browser.close()

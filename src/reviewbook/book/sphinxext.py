@@ -75,6 +75,7 @@ def tables_script() -> str:
       document.querySelectorAll("table.{SORTABLE_CLASS}:not(.dataTable)").forEach(function (table) {{
         window.reviewbookTables.push(new DataTable(table, Object.assign({{}}, options)));
       }});
+      window.dispatchEvent(new Event("reviewbook-tables-ready"));  // reviewbook.js fits the columns
       document.documentElement.setAttribute("data-reviewbook-tables", "ready");
     }});
   }}
