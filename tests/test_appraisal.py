@@ -265,6 +265,23 @@ def test_grade26_statements(certainty, estimate, expected):
     assert statement(s, certainty, estimate, 0.0, Mid(-10, 10, 10, "points", "r", "s", "t"), False) == expected
 
 
+@pytest.mark.parametrize("name,expected", [
+    # responder outcome names as CD015373's data rows write them (analysis 1.7; analysis 6.3, topical ketamine versus amitriptyline)
+    ("Pain intensity (≥ 50% reduction), short-term follow-up",
+     "Drug may increase the number of people with a reduction of at least 50% in pain intensity, "
+     "short-term follow-up compared with placebo."),
+    ("Drug versus placebo: pain intensity (≥30% response), short-term follow-up",
+     "Drug may increase the number of people with a response of at least 30% in pain intensity, "
+     "short-term follow-up compared with placebo."),
+    ("Serious adverse events", "Drug may increase the number of people with serious adverse events compared with placebo."),
+])
+def test_dichotomous_statements_name_the_event(name, expected):
+    """GRADE 26 (Santesso et al. 2020, Table 3): a dichotomous outcome is said as the
+    people with the event; a responder threshold is said as the event it is."""
+    s = replace(FLEISS.analysis("1.1"), name=name, experimental_label="Drug", control_label="Placebo")
+    assert statement(s, "low", 1.5, 1.0, Mid(0.75, 1.25, 1.25, "ratio", "r", "s", "t"), True) == expected
+
+
 # ------------------------------------------------------------------ absolute effects
 
 def test_absolute_effects_handbook_examples():

@@ -44,16 +44,30 @@ def in_sentence(text: str) -> str:
     return text
 
 
+#: A responder outcome named as RevMan reviews name it: 'Pain intensity (≥ 50% reduction), short term'.
+_RESPONDER = re.compile(r"^(?P<what>.+?) \((?:≥|>=|at least) ?(?P<pct>\d+(?:\.\d+)?%) ?"
+                        r"(?P<kind>reduction|response|improvement|decrease|relief)\)(?P<rest>.*)$", re.I)
+
+
 def outcome_phrase(settings, dichotomous: bool) -> str:
     """The outcome as it reads inside a sentence: the analysis name without a
     leading 'A versus B: ' (the comparison, said elsewhere in the sentence), for
-    dichotomous outcomes 'the number of people with <outcome>'."""
+    dichotomous outcomes 'the number of people with <outcome>'; a responder
+    outcome 'X (≥ 50% reduction), ...' reads 'the number of people with a
+    reduction of at least 50% in X, ...'."""
     name = re.sub(r"\s+", " ", settings.name or "the outcome").strip()
     head, sep, rest = name.partition(": ")
     if sep and re.search(r"\b(versus|vs\.?)\b", head, re.I) and rest:
         name = rest
     name = in_sentence(name)
-    return f"the number of people with {name}" if dichotomous else name
+    if not dichotomous:
+        return name
+    m = _RESPONDER.match(name)
+    if m:
+        kind = m["kind"].lower()
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"the number of people with {article} {kind} of at least {m['pct']} in {m['what']}{m['rest']}"
+    return f"the number of people with {name}"
 
 
 def intervention_phrase(settings) -> tuple:
