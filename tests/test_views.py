@@ -144,3 +144,12 @@ def test_sections_claim_the_right_analyses():
     for aid in ("1.9", "1.19", "2.2", "3.3", "7.10", "12.1", "13.1"):
         assert owners[aid] == "harms", aid
     assert "other_analyses" not in owners.values()
+
+
+def test_findings_bold_labels_render_as_bold():
+    """CommonMark (spec 0.31, 6.2, right-flanking delimiter runs): '**Setting: **' does not
+    close, so the label's trailing space goes outside the markers and no asterisk shows."""
+    from reviewbook.views.details import Findings
+
+    md = Findings([("Drug compared with placebo", [[("Setting: ", True), ("clinics <b>", False)]], "")])._repr_markdown_()
+    assert f"- **{escape('Setting:')}** {escape('clinics <b>')}" in md, md

@@ -6,6 +6,16 @@ from __future__ import annotations
 from .tables import escape
 
 
+def _strong(text: str) -> str:
+    """``text`` in bold, its outer spaces outside the markers (CommonMark closes
+    ``**`` only after a non-space: ``**Setting: **`` would show its asterisks)."""
+    core = text.strip()
+    if not core:
+        return escape(text)
+    lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    return f"{lead}**{escape(core)}**{trail}"
+
+
 class Findings:
     """Key findings as a reader scans them: a bold heading per comparison, one
     bullet per outcome (escaped text, with ``strong`` parts shown in bold), and a
@@ -21,7 +31,7 @@ class Findings:
         for heading, bullets, closing in self.groups:
             out.append(f"**{escape(heading)}**\n")
             for parts in bullets:
-                out.append("- " + "".join(f"**{escape(t)}**" if strong else escape(t) for t, strong in parts))
+                out.append("- " + "".join(_strong(t) if strong else escape(t) for t, strong in parts))
             if closing:
                 out.append(f"\n{escape(closing)}")
             out.append("")
