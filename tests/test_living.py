@@ -483,3 +483,14 @@ def test_results_of_another_package_are_not_compared():
     assert d["first"] and d["other_package"] and d["moved"] == [] and d["data"]["available"] is False
     page = ch.render_markdown({"changes": d, "current": cur, "previous": prev, "versions": []})
     assert "another data package" in page and "OTHER1" not in page
+
+
+def test_what_changed_writes_moves_to_the_books_two_decimals():
+    """Issue #15.6: estimates to 2 decimals, as RevMan writes them and as everywhere else in
+    the book; a move smaller than that says so rather than print 0.00."""
+    from reviewbook.book.changes import _change, _count, _est
+
+    assert _change(-5.737) == "-5.74" and _change(0.2) == "+0.20"
+    assert _change(0.004) == "less than 0.005 in size"
+    assert _est({"estimate": -5.3249, "ci_low": -15.51, "ci_high": 4.87}) == "-5.32 (-15.51 to 4.87)"
+    assert _count(1, "data row") == "1 data row" and _count(0, "value") == "0 values"

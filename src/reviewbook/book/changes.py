@@ -363,8 +363,8 @@ def render_markdown(payload: dict) -> str:
         elif not data["changes"]:
             lines += ["No data value was added, changed or removed.", ""]
         else:
-            lines += [f"{data['rows_added']} data row(s) added, {data['rows_removed']} removed and "
-                      f"{data['values_changed']} value(s) changed in rows present in both versions.", ""]
+            lines += [f"{_count(data['rows_added'], 'data row')} added, {data['rows_removed']} removed and "
+                      f"{_count(data['values_changed'], 'value')} changed in rows present in both versions.", ""]
             rows = [[c["analysis"], c["study"], c["column"], _num(c["previous"]), _num(c["current"]),
                      "added" if c["previous"] is None else "removed" if c["current"] is None else "changed"]
                     for c in data["changes"]]
@@ -387,7 +387,7 @@ def render_markdown(payload: dict) -> str:
                                   caption="Studies added or removed.", label="tbl-changes-studies"))
         if d["moved"] or d["status_changed"]:
             rows = [[m["analysis"], name(m["analysis"]), _est(m["previous"]), _est(m["current"]),
-                     fmt(m["current"]["estimate"] - m["previous"]["estimate"], 3)] for m in d["moved"]]
+                     _change(m["current"]["estimate"] - m["previous"]["estimate"])] for m in d["moved"]]
             rows += [[s["analysis"], name(s["analysis"]), str(s["previous"]), str(s["current"]), ""]
                      for s in d["status_changed"]]
             lines.append(md_table(["Analysis", "Outcome", "Previous", "Current", "Change in estimate"], rows,
@@ -413,7 +413,22 @@ def render_markdown(payload: dict) -> str:
 
 
 def _est(t) -> str:
-    return f"{fmt(t['estimate'])} [{fmt(t['ci_low'])}, {fmt(t['ci_high'])}]"
+    """An estimate and its CI as the book's tables write them: 'MD -5.32 (-15.51 to 4.87)'
+    without the measure (the outcome's row names it)."""
+    return f"{fmt(t['estimate'])} ({fmt(t['ci_low'])} to {fmt(t['ci_high'])})"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _change(x: float) -> str:
+    """A change in a pooled estimate to the book's 2 decimals, signed; a move that
+    rounds to 0.00 says so rather than print a zero."""
+    text = fmt(x)
+    if text.lstrip("-") in ("0.00",):
+        return "less than 0.005 in size"
+    return text if text.startswith("-") else "+" + text
 
 
 def data_version(pkg) -> dict:
