@@ -250,6 +250,40 @@ def test_no_working_notes_on_any_page(audit):
     assert not found, found
 
 
+def test_main_tables_read_as_cards_on_a_phone(built):
+    """Issue #16: at 390 px a section's main-outcomes table and each summary of findings
+    show one card per row, every cell under its column's name, with nothing to scroll
+    sideways; at 1280 px they stay tables."""
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    repo, _ = built
+    site = repo / "book/_build/html"
+    measure = """() => Array.from(document.querySelectorAll('table.reviewbook-stack')).map(t => {
+      const names = Array.from(t.tHead.rows[0].cells).map(c => c.textContent.trim());
+      const cells = Array.from(t.tBodies[0].rows[0].cells);
+      return {display: getComputedStyle(cells[0]).display, box: t.parentElement.clientWidth,
+              wide: t.parentElement.scrollWidth,
+              labelled: cells.every((c, i) => c.getAttribute('data-label') === names[i])};
+    })"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        for width, display in ((390, "block"), (1280, "table-cell")):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            for rel in ("sections/memantine.html", "sections/summary_of_findings.html"):
+                page.goto((site / rel).as_uri())
+                page.wait_for_load_state("load")
+                tables = page.evaluate(measure)
+                assert tables, rel
+                for t in tables:
+                    assert t["display"] == display and t["labelled"], (rel, width, t)
+                    if width == 390:
+                        assert t["wide"] <= t["box"] + 1, (rel, t)
+            page.close()
+        browser.close()
+
+
 def test_sortable_tables_work_offline(built):
     """The reproduction page's long tables are DataTables served from the site itself:
     sortable, searchable, 25 rows a page; searching narrows the rows."""

@@ -97,3 +97,25 @@
     if (e.target.open) shaped.forEach(function (x) { if (e.target.contains(x[0])) fit(x); });
   }, true);
 })();
+
+/* On a phone a stacked table (the main outcomes of a section, a summary of findings)
+   shows each row as a card: every cell under its column's name (custom.css lays
+   it out below 700 px; a wider window, print and the PDF keep the table). */
+(function () {
+  "use strict";
+  function label(table) {
+    var head = table.tHead && table.tHead.rows[0];
+    if (!head) return;
+    var names = Array.prototype.map.call(head.cells, function (th) { return th.textContent.trim(); });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        Array.prototype.forEach.call(row.cells, function (cell, i) {
+          if (names[i]) cell.setAttribute("data-label", names[i]);
+        });
+      });
+    });
+  }
+  function run() { document.querySelectorAll(".bd-article table.reviewbook-stack").forEach(label); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
+  else run();
+})();

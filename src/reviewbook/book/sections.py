@@ -176,7 +176,7 @@ class Section:
         if views:
             foot.append(("Subgroup analyses", f"{', '.join(views)} split the studies of an outcome above; each is "
                                               "shown in the details of its outcome, not as an outcome of its own."))
-        t = Table(header, rows, caption=caption, label=f"tbl-{self.key}-main", notes=foot)
+        t = Table(header, rows, caption=caption, label=f"tbl-{self.key}-main", notes=foot, stacked=True)
         _display(t)
         return t
 

@@ -238,7 +238,7 @@ def summary_of_findings(package, *, review="auto", **settings):
         _display(Table(["Outcome (scale direction; analysis)", f"Risk with {m.comparison}",
                         f"Risk with {m.intervention}*", "Relative effect (95% CI)", "Participants (studies)",
                         "Certainty of the evidence (GRADE)", "Comments"], rows,
-                       caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}"))
+                       caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}", stacked=True))
         _display(Dropdown(f"Footnotes of this table ({notes[0][0]} to {notes[-2][0]}, *): the reasons for each "
                           "rating and the assumed risks" if len(notes) > 1 else "Footnote of this table (*)",
                           [Notes(notes)], name=f"sof-notes-{m.group}"))

@@ -81,19 +81,26 @@ def cell_text(c) -> str:
 
 #: The class of a sortable, searchable table (the book's Sphinx extension activates it).
 SORTABLE_CLASS = "reviewbook-sortable"
+#: The class of a table shown on a phone as one card per row, each cell under its column's name
+#: (reviewbook.js writes the names; custom.css lays the cards out below 700 px).
+STACKED_CLASS = "reviewbook-stack"
 
 
-def md_table(header, rows, *, caption: str, label: str, escape_cells=True, align=None, sortable=False) -> str:
+def md_table(header, rows, *, caption: str, label: str, escape_cells=True, align=None, sortable=False,
+             stacked=False) -> str:
     """A MyST ``{table}`` directive: numbered 'Table N' with ``caption``;
     ``label`` is the cross-reference target (``{numref}`label```); ``sortable``
-    gives it the class that makes it sortable and searchable in the browser."""
+    gives it the class that makes it sortable and searchable in the browser;
+    ``stacked`` the class that shows each row as a card of labelled cells on a
+    phone (the reader reads every column without scrolling sideways)."""
     cells = [[cell_markdown(c) if escape_cells else str(c) for c in row] for row in rows]
     head = [escape(h) for h in header]
     align = align or ["l"] + ["r"] * (len(header) - 1)
     sep = ["---" if a == "l" else "--:" for a in align]
     lines = [f":::{{table}} {escape(caption)}", f":name: {label}", ":align: left", ":widths: auto"]
-    if sortable:
-        lines.append(f":class: {SORTABLE_CLASS}")
+    classes = [c for c, on in ((SORTABLE_CLASS, sortable), (STACKED_CLASS, stacked)) if on]
+    if classes:
+        lines.append(f":class: {' '.join(classes)}")
     lines.append("")
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(sep) + "|")
@@ -124,13 +131,14 @@ class Table:
     ``sortable``: sortable and searchable in the browser (long tables); the
     printed page and the PDF show every row."""
 
-    def __init__(self, header, rows, caption, label, notes=(), sortable=False):
+    def __init__(self, header, rows, caption, label, notes=(), sortable=False, stacked=False):
         self.header, self.rows, self.caption, self.label = list(header), [list(r) for r in rows], caption, label
         self.notes = [(str(k), str(t)) for k, t in notes]
-        self.sortable = bool(sortable)
+        self.sortable, self.stacked = bool(sortable), bool(stacked)
 
     def _repr_markdown_(self):
-        out = md_table(self.header, self.rows, caption=self.caption, label=self.label, sortable=self.sortable)
+        out = md_table(self.header, self.rows, caption=self.caption, label=self.label, sortable=self.sortable,
+                       stacked=self.stacked)
         if self.notes:
             out += "\n" + "\n".join(f"- **{escape(k)}**: {linked(t)}" for k, t in self.notes) + "\n"
         return out
