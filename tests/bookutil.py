@@ -180,3 +180,12 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
             page.close()
         browser.close()
     return out
+
+
+def leaves(obj):
+    """The tables, figures and notes of an output, dropdowns and bundles opened."""
+    for p in getattr(obj, "parts", None) or ():
+        if hasattr(p, "parts"):
+            yield from leaves(p)
+        else:
+            yield p

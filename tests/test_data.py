@@ -16,6 +16,7 @@ import pytest
 
 from reviewbook.package import datapackage as dp
 from reviewbook.package.extraction import coverage_by_comparison
+from bookutil import leaves
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -382,15 +383,6 @@ def test_a_reference_naming_no_study_of_the_rows_is_refused(tmp_path):
     assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
 
 
-def _leaves(obj):
-    """The tables, figures and notes of an output, dropdowns and bundles opened."""
-    for p in getattr(obj, "parts", None) or ():
-        if hasattr(p, "parts"):
-            yield from _leaves(p)
-        else:
-            yield p
-
-
 def test_not_pooled_page_says_what_its_studies_are():
     """book.not_pooled on the embedded package: the studies are split by our extraction's
     eligibility judgement, every count in the text is the data's (the rows of
@@ -404,7 +396,7 @@ def test_not_pooled_page_says_what_its_studies_are():
     unsure = [r["Study"] for r in table if r["Eligibility (our judgement)"] == "uncertain"]
     assert len(yes) + len(unsure) == len(table) and yes and unsure
     bundle = pages.not_pooled(PKG)
-    note, *tables = [t for t in _leaves(bundle)]
+    note, *tables = [t for t in leaves(bundle)]
     text = repr(note)
     assert f"The {len(table)} studies below ({len(yes)} judged eligible, {len(unsure)} of uncertain" in text
     included, pooled = int(flow["studies_included"]), int(flow["studies_in_meta_analyses"])

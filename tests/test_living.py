@@ -32,6 +32,7 @@ from reviewbook.errors import ArgumentError
 from reviewbook.package import analysis as an
 from reviewbook.package import datapackage as dp
 from tolerances import CLOSED, ITERATIVE, close
+from bookutil import leaves
 
 ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED = ROOT / "data" / "CD015373"
@@ -156,22 +157,13 @@ def test_add_rows_appends_a_new_trial_with_its_provenance_and_version(package, t
     assert len(rob) == 1 and rob.iloc[0]["Result"] == "Madeup 2026"
 
 
-def _leaves(obj):
-    """The tables, figures and notes of an output, dropdowns and bundles opened."""
-    for p in getattr(obj, "parts", None) or ():
-        if hasattr(p, "parts"):
-            yield from _leaves(p)
-        else:
-            yield p
-
-
 def test_characteristics_of_a_new_study_show_as_not_reported(package, tmp_path):
     from reviewbook.book.pages import characteristics
 
     rows = tmp_path / "new.csv"
     rows.write_text(MADE_UP)
     assert run_cli("add-rows", package, rows, "--source", "x").returncode == 0
-    table = next(t for t in _leaves(characteristics(str(package))) if hasattr(t, "rows"))
+    table = next(t for t in leaves(characteristics(str(package))) if hasattr(t, "rows"))
     row = next(r for r in table.rows if r[0] == "Madeup 2026")
     assert row[2:5] == ["not reported"] * 3 and row[5] == "1.4"
 

@@ -23,6 +23,7 @@ from reviewbook.package import datapackage as dp
 from reviewbook.views.forest import ROB_COLOURS, forest_plot
 from reviewbook.views.prisma import STEPS, prisma_diagram
 from reviewbook.views.tables import SVG_TITLES, Dropdown, Figure, Markup, Note, Table, add_svg_titles
+from bookutil import leaves
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = dp.read(ROOT / "data/CD015373")
@@ -144,21 +145,12 @@ def test_forest_plot_without_judgements_has_no_rob_column():
     assert "Risk of bias" not in {t.get_text() for ax in fig.axes for t in ax.texts}
 
 
-def _leaves(obj):
-    """The tables, figures and notes of an output, dropdowns and bundles opened."""
-    for p in getattr(obj, "parts", None) or ():
-        if hasattr(p, "parts"):
-            yield from _leaves(p)
-        else:
-            yield p
-
-
 def test_forest_alt_text_is_singular_for_one_study():
     """Analysis 1.3 has one study (the review's rows); the alt text says '1 study'."""
     from reviewbook import book
 
     sec = book.section(PKG, "ketamine_iv")
-    alts = {f.label: f.alt for f in _leaves(sec.details()) if isinstance(f, Figure)}
+    alts = {f.label: f.alt for f in leaves(sec.details()) if isinstance(f, Figure)}
     assert "1 study," in alts["fig-ketamine_iv-1_3"] and "1 studies" not in " ".join(alts.values())
     assert "3 studies," in alts["fig-ketamine_iv-1_1"]
 
