@@ -221,11 +221,12 @@ def coverage(package):
     def show(x):
         return "not reported" if x is None else f"{x:,}"
 
-    rows = [["Analyses", f"{c.analyses:,}", ""], ["Data rows (study × analysis)", f"{c.rows:,}", ""],
+    # a count the package does not hold, or the public sources do not give, is "not reported"
+    rows = [["Analyses", f"{c.analyses:,}", show(None)], ["Data rows (study × analysis)", f"{c.rows:,}", show(None)],
             ["Studies in at least one analysis", f"{c.studies_pooled:,}", show(c.review_studies_pooled)],
-            ["Studies included in the review", "", show(c.review_studies)],
-            ["Participants in the analyses (largest row total per study)", f"{c.participants_pooled:,}", ""],
-            ["Participants randomised in the review's included studies", "", show(c.review_participants)]]
+            ["Studies included in the review", show(None), show(c.review_studies)],
+            ["Participants in the analyses (largest row total per study)", f"{c.participants_pooled:,}", show(None)],
+            ["Participants randomised in the review's included studies", show(None), show(c.review_participants)]]
     for key, val in (("cov_analyses", c.analyses), ("cov_rows", c.rows), ("cov_studies_pooled", c.studies_pooled),
                      ("cov_participants_pooled", c.participants_pooled), ("cov_review_studies", c.review_studies),
                      ("cov_review_participants", c.review_participants),
@@ -308,9 +309,10 @@ def risk_of_bias(package, figures="figures"):
         _display(Note("The package carries no risk-of-bias judgement for any result, so no risk-of-bias "
                       "summary can be drawn (nothing is imputed).", "note"))
         return None
-    _display(Note(f"Of {total} results (study rows of analyses), {total - empty} carry at least one RoB 2 "
-                  f"judgement; the other {empty} carry none and are not shown. Judgements that a row does not "
-                  "carry are marked 'Not reported'.", None))
+    judged = (f"All {total} results (study rows of analyses) carry at least one RoB 2 judgement." if not empty else
+              f"Of {total} results (study rows of analyses), {total - empty} carry at least one RoB 2 judgement; "
+              f"the other {empty} carry none and are not shown.")
+    _display(Note(judged + " Judgements that a row does not carry are marked 'Not reported'.", None))
     _display(Figure(traffic_light(rows, list(domains)), str(Path(figures) / "study_flow_rob_traffic.svg"),
                     caption="Risk of bias (RoB 2) traffic-light plot: one row per study and set of judgements, "
                             "with the analyses it applies to.",
