@@ -250,6 +250,37 @@ def test_no_working_notes_on_any_page(audit):
     assert not found, found
 
 
+def test_the_answer_is_on_the_first_screen(built):
+    """Issue #16.1: at 1280 x 900 the landing page's first screen shows IV ketamine's pain
+    intensity, immediate and short term, and its adverse-event risk ratio, each with its
+    certainty (the review file's key outcomes of comparison 1, book/review.yml
+    summary_of_findings: 1.1, 1.4, 1.9); numbers and ratings as results.json has them."""
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    from reviewbook.engine.report import fmt
+
+    repo, _ = built
+    site = repo / "book/_build/html"
+    results = json.loads((site / "results.json").read_text())["analyses"]
+    visible = """() => Array.from(document.querySelectorAll('.bd-article li, .bd-article p'))
+        .filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.bottom <= window.innerHeight; })
+        .map(e => e.innerText).join(' ')"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((site / "intro.html").as_uri())
+        page.wait_for_load_state("load")
+        first = " ".join(page.evaluate(visible).split())
+        browser.close()
+    for aid in ("1.1", "1.4", "1.9"):
+        r = results[aid]
+        effect = f"{r['measure']} {fmt(r['estimate'])} ({fmt(r['ci_low'])} to {fmt(r['ci_high'])})"
+        assert effect in first, (aid, effect, first)
+        assert f"{r['certainty']} certainty" in first and f"(analysis {aid})" in first, (aid, first)
+
+
 def test_main_tables_read_as_cards_on_a_phone(built):
     """Issue #16: at 390 px a section's main-outcomes table and each summary of findings
     show one card per row, every cell under its column's name, with nothing to scroll

@@ -137,11 +137,11 @@ def _cannot_say(main: Main, judged) -> str:
 
         name = outcome_phrase(it.settings, False)
         if it.pooled is None:
-            parts.append(f"{name} (not estimable)")
+            parts.append(f"{name} (analysis {aid}: not estimable)")
         elif a.grade.certainty == "very low":
-            parts.append(f"{name} (very low certainty)")
+            parts.append(f"{name} (analysis {aid}: very low certainty)")
         elif a.count.k == 1:
-            parts.append(f"{name} (a single study)")
+            parts.append(f"{name} (analysis {aid}: a single study)")
     if main.limits:
         return main.limits
     if not parts:
