@@ -426,9 +426,14 @@ def _change(x: float) -> str:
     """A change in a pooled estimate to the book's 2 decimals, signed; a move that
     rounds to 0.00 says so rather than print a zero."""
     text = fmt(x)
-    if text.lstrip("-") in ("0.00",):
+    if text.lstrip("-") == "0.00":
         return "less than 0.005 in size"
     return text if text.startswith("-") else "+" + text
+
+
+def package_zip_name(pkg_id: str) -> str:
+    """The file name of the data package download in the site's ``downloads/``."""
+    return f"{pkg_id}-data-package.zip"
 
 
 def data_version(pkg) -> dict:
@@ -446,7 +451,7 @@ def version_block(pkg, version: dict) -> str:
     the data (the latest ``versions.csv`` date; never the build machine's clock)."""
     from .. import __version__
     v, date = version.get("version"), version.get("date")
-    zip_name = html.escape(f"downloads/{pkg.id}-data-package.zip")
+    zip_name = html.escape(f"downloads/{package_zip_name(pkg.id)}")
     lines = [f"- Data: package {escape(pkg.id)}, "
              + (f"version {escape(v)} (the latest entry of its `versions.csv`)" if v
                 else "version not recorded (the package has no `versions.csv`)") + ".",

@@ -400,10 +400,10 @@ def review_identity(pkg) -> dict:
     if frame is None or "field" not in frame.columns or "value" not in frame.columns:
         return out
     for field_, value in zip(frame["field"], frame["value"]):
-        rule = REVIEW_COLUMNS.get(str(field_).strip())
-        value = str(value).strip()
+        field_, value = str(field_).strip(), str(value).strip()
+        rule = REVIEW_COLUMNS.get(field_)
         if rule and rule[0].fullmatch(value) and field_ not in out:
-            out[str(field_).strip()] = value
+            out[field_] = value
     return out
 
 

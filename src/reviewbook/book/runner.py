@@ -407,11 +407,12 @@ def downloads_page(pkg, pages) -> str:
     import html as _html
 
     from ..views.tables import escape
+    from .changes import package_zip_name
 
     def link(href, text):
         return f'<a href="{_html.escape(href)}" download>{_html.escape(text)}</a>'
 
-    zip_name = f"{pkg.id}-data-package.zip"
+    zip_name = package_zip_name(pkg.id)
     rows = [(link(f"downloads/{zip_name}", zip_name), "The data package the book was built from, as read and "
              "validated (Cochrane data package layout)."),
             (link("results.json", "results.json"), "Every pooled estimate of the book: estimate, confidence "
@@ -736,10 +737,11 @@ def _downloads(html: Path, pkg, staging: Path, pages) -> None:
     (:func:`~reviewbook.package.datapackage.spreadsheet_safe`); the book itself
     reads the package as given."""
     from ..package.datapackage import write_zip
+    from .changes import package_zip_name
 
     dl = html / "downloads"
     dl.mkdir(exist_ok=True)
-    write_zip(pkg, dl / f"{pkg.id}-data-package.zip", spreadsheet=True)
+    write_zip(pkg, dl / package_zip_name(pkg.id), spreadsheet=True)
     for p in pages:
         shutil.copy2(staging / f"{p.file}.ipynb", dl / f"{p.key}.ipynb")
 
@@ -821,6 +823,8 @@ def read_previous(previous=None):
     in the same folder), else the published site's.  Returns ``(results, zip)``,
     ``(None, None)`` when there is no previous build; an unreadable ``--previous``
     is invalid input."""
+    from .changes import package_zip_name
+
     if previous:
         path = Path(previous)
         prev = load_previous(path)
@@ -833,7 +837,7 @@ def read_previous(previous=None):
         except ValueError:
             return None, None
     pid = str(prev.get("package", ""))
-    name = f"{pid}-data-package.zip"
+    name = package_zip_name(pid)
     data = next((p for p in (path.parent / "downloads" / name, path.parent / name) if p.is_file()), None)
     return prev, data
 

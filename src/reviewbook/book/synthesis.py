@@ -136,12 +136,10 @@ def _cannot_say(main: Main, judged) -> str:
         from ..appraisal.statements import outcome_phrase
 
         name = outcome_phrase(it.settings, False)
-        if it.pooled is None:
-            parts.append(f"{name} (analysis {aid}: not estimable)")
-        elif a.grade.certainty == "very low":
-            parts.append(f"{name} (analysis {aid}: very low certainty)")
-        elif a.count.k == 1:
-            parts.append(f"{name} (analysis {aid}: a single study)")
+        why = ("not estimable" if it.pooled is None else "very low certainty" if a.grade.certainty == "very low"
+               else "a single study" if a.count.k == 1 else None)
+        if why:
+            parts.append(f"{name} (analysis {aid}: {why})")
     if main.limits:
         return main.limits
     if not parts:

@@ -78,9 +78,9 @@ FIELDS = {
 #: a row that would give no result is refused, unlike a published review's own
 #: rows, which RevMan may have left uncomputed).
 MUST_HOLD = {
-    "Experimental N": (0, "a number > 0"), "Control N": (0, "a number > 0"),
-    "Experimental SD": (0, "a positive SD"), "Control SD": (0, "a positive SD"),
-    "GIV SE": (0, "a positive SE"), "Variance": (0, "a positive variance"),
+    "Experimental N": "a number > 0", "Control N": "a number > 0",
+    "Experimental SD": "a positive SD", "Control SD": "a positive SD",
+    "GIV SE": "a positive SE", "Variance": "a positive variance",
 }
 EMPTY_EXPECTED = {"Experimental SD": "a number >= 0", "Control SD": "a number >= 0", "GIV SE": "a number > 0",
                   "Variance": "a number > 0", "Experimental N": "a number > 0", "Control N": "a number > 0"}
@@ -88,13 +88,13 @@ EMPTY_EXPECTED = {"Experimental SD": "a number >= 0", "Control SD": "a number >=
 
 def _trial_problems(r, data_type, problem) -> None:
     """A new row's data fields must give a result: no blank, no N, SD, SE or
-    variance of 0, no more events than participants (see :data:`MUST_HOLD`)."""
+    variance of 0 or less, no more events than participants (see :data:`MUST_HOLD`)."""
     for c in FIELDS.get(data_type, ()):
         v = float(r[c])
         if v != v:
             problem(c, "an empty cell", EMPTY_EXPECTED.get(c, "a number"))
-        elif c in MUST_HOLD and v <= MUST_HOLD[c][0]:
-            problem(c, f"'{v:g}'", MUST_HOLD[c][1])
+        elif c in MUST_HOLD and v <= 0:
+            problem(c, f"'{v:g}'", MUST_HOLD[c])
     if data_type == "Dichotomous":
         for arm in ("Experimental", "Control"):
             ev, n = float(r[f"{arm} cases"]), float(r[f"{arm} N"])
