@@ -363,6 +363,7 @@ def test_included_references_are_the_studies_reports():
             assert set(dois) <= set(record.get("DO", [])), (study, dois)
 
 
+@needs_shared  # build-review reads the review's rows from ../shared
 def test_a_reference_naming_no_study_of_the_rows_is_refused(tmp_path):
     """build-review exits 2 naming the RIS file, the record's line, the ID tag and the value."""
     src = tmp_path / "sources"
