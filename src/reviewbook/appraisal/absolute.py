@@ -38,7 +38,7 @@ class Absolute:
     or in the outcome's units; ``footnotes``: what a reader must know (capping,
     a zero control risk, where the assumed risk comes from)."""
 
-    kind: str  # "ratio", "risk difference", "mean", "not estimable"
+    kind: str  # "ratio", "zero control risk", "mean", "other", "not estimable"
     control: str
     intervention: str
     assumed_risk: float | None = None
@@ -46,6 +46,14 @@ class Absolute:
     difference: tuple | None = None  # (difference, low, high): per 1,000 for risks
     capped: bool = False
     footnotes: tuple = ()
+
+    def to_dict(self) -> dict:
+        """The absolute effect as the results JSON stores it: the two cells, the
+        assumed risk (per 1) and the difference with its CI (per 1,000 for risks,
+        in the outcome's units for means)."""
+        return {"kind": self.kind, "control": self.control, "intervention": self.intervention,
+                "assumed_risk": None if self.assumed_risk is None else float(f"{self.assumed_risk:.10g}"),
+                "difference": None if self.difference is None else [float(f"{x:.10g}") for x in self.difference]}
 
 
 def per_1000(x: float) -> str:

@@ -49,6 +49,7 @@ class Appraisal:
             "statement": self.statement, "mid": self.mid.to_dict(), "direction": self.direction.better,
             "direction_basis": self.direction.basis, "studies_distinct": len(self.count.studies),
             "rows": self.count.rows, "participants_all_rows": self.count.participants, "parent": self.parent,
+            "absolute": self.absolute.to_dict(),
         }
 
 

@@ -94,13 +94,15 @@ LARGE_SD = 0.8
 class Domain:
     """One GRADE domain's verdict: ``levels`` rated down, ``verdict`` in GRADE's
     words, ``reason`` and ``sources`` (keys of
-    :data:`reviewbook.appraisal.sources.SOURCES`)."""
+    :data:`reviewbook.appraisal.sources.SOURCES`); ``why``: the reason in one
+    short clause, for a sentence that compares ratings."""
 
     name: str
     levels: int
     verdict: str
     reason: str
     sources: tuple = ()
+    why: str = ""
 
     def footnote(self) -> str:
         lv = f" (−{self.levels})" if self.levels else ""
@@ -194,9 +196,14 @@ def risk_of_bias(rows) -> Domain:
     parts = [p.replace("low risk", "at low risk").replace("high risk", "at high risk").replace("some concerns",
                                                                                                "with some concerns")
              for p in parts]
-    reason = (f"{head}: {', '.join(parts)}; weighing each result's own rating-down (0 low, 1 unclear or some "
-              f"concerns, 2 high) gives {fmt(score, 2)}")
-    return Domain("risk of bias", lv, VERDICTS[lv], reason, src)
+    reason = (head + ("" if n_full == 0 else f": {', '.join(parts)}")
+              + f"; weighing each result's own rating-down (0 low, 1 unclear or some concerns, 2 high) gives "
+                f"{fmt(score, 2)}")
+    top = max(share, key=lambda k: (ROW_LEVELS[k], share[k]) if share[k] > 0 else (-1, 0))
+    why = ("no result has a full RoB 2 judgement" if n_full == 0 else
+           f"{_share(share[top])} of the weight " + {"Low risk": "at low risk", "Some concerns": "with some concerns",
+                                                     "Unclear": "at unclear risk", "High risk": "at high risk"}[top])
+    return Domain("risk of bias", lv, VERDICTS[lv], reason, src, why)
 
 
 # ------------------------------------------------------------------ inconsistency
@@ -233,7 +240,8 @@ def inconsistency(result, mid, k_studies: int) -> Domain:
     parts = [f"I² = {fmt(i2, 0)}%", f"Chi² test {fmt_p(p)}",
              ("point estimates fall in different " if spread else "point estimates fall in one of the ") + ranges,
              "some study CIs do not overlap" if apart else "the study CIs overlap"]
-    return Domain("inconsistency", lv, VERDICTS[lv], "; ".join(parts), src)
+    return Domain("inconsistency", lv, VERDICTS[lv], "; ".join(parts), src,
+                  f"I² = {fmt(i2, 0)}% with estimates in different {ranges}" if lv else "")
 
 
 # ------------------------------------------------------------------ indirectness
@@ -260,7 +268,8 @@ def indirectness(weights: dict, study_of: dict, judgement, name: str) -> Domain:
         reason += f" ({fmt(share, 0)}% of the weight)"
     if judgement.source:
         reason += f" [{judgement.source}]"
-    return Domain("indirectness", lv, VERDICTS[lv], reason, src)
+    return Domain("indirectness", lv, VERDICTS[lv], reason, src,
+                  f"{fmt(share, 0)}% of the weight from studies judged indirect" if lv else "")
 
 
 # ------------------------------------------------------------------ imprecision
@@ -294,31 +303,36 @@ def imprecision(result, mid, participants: int, ois: float | None, k_studies: in
         lv = 1 if crosses else 0
         parts.append(f"no MID is set, so the threshold is no effect: the 95% CI ({fmt(result.ci_low)} to "
                      f"{fmt(result.ci_high)}) {'includes' if crosses else 'excludes'} it")
+    whys = [(lv, f"the 95% CI reaches into {n} of the 3 ranges set by the MID" if mid.assessed else
+             "the 95% CI includes no effect")]
     if (lv == 2 or (lv == 1 and not mid.assessed)) and _very_wide(result, mid, sd):
         lv = 3
-        parts.append("it reaches a large effect on both sides of no effect (" +
-                     (f"RR below {fmt(1 / LARGE_RATIO, 1)} and above {fmt(LARGE_RATIO, 0)}" if result.is_ratio else
-                      f"more than {fmt(LARGE_SD, 1)} SD either way") + ")")
+        large = (f"the ratio below {fmt(1 / LARGE_RATIO, 1)} and above {fmt(LARGE_RATIO, 0)}" if result.is_ratio else
+                 f"more than {fmt(LARGE_SD, 1)} SD either way")
+        parts.append(f"it reaches a large effect on both sides of no effect ({large})")
+        whys.append((3, f"the 95% CI reaches a large effect on both sides of no effect ({large})"))
     if ois is not None and math.isfinite(ois) and ois > 0:
         pct = participants / ois * 100
         if participants < OIS_FAR * ois:
-            lv = max(lv, 2)
             parts.append(f"{participants:,} participants, {fmt(pct, 0)}% of the optimal information size of "
                          f"{fmt(ois, 0)}: far below it (less than {fmt(100 * OIS_FAR, 0)}%)")
+            whys.append((2, f"{participants:,} participants, {fmt(pct, 0)}% of the optimal information size"))
         elif participants < ois:
-            lv = max(lv, 1)
             parts.append(f"{participants:,} participants, fewer than the optimal information size of {fmt(ois, 0)}")
+            whys.append((1, f"{participants:,} participants, fewer than the optimal information size of "
+                            f"{fmt(ois, 0)}"))
         else:
             parts.append(f"{participants:,} participants, at least the optimal information size of {fmt(ois, 0)}")
     else:
         parts.append("the optimal information size cannot be computed (no control-arm events, or no SD), so the CI "
                      "decides")
     if k_studies == 1:
-        if lv == 0:
-            lv = 1
         parts.append("a single trial")
+        whys.append((1, "a single trial"))
         src = src + ("kce-imprecision",)
-    return Domain("imprecision", lv, VERDICTS[lv], "; ".join(parts), src)
+    lv = max(w[0] for w in whys)
+    why = next((w for lv_, w in sorted(whys, key=lambda x: -x[0]) if lv_ == lv), "") if lv else ""
+    return Domain("imprecision", lv, VERDICTS[lv], "; ".join(parts), src, why)
 
 
 # ------------------------------------------------------------------ publication bias
@@ -339,7 +353,8 @@ def publication_bias(k_studies: int, egger_p: float | None, missing=None) -> Dom
                      f"against {k_studies} that do ({missing.source})")
     else:
         parts.append("no count of included studies without data for this outcome is stated")
-    return Domain("publication bias", lv, "suspected" if lv else "undetected", "; ".join(parts), src)
+    return Domain("publication bias", lv, "suspected" if lv else "undetected", "; ".join(parts), src,
+                  "small-study effects or studies without data" if lv else "")
 
 
 # ------------------------------------------------------------------ the rating
