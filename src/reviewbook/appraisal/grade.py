@@ -106,7 +106,8 @@ class Domain:
 
     def footnote(self) -> str:
         lv = f" (−{self.levels})" if self.levels else ""
-        return f"{self.name.capitalize()}: {self.verdict}{lv}. {self.reason} ({cite(*self.sources)})."
+        reason = self.reason[:1].upper() + self.reason[1:]
+        return f"{self.name.capitalize()}: {self.verdict}{lv}. {reason} ({cite(*self.sources)})."
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,7 @@ def imprecision(result, mid, participants: int, ois: float | None, k_studies: in
     if mid.assessed:
         n = mid.regions(result.ci_low, result.ci_high)
         lv = n - 1
-        what = f"the ranges set by the MID ({mid.text})"
+        what = f"ranges set by the MID ({mid.text})"
         parts.append(f"the 95% CI ({fmt(result.ci_low)} to {fmt(result.ci_high)}) reaches into {n} of the 3 {what}")
     else:
         null = 1.0 if result.is_ratio else 0.0
