@@ -69,7 +69,7 @@ def absolute_directions(results: dict) -> tuple:
     return checked, problems
 
 
-UPPER = re.compile(r"upper[ _-]bound", re.I)
+UPPER = re.compile(r"upper[ _-]bound", re.IGNORECASE)
 
 
 def no_upper_bound(site: Path) -> tuple:

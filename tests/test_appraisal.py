@@ -333,6 +333,7 @@ def test_statements_follow_the_rating_in_the_review():
     """GRADE 26 (Santesso et al. 2020): 'probably' only for moderate, 'may' only for low, 'the
     evidence is very uncertain' for very low, plain verbs for high; checked on every analysis."""
     from grade_checks import statement_verbs
+
     from reviewbook.book.runner import collect_results
 
     checked, problems = statement_verbs(collect_results(PKG, REVIEW))
@@ -427,6 +428,7 @@ def test_absolute_effect_never_points_against_the_relative_effect():
         ab.check_direction((5.29, 2.43, 11.52), (264.0, -193.0, 720.0))
     ab.check_direction((0.75, 0.14, 3.90), (-83.0, -285.0, 667.0))
     from grade_checks import absolute_directions
+
     from reviewbook.book.runner import collect_results
 
     checked, problems = absolute_directions(collect_results(PKG, REVIEW))

@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..engine.report import fmt
-from .sources import cite
 from .counting import arm_counts, study_population_risk
+from .sources import cite
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,9 @@ def _zero_risk(ar, basis: str) -> Absolute:
     n2 = sum(r[4] for r in rows)
     per_arm = "; ".join(f"{s}: {a}/{b} with the intervention, {c}/{d} with the comparison" for s, a, b, c, d in rows)
     return Absolute("zero control risk", f"0/{n2:,} (no events in any control arm)", f"{e1:,}/{n1:,}",
-                    0.0, footnotes=(f"No control arm had an event ({basis}), so the assumed risk is 0 and a relative "
-                                    "effect cannot give an absolute one (any ratio times 0 is 0); events and "
-                                    f"participants per arm: {per_arm}.",))
+                    0.0, footnotes=((f"No control arm had an event ({basis}), so the assumed risk is 0 and a "
+                                     "relative effect cannot give an absolute one (any ratio times 0 is 0); events "
+                                     f"and participants per arm: {per_arm}."),))
 
 
 def ratio_effect(ar, assumed=None) -> Absolute:
@@ -145,7 +145,7 @@ def mean_kind(ar) -> str | None:
     kinds = set()
     for a in (ar.row_arms or ar.arms):
         v = a.get("Mean type")
-        v = str(v).strip().lower() if v is not None and v == v else ""
+        v = v.strip().lower() if isinstance(v, str) else ""
         kinds.add("change" if "change" in v else "final" if "final" in v else None)
     return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 

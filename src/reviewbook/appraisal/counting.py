@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-
 _DATA = ("Experimental cases", "Experimental N", "Experimental mean", "Experimental SD", "Control cases",
          "Control N", "Control mean", "Control SD", "GIV Mean", "GIV SE", "O-E", "Variance")
 

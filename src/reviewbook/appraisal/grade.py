@@ -320,8 +320,8 @@ def imprecision(result, mid, participants: int, ois: float | None, k_studies: in
             whys.append((2, f"{participants:,} participants, {fmt(pct, 0)}% of the optimal information size"))
         elif participants < ois:
             parts.append(f"{participants:,} participants, fewer than the optimal information size of {fmt(ois, 0)}")
-            whys.append((1, f"{participants:,} participants, fewer than the optimal information size of "
-                            f"{fmt(ois, 0)}"))
+            whys.append((1, (f"{participants:,} participants, fewer than the optimal information size of "
+                             f"{fmt(ois, 0)}")))
         else:
             parts.append(f"{participants:,} participants, at least the optimal information size of {fmt(ois, 0)}")
     else:
