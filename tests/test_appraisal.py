@@ -7,6 +7,7 @@ J Clin Epidemiol 119:126), GRADE 34 (Zeng et al. 2022, J Clin Epidemiol 150:216)
 (Sterne et al. 2019), Cochrane Handbook 5.1 Table 12.2.d and 12.5.4, Cochrane Handbook ch.
 10.11 and 14, Norman et al. 2003 (half an SD), Sterne et al. 2011 (10 studies for tests of
 funnel asymmetry), Röver et al. 2015 (HKSJ with few studies)."""
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -147,30 +148,47 @@ def judgements(*values):
     return dict(zip(D, values))
 
 
-def test_unreported_rob2_domains_are_not_assessed_never_no_concern():
-    """Results judged 'Low risk' on the randomisation domain only: their overall judgement
-    could be anything, so the domain is not assessed and the rating cannot be high
-    (issue #15 §2; RoB 2: the overall judgement needs every domain)."""
+def test_unreported_rob2_domains_make_a_result_at_unclear_risk():
+    """Cochrane Handbook 5.1, 8.5.3 and Table 12.2.d: insufficient information is 'unclear
+    risk'; RoB 2 (Sterne et al. 2019): the overall judgement needs every domain.  Results
+    judged on the randomisation domain only are at unclear risk, and with all the weight
+    unclear the evidence is rated down once (Table 12.2.d: unclear risk, one level)."""
     rows = [(60, judgements(LOW, NR, NR, NR, NR, NR)), (40, judgements(LOW, NR, NR, NR, NR, NR))]
     d = gr.risk_of_bias(rows)
-    assert d.verdict == "not assessed" and not d.complete and d.levels == 0
-    g = gr.rate([d, gr.Domain("inconsistency", 0, "not serious", "", ()), gr.Domain("imprecision", 0, "x", "", ())])
-    assert g.certainty == "moderate" and g.upper_bound
+    assert (d.levels, d.verdict) == (1, "serious")
+    assert d.reason.startswith("No result has a full risk-of-bias judgement")
+    assert not re.search(r"(?<!\d)0%", d.reason) and "at least" not in d.reason  # never "0% ... at least 0%"
 
 
-def test_a_judged_domain_is_a_lower_bound_on_the_overall_judgement():
-    """RoB 2: the overall judgement is at least the least favourable domain, so results with
-    'Some concerns' on one domain carrying most of the weight are rated down at least once,
-    and could be rated down twice (an upper bound); a domain at high risk makes the result
-    high risk."""
-    rows = [(70, judgements(SOME, NR, NR, NR, NR, NR)), (30, judgements(LOW, NR, NR, NR, NR, NR))]
-    d = gr.risk_of_bias(rows)
-    assert d.levels == 1 and d.verdict == "at least serious" and not d.complete
+def test_rob_weighs_the_results_without_a_cliff_at_half():
+    """Cochrane Handbook 5.1 Table 12.2.d: not rated down only when most information is from
+    results at low risk; each result's own rating-down (0 low, 1 unclear or some concerns,
+    2 high) is weighed, so high risk counts twice and 49% with concerns plus 20% at high risk
+    is rated down, where a rule on one share at 50% would not."""
+    full_low, full_some, full_high = judgements(*[LOW] * 6), judgements(*[SOME] * 5, SOME), judgements(*[HIGH] * 6)
+    assert gr.risk_of_bias([(60, full_low), (40, full_some)]).levels == 0  # most weight at low risk (Table 12.2.d row 1)
+    assert gr.risk_of_bias([(50, full_low), (50, full_some)]).levels == 1  # half is not "most"
+    assert gr.risk_of_bias([(69, full_low), (11, full_some), (20, full_high)]).levels == 1  # 0.11 + 0.40 = 0.51
+    assert gr.risk_of_bias([(25, full_some), (75, full_high)]).levels == 2  # 0.25 + 1.5: very serious
+    d = gr.risk_of_bias([(70, full_low), (30, judgements(LOW, NR, NR, NR, NR, NR))])
+    assert d.levels == 0 and "70% of the weight, have a full" in d.reason
+
+
+def test_the_1_9_case_of_issue_21_is_rated_down():
+    """Issue 21: 1.9 (46% 'some concerns' on one domain, the rest unjudged) was not rated down;
+    no result has an overall judgement, so all of it is at unclear risk: -1 (Table 12.2.d)."""
+    d = judged()["1.9"].appraisal.grade.domain("risk of bias")
+    assert d.levels == 1 and d.reason.startswith("No result has a full risk-of-bias judgement")
+
+
+def test_a_domain_at_high_risk_makes_the_result_high_risk():
+    """RoB 2: the overall judgement is the least favourable domain."""
     assert gr.row_judgement(judgements(LOW, NR, HIGH, NR, NR, NR)) == HIGH
+    # Table 12.2.d: a share at high risk that affects the interpretation is one level, a crucial one two:
     d = gr.risk_of_bias([(70, judgements(LOW, NR, HIGH, NR, NR, NR)), (30, judgements(*[LOW] * 6))])
-    assert d.levels == 2 and d.complete
-
-
+    assert d.levels == 1  # weighed rating-down 0.7 x 2 = 1.4
+    d = gr.risk_of_bias([(80, judgements(LOW, NR, HIGH, NR, NR, NR)), (20, judgements(*[LOW] * 6))])
+    assert (d.levels, d.verdict) == (2, "very serious")  # 1.6
 def _result(yi, vi, method="DL"):
     return pooling.meta(effects.generic(np.array(yi, float), np.array(vi, float)), method)
 
@@ -198,14 +216,71 @@ def test_inconsistency_is_not_judged_from_a_prediction_interval():
 
 
 def test_imprecision_by_ci_against_the_mid_and_the_ois():
-    """GRADE 34: CI in one range: no downgrade by the CI; in two: -1; in three: -2.
-    GRADE 6: fewer participants than the OIS: at least -1."""
+    """GRADE 34 (Zeng et al. 2022): CI in one range: no downgrade by the CI; in two: -1; in
+    three: -2.  GRADE 6: fewer participants than the OIS: at least -1; GRADE 34: far below
+    the OIS (here under a quarter of it, the stated fraction) more than one level."""
     mid = Mid(-10, 10, 10, "points", "review file", "s", "t")
     r = _result([-20.0, -25.0], [4.0, 4.0])  # CI about -27 to -18: one range
     assert gr.imprecision(r, mid, 500, 200).levels == 0
-    assert gr.imprecision(r, mid, 100, 200).levels == 1
+    assert gr.imprecision(r, mid, 100, 200).levels == 1  # 50% of the OIS: below, not far below
+    assert gr.imprecision(r, mid, 49, 200).levels == 2  # 24.5%: far below (GRADE 34)
+    assert gr.imprecision(r, mid, 50, 200).levels == 1  # exactly a quarter is not under it
     wide = _result([-20.0, 15.0], [100.0, 100.0])
     assert gr.imprecision(wide, mid, 500, 200).levels == 2
+
+
+def test_imprecision_minus_three_for_a_very_wide_interval():
+    """GRADE 34 and 35: -3 is available when the CI is very wide; the stated rule: it reaches a
+    large effect on both sides of no effect (RR below 0.5 and above 2, GRADE 9, Guyatt et al.
+    2011; 0.8 SD for continuous outcomes, Cochrane Handbook 5.1, 12.6.2).  Issue 21: 1.3,
+    RR 5.00 (0.27 to 94.34), and 4.2, RR 3.5 (0.16 to 78.19), are rated down three levels."""
+    j = judged()
+    for aid in ("1.3", "4.2"):
+        d = j[aid].appraisal.grade.domain("imprecision")
+        assert (d.levels, d.verdict) == (3, "extremely serious"), aid
+        assert j[aid].appraisal.grade.certainty == "very low"
+    ratio = Mid(0.75, 1.25, 0.25, "relative change", "default", "s", "t")
+    rr = replace(_result([0.0], [1.0]), ci_low=0.6, ci_high=3.0, estimate=1.3, measure="RR")
+    assert gr.imprecision(rr, ratio, 10_000, 100).levels == 2  # crosses both thresholds, 0.6 is not a large benefit
+    md = _result([0.0], [200.0])  # CI about -27.7 to 27.7
+    assert gr.imprecision(md, Mid(-10, 10, 10, "points", "r", "s", "t"), 10_000, 100, 2, sd=30.0).levels == 3
+    assert gr.imprecision(md, Mid(-10, 10, 10, "points", "r", "s", "t"), 10_000, 100, 2, sd=40.0).levels == 2
+
+
+def test_a_threshold_tie_is_not_an_important_effect():
+    """Issue 21: 1.14, RR 0.75 (0.14 to 3.90), read 'may reduce sedation' because 0.75 was
+    compared with <=; an effect is important only past the threshold (GRADE 34), so the
+    point estimate on it is trivial."""
+    ratio = Mid(0.75, 1.25, 0.25, "relative change", "default", "s", "t")
+    assert ratio.region(0.75) == 0 and ratio.region(1.25) == 0 and ratio.region(0.7499) == -1
+    from reviewbook.appraisal.statements import size_of
+
+    assert size_of(0.75, ratio) == "trivial"
+    a = judged()["1.14"].appraisal
+    assert "may reduce" not in a.statement and a.grade.certainty == "very low"
+
+
+def test_a_single_small_trial_is_never_moderate():
+    """KCE Process Book 5.5: a single study is rated down for imprecision unless it is a large
+    multicentre trial; issue 21 lists 8.1 (n = 40), 1.21 and 4.1 (n = 24), 1.16 (n = 60), 7.20
+    and 7.22 (n = 63), each moderate before."""
+    j = judged()
+    for aid in ("8.1", "1.21", "4.1", "1.16", "7.20", "7.22"):
+        g = j[aid].appraisal.grade
+        assert g.domain("imprecision").levels >= 1 and g.certainty in ("low", "very low"), aid
+    mid = Mid(-10, 10, 10, "points", "review file", "s", "t")
+    precise = _result([-20.0], [1.0])
+    assert gr.imprecision(precise, mid, 5000, 200, k_studies=1).levels == 1
+    assert gr.imprecision(precise, mid, 5000, 200, k_studies=2).levels == 0
+
+
+def test_far_below_the_ois_costs_two_levels_in_the_review():
+    """Issue 21: 1.9 (140 participants against an OIS in the thousands) and 1.12 were rated
+    down only once; under a quarter of the OIS is rated down twice (GRADE 34)."""
+    j = judged()
+    for aid in ("1.9", "1.12"):
+        a = j[aid].appraisal
+        assert a.count.participants < gr.OIS_FAR * a.ois and a.grade.domain("imprecision").levels == 2, aid
 
 
 def test_ois_for_a_ratio_outcome():
@@ -218,10 +293,12 @@ def test_ois_for_a_ratio_outcome():
 
 
 def test_indirectness_not_assessed_without_a_judgement():
-    """GRADE 8; issue #15 §2: where the review file says nothing: 'not assessed', never
-    'no concern', and the rating is an upper bound."""
+    """GRADE 8; issue 21: where the review file says nothing: 'not assessed, not rated down',
+    and no footnote repeats it (the methods page says it once)."""
     d = gr.indirectness({"A": 100.0}, {"A": "A"}, ac.Indirectness(), "outcome")
-    assert d.verdict == "not assessed" and not d.complete
+    assert (d.verdict, d.levels) == ("not assessed", 0) and "not rated down" in d.reason
+    g = gr.rate([d])
+    assert g.certainty == "high" and g.footnotes() == []
     flagged = ac.Indirectness(True, "basis", "src", (ac.StudyIndirectness("A", "population", "why", "src"),))
     assert gr.indirectness({"A": 60.0, "B": 40.0}, {"A": "A", "B": "B"}, flagged, "outcome").levels == 1
     assert gr.indirectness({"A": 40.0, "B": 60.0}, {"A": "A", "B": "B"}, flagged, "outcome").levels == 0
@@ -251,6 +328,26 @@ def test_no_single_small_study_is_rated_high():
 
 
 # ------------------------------------------------------------------ statements (GRADE 26)
+
+def test_statements_follow_the_rating_in_the_review():
+    """GRADE 26 (Santesso et al. 2020): 'probably' only for moderate, 'may' only for low, 'the
+    evidence is very uncertain' for very low, plain verbs for high; checked on every analysis."""
+    from grade_checks import statement_verbs
+
+    from reviewbook.book.runner import collect_results
+
+    checked, problems = statement_verbs(collect_results(PKG, REVIEW))
+    assert checked >= 85 and problems == []
+
+
+def test_statement_without_an_mid_keeps_the_verb_form():
+    """GRADE 26: 'X probably reduces Y' (moderate) even where the size cannot be judged."""
+    s = replace(FLEISS.analysis("1.1"), name="Pain", experimental_label="Drug", control_label="Placebo")
+    none = Mid(None, None, None, "", "not assessed", "", "t")
+    assert statement(s, "moderate", -1.0, 0.0, none, False).startswith("Drug probably reduces pain")
+    assert statement(s, "low", 1.0, 0.0, none, False).startswith("Drug may increase pain")
+    assert statement(s, "high", 1.0, 0.0, none, False).startswith("Drug increases pain")
+
 
 @pytest.mark.parametrize("certainty,estimate,expected", [
     ("high", -15.0, "Drug reduces pain compared with placebo."),
@@ -291,19 +388,77 @@ def test_absolute_effects_handbook_examples():
     assert 1000 * (0.3 - ab.corresponding_risk(0.3, "OR", 0.73)) == pytest.approx(62, abs=0.5)
 
 
+def test_assumed_risk_is_the_study_population_risk():
+    """GRADEpro's 'study population' assumed risk: control-arm events over control-arm
+    participants of the studies.  Issue 21: 1.12 (control arms 0/32, 0/10 and 5/30) had a
+    median of 0 and a pooled risk difference beside RR 5.29; the study population's risk is
+    5 in 72, and the absolute effect follows the ratio."""
+    from reviewbook.appraisal.counting import study_population_risk
+
+    j = judged()
+    ar = j["1.12"].result
+    risk, e, n = study_population_risk(ar)
+    arms = [(int(a["Control cases"]), int(a["Control N"])) for a in (ar.row_arms or ar.arms)]
+    assert (e, n) == (sum(x for x, _ in arms), sum(y for _, y in arms)) and risk == e / n > 0
+    a = j["1.12"].appraisal.absolute
+    assert a.kind == "ratio" and a.assumed_risk == risk and "GRADEpro" in a.footnotes[0]
+    r = j["1.12"].pooled
+    assert a.per_1000[0] == pytest.approx(1000 * risk * r.estimate)  # Handbook 5.1, 12.5.4.2: ACR x RR
+    assert all(d > 0 for d in a.difference)  # RR 5.29 (2.43 to 11.52): more events at every limit
+
+
+def test_zero_control_risk_shows_arms_and_no_absolute_effect():
+    """Handbook 5.1, 12.5.4.2: the corresponding risk is ACR x RR, so at a control risk of 0 a
+    relative effect gives no absolute effect; the events and participants per arm are shown
+    (issue 21: no risk-difference fallback)."""
+    ar = judged()["1.12"].result
+    rows = ar.row_arms or ar.arms
+    zero = replace(ar, arms=[dict(a, **{"Control cases": 0}) for a in ar.arms],
+                   row_arms=[dict(a, **{"Control cases": 0}) for a in rows])
+    a = ab.ratio_effect(zero)
+    assert a.kind == "zero control risk" and a.difference is None and "per 1,000" not in a.intervention
+    assert a.control.startswith("0/") and "cannot give an absolute one" in a.footnotes[0]
+    assert all(f"{r['Study']}: " in a.footnotes[0] for r in rows)
+
+
+def test_absolute_effect_never_points_against_the_relative_effect():
+    """The guard fires on an absolute effect whose CI points the other way (issue 21: RR 5.29
+    (2.43 to 11.52) beside '193 fewer to 720 more'); the review's analyses all pass."""
+    with pytest.raises(ValueError):
+        ab.check_direction((5.29, 2.43, 11.52), (264.0, -193.0, 720.0))
+    ab.check_direction((0.75, 0.14, 3.90), (-83.0, -285.0, 667.0))
+    from grade_checks import absolute_directions
+
+    from reviewbook.book.runner import collect_results
+
+    checked, problems = absolute_directions(collect_results(PKG, REVIEW))
+    assert checked >= 40 and problems == []
+
+
 def test_absolute_effects_of_the_review():
-    """Zero control risk gives a pooled risk difference (never '0 per 1,000 (0 to 0)'); a bound
-    above 1,000 is capped and says so; a non-estimable analysis shows its real events."""
+    """A bound above 1,000 is capped and says so (1.14: RR up to 3.90 at 2 in 6); a
+    non-estimable analysis shows its real events (1.19: 0/6 and 0/8, the data rows)."""
     j = judged()
     for aid, it in j.items():
         a = it.appraisal
         if a is not None:
             assert "0 per 1,000 (0 to 0)" not in a.absolute.intervention, aid
-    a = j["1.12"].appraisal.absolute  # psychotomimetic effects: no event with placebo in the median study
-    assert a.kind == "risk difference" and "per 1,000" in a.intervention and a.footnotes
-    assert j["1.9"].appraisal.absolute.capped and "capped" in j["1.9"].appraisal.absolute.intervention
+    assert j["1.14"].appraisal.absolute.capped and "capped" in j["1.14"].appraisal.absolute.intervention
     assert (j["1.19"].appraisal.absolute.control, j["1.19"].appraisal.absolute.intervention) == ("0/6", "0/8")
     assert j["1.19"].appraisal.count.participants == 14
+
+
+def test_continuous_control_values_say_what_they_are():
+    """GRADE 13: the control mean beside the mean difference; the data rows do not say whether
+    the means are final values or changes from baseline, so the book says 'not reported' and
+    shows no range (a range of change scores is not the scale's)."""
+    a = judged()["1.4"].appraisal.absolute
+    assert "not reported" in a.control and "range" not in a.control
+    ar = judged()["1.4"].result
+    final = replace(ar, arms=[dict(x, **{"Mean type": "final value"}) for x in ar.arms],
+                    row_arms=[dict(x, **{"Mean type": "final value"}) for x in (ar.row_arms or ar.arms)])
+    f = ab.mean_effect(final)
+    assert "(final values)" in f.control and "range" in f.control
 
 
 # ------------------------------------------------------------------ counting and few studies

@@ -121,9 +121,13 @@ def test_study_flow_rob_and_independent_pages(built):
     ind = text_of(repo, "sections/independent.html")
     assert "Sigtermans 2009" in ind and "Maier 2003" in ind and "different source and time point" in ind
     sof = text_of(repo, "sections/summary_of_findings.html")
-    assert "Summary of findings: Intravenous ketamine compared with placebo" in sof and "Upper bound" in sof
+    assert "Summary of findings: Intravenous ketamine compared with placebo" in sof and "published: low" in sof
+    from grade_checks import no_upper_bound
+
+    checked, problems = no_upper_bound(repo / "book/_build/html")
+    assert checked >= 10 and problems == []  # issue 21: a rating is a rating, never "upper bound"
     rep = text_of(repo, "sections/reproduction.html")
-    assert "Why they differ" in rep and "very low" in rep
+    assert "Why they differ" in rep and "very low" in rep and "Agree: both very low" in rep
 
 
 def test_no_page_reads_as_a_working_note_or_shows_template_braces(built):

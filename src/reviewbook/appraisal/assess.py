@@ -11,7 +11,7 @@ from ..engine.report import fmt
 from . import absolute as ab
 from . import grade as gr
 from .config import Config
-from .counting import Count, count, median_control_risk
+from .counting import Count, count, study_population_risk
 from .direction import Direction, resolve
 from .mid import Mid, mid_for, pooled_sd_of
 from .statements import statement
@@ -43,12 +43,13 @@ class Appraisal:
         """The judgements as the results JSON stores them."""
         g = self.grade
         return {
-            "certainty": self.certainty, "certainty_upper_bound": None if g is None else g.upper_bound,
-            "domains": None if g is None else {d.name: {"levels": d.levels, "verdict": d.verdict,
-                                                        "complete": d.complete} for d in g.domains},
+            "certainty": self.certainty,
+            "domains": None if g is None else {d.name: {"levels": d.levels, "verdict": d.verdict}
+                                               for d in g.domains},
             "statement": self.statement, "mid": self.mid.to_dict(), "direction": self.direction.better,
             "direction_basis": self.direction.basis, "studies_distinct": len(self.count.studies),
             "rows": self.count.rows, "participants_all_rows": self.count.participants, "parent": self.parent,
+            "absolute": self.absolute.to_dict(),
         }
 
 
@@ -79,12 +80,8 @@ def _ois(ar, mid: Mid, config: Config, acr: float | None) -> float | None:
         if r.measure == "SMD" and mid.assessed:
             return ris.information_size_md(mid.size, 1.0, config.alpha, beta)
         if ar.settings.data_type == "Dichotomous":
-            # the control rate of the OIS: the assumed risk, or where that is 0 (rare
-            # events) the pooled control-arm risk of the analysis
+            # the control rate of the OIS: the assumed risk (0 only when no control arm had an event)
             cr = acr
-            if not cr and cnt_events(ar):
-                _, _, e2, n2 = cnt_events(ar)
-                cr = e2 / n2 if n2 else None
             if cr is None or not 0 < cr < 1:
                 return None
             rrr = mid.size if (mid.assessed and mid.unit == "relative change") else config.rrr
@@ -94,18 +91,11 @@ def _ois(ar, mid: Mid, config: Config, acr: float | None) -> float | None:
     return None
 
 
-def cnt_events(ar):
-    """(experimental events, N, control events, N) over every row of a dichotomous analysis."""
-    return count(ar).events
-
-
-def appraise(pkg, ar, config: Config, *, parent: str | None = None, rd=None, egger_p: float | None = None) -> Appraisal:
+def appraise(pkg, ar, config: Config, *, parent: str | None = None, egger_p: float | None = None) -> Appraisal:
     """Judge one analysis.
 
-    ``ar``: its :class:`~reviewbook.package.analysis.AnalysisResult`; ``rd``: the
-    same analysis pooled as a risk difference (used only when the assumed control
-    risk is 0; see :mod:`.absolute`); ``egger_p``: Egger's test P (with at least
-    10 studies)."""
+    ``ar``: its :class:`~reviewbook.package.analysis.AnalysisResult`; ``egger_p``:
+    Egger's test P (with at least 10 studies)."""
     s = ar.settings
     direction = resolve(s, config.outcomes)
     cnt = count(ar)
@@ -113,7 +103,7 @@ def appraise(pkg, ar, config: Config, *, parent: str | None = None, rd=None, egg
     stated = config.assumed_risk_for(s.name)
     acr = None
     if s.data_type == "Dichotomous":
-        acr = stated.risk if stated is not None else median_control_risk(ar)[0]
+        acr = stated.risk if stated is not None else study_population_risk(ar)[0]
     mid = mid_for(ar, config, acr)
     if r is None:
         return Appraisal(s.id, direction, mid, cnt, None, None, ab.not_estimable(cnt), None, parent)
@@ -124,7 +114,7 @@ def appraise(pkg, ar, config: Config, *, parent: str | None = None, rd=None, egg
         gr.risk_of_bias(_rob_rows(pkg, ar)),
         gr.inconsistency(r, mid, cnt.k),
         gr.indirectness(weights, study_of, config.indirectness, s.name),
-        gr.imprecision(r, mid, cnt.participants, ois),
+        gr.imprecision(r, mid, cnt.participants, ois, cnt.k, pooled_sd_of(ar) if r.measure == "MD" else None),
         gr.publication_bias(cnt.k, egger_p, config.missing_for(s.id, s.name)),
     )
     g = gr.rate(domains)
@@ -133,7 +123,7 @@ def appraise(pkg, ar, config: Config, *, parent: str | None = None, rd=None, egg
     text = statement(s, g.certainty, r.estimate, null, mid, dichotomous)
     if dichotomous and r.is_ratio:
         assumed = None if stated is None else (stated.risk, f"stated by the review file: {stated.source}")
-        absolute = ab.ratio_effect(ar, assumed, rd)
+        absolute = ab.ratio_effect(ar, assumed)
     elif r.measure in ("MD", "SMD"):
         absolute = ab.mean_effect(ar)
     else:

@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
-
 _DATA = ("Experimental cases", "Experimental N", "Experimental mean", "Experimental SD", "Control cases",
          "Control N", "Control mean", "Control SD", "GIV Mean", "GIV SE", "O-E", "Variance")
 
@@ -118,13 +116,21 @@ def subgroup_parents(pkg) -> dict:
     return out
 
 
-def median_control_risk(ar) -> tuple:
-    """``(risk, n)``: the median of the control-arm risks (events / N) of the rows
-    with a control arm, and how many rows it is taken over; ``(None, 0)`` when
-    there is none.  The Cochrane Handbook (ch. 14; 5.1, 11.5.6.3) names the median
-    control-group risk of the studies as the usual assumed risk."""
-    risks = [(_num(a.get("Control cases")) / _num(a.get("Control N"))) for a in (ar.row_arms or ar.arms)
-             if _num(a.get("Control N")) > 0]
-    if not risks:
-        return None, 0
-    return float(np.median(risks)), len(risks)
+def study_population_risk(ar) -> tuple:
+    """``(risk, events, participants)``: the control-arm events over the control-arm
+    participants summed over every row of the analysis, the assumed risk GRADEpro
+    calls the *study population*'s; ``(None, 0, 0)`` when no row has a control arm.
+    It is 0 only when every control arm had 0 events."""
+    rows = [a for a in (ar.row_arms or ar.arms) if _num(a.get("Control N")) > 0]
+    if not rows:
+        return None, 0, 0
+    e = int(sum(_num(a.get("Control cases")) for a in rows))
+    n = int(sum(_num(a.get("Control N")) for a in rows))
+    return e / n, e, n
+
+
+def arm_counts(ar) -> list:
+    """``(study, experimental events, N, control events, N)`` for every row of a
+    dichotomous analysis, as reported."""
+    return [(str(a.get("Study", "")), int(_num(a.get("Experimental cases"))), int(_num(a.get("Experimental N"))),
+             int(_num(a.get("Control cases"))), int(_num(a.get("Control N")))) for a in (ar.row_arms or ar.arms)]

@@ -2,19 +2,24 @@
 
 Start at *high* (randomised trials; GRADE Handbook; Cochrane Handbook ch. 14)
 and rate down per domain.  Each rule below names its source; each domain's
-verdict carries its reason, which the book shows as a footnote.
+verdict carries its reason, which the book shows as a footnote.  Every domain
+gets a verdict: where the data cannot settle it, a stated rule decides, so the
+certainty is a rating, never a bound.
 
 **Risk of bias** (RoB 2, Sterne et al. 2019; Cochrane Handbook 5.1 Table
 12.2.d; GRADE 4).  A result's judgement is its RoB 2 *overall* judgement; where
-it is missing, RoB 2's own algorithm gives it when all five domains are judged
-(or any judged domain is at high risk).  A result judged on some domains only is
-*at least* as bad as its least favourable judged domain, since the overall
-judgement is the least favourable domain; an unreported domain is never read as
-"no concern".  −2 when more than half of the weight is at high risk; −1 when more
-than half is at high risk or with some concerns.  The verdict is what holds
-whatever the unreported domains are; where they could make it worse, the domain
-is an *upper bound* (and when that could be anything, *not assessed*), and the
-rating cannot be high.
+it is missing, RoB 2's own algorithm gives it when all five domains are judged,
+and any judged domain at high risk makes it high (the overall judgement is the
+least favourable domain).  A result whose overall judgement cannot be derived
+from the domains it carries is at *unclear* risk (Cochrane Handbook 5.1, 8.5.3
+and Table 12.2.d: insufficient information is "unclear"); RoB 2's *some
+concerns* is counted with it.  Each result then carries its own rating-down:
+0 at low risk, 1 unclear or with some concerns, 2 at high risk (Table 12.2.d:
+unclear risk costs at most one level, high risk one or two).  The domain's
+verdict is the weight-averaged rating-down of the results, rounded to the
+nearest level with halves rounded up: 0 only when most of the information comes
+from results at low risk (Table 12.2.d, first row), and the weight at high risk
+counting twice, so no one category's share flips the verdict at 50%.
 
 **Inconsistency** (GRADE 7; Cochrane Handbook ch. 10.10).  Not applicable with
 one study.  −1 when I² > 50%, the Q test has P < 0.10 and the studies' point
@@ -28,17 +33,26 @@ not used (with few studies it mostly restates imprecision).
 **Indirectness** (GRADE 8).  From the review file: whether the included
 studies' populations, interventions, comparators and outcomes answer the review
 question, and which studies do not, with sources.  −1 when more than half of the
-weight comes from studies judged indirect.  Where the review file says nothing
-the domain is *not assessed* and the rating cannot be high.
+weight comes from studies judged indirect.  Where the review file states no
+judgement the domain is not assessed and not rated down (the methods page says
+so once).
 
-**Imprecision** (GRADE 6; GRADE 34, minimally contextualised approach).  The
-MID's thresholds split the scale into three ranges (important effect one way,
-trivial, important effect the other way); the 95% CI reaching into two ranges
-is −1, into all three −2.  The optimal information size (OIS, the participants
-one adequately powered trial would need: α and power as :mod:`.config` states,
-the MID as the effect; for ratios a 25% relative risk reduction at the assumed
-control risk) not met is at least −1.  At most −2.  Without an MID the CI cannot
-be judged and the domain is an upper bound.
+**Imprecision** (GRADE 6; GRADE 34, minimally contextualised approach; GRADE
+35).  The thresholds of an important effect (the MID; the null where no MID can
+be set) split the scale into ranges; an estimate exactly on a threshold is not
+past it.  The 95% CI reaching into two ranges is −1, into all three (important
+benefit and important harm) −2, and −3 when it reaches a *large* effect on both
+sides of the null (ratios: RR below 0.5 and above 2, GRADE 9's large effect;
+continuous: 0.8 SD, Cohen's large effect as the Cochrane Handbook 5.1, 12.6.2
+gives it).  The optimal information size (OIS: the participants one adequately
+powered trial would need, α and power as :mod:`.config` states, the MID as the
+effect; for ratios a 25% relative risk reduction at the assumed control risk)
+not reached is −1, and −2 when the participants are fewer than
+:data:`OIS_FAR` (a quarter) of it (GRADE 34: more than one level when the
+information is far below the OIS; with under a quarter, the CI is more than
+twice as wide as that of one adequately powered trial).  A single trial is rated down at least one level (KCE
+Process Book 5.5: a single study is rated down unless it is a large multicentre
+trial, which the data cannot show).  The verdict is the largest of these.
 
 **Publication bias** (GRADE 5; Sterne et al. 2011; Cochrane Handbook ch. 13).
 With at least 10 studies, Egger's test with P < 0.10 is −1.  Where the review
@@ -46,8 +60,7 @@ file states how many included studies measured the outcome but contribute no
 data, −1 when they are at least as many as the studies that do.  Otherwise
 *undetected*: no test is possible with fewer than 10 studies.
 
-A rating with any domain not assessed (or an upper bound) is shown as an upper
-bound and is at most *moderate*: high certainty needs every domain judged.
+The certainty is high less the levels rated down, and never below very low.
 """
 from __future__ import annotations
 
@@ -60,38 +73,49 @@ from .sources import cite
 LEVELS = ("very low", "low", "moderate", "high")
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
 JUDGEMENTS = ("Low risk", "Some concerns", "High risk")
-VERDICTS = {0: "not serious", 1: "serious", 2: "very serious"}
+VERDICTS = {0: "not serious", 1: "serious", 2: "very serious", 3: "extremely serious"}
 DOMAINS = ("risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias")
+
+
+#: Below this fraction of the optimal information size the information is "far below" it and
+#: imprecision is rated down two levels (GRADE 34: more than one level when the sample size
+#: is far less than the OIS).  The fraction is this book's stated default: with fewer than a
+#: quarter of the OIS participants the CI is more than twice as wide as that of one adequately
+#: powered trial (a CI's width goes with one over the square root of the sample size).
+OIS_FAR = 0.25
+#: Large effects, for a CI "very wide" enough to rate down three levels: RR below 0.5 or
+#: above 2 (GRADE 9, Guyatt et al. 2011: a large effect) and 0.8 SD for continuous outcomes
+#: (Cohen's large effect, Cochrane Handbook 5.1, 12.6.2).
+LARGE_RATIO = 2.0
+LARGE_SD = 0.8
 
 
 @dataclass(frozen=True)
 class Domain:
     """One GRADE domain's verdict: ``levels`` rated down, ``verdict`` in GRADE's
-    words, ``complete`` false when the verdict is an upper bound (not assessed,
-    or data missing that could change it), ``reason`` and ``sources`` (keys of
-    :data:`reviewbook.appraisal.sources.SOURCES`)."""
+    words, ``reason`` and ``sources`` (keys of
+    :data:`reviewbook.appraisal.sources.SOURCES`); ``why``: the reason in one
+    short clause, for a sentence that compares ratings."""
 
     name: str
     levels: int
     verdict: str
     reason: str
     sources: tuple = ()
-    complete: bool = True
+    why: str = ""
 
     def footnote(self) -> str:
         lv = f" (−{self.levels})" if self.levels else ""
-        bound = "" if self.complete else "; an upper bound"
-        return f"{self.name.capitalize()}: {self.verdict}{lv}{bound}. {self.reason} ({cite(*self.sources)})."
+        reason = self.reason[:1].upper() + self.reason[1:]
+        return f"{self.name.capitalize()}: {self.verdict}{lv}. {reason} ({cite(*self.sources)})."
 
 
 @dataclass(frozen=True)
 class Grade:
-    """The certainty of one result: ``certainty`` (one of :data:`LEVELS`),
-    ``upper_bound`` (some domain not fully assessed: the true certainty may be
-    lower), and the five :class:`Domain` verdicts."""
+    """The certainty of one result: ``certainty`` (one of :data:`LEVELS`) and the
+    five :class:`Domain` verdicts it follows from."""
 
     certainty: str
-    upper_bound: bool
     domains: tuple
 
     def domain(self, name: str) -> Domain:
@@ -99,20 +123,19 @@ class Grade:
 
     @property
     def label(self) -> str:
-        """'Low' or 'Moderate (upper bound)'."""
-        return self.certainty.capitalize() + (" (upper bound)" if self.upper_bound else "")
+        """'Low', 'Very low'."""
+        return self.certainty.capitalize()
 
     @property
     def symbols(self) -> str:
         return SYMBOLS[self.certainty]
 
     def footnotes(self) -> list:
-        """Footnotes of the domains that were rated down or are not fully assessed."""
-        return [d.footnote() for d in self.domains if d.levels or not d.complete]
+        """Footnotes of the domains that were rated down."""
+        return [d.footnote() for d in self.domains if d.levels]
 
     def reasons(self) -> str:
-        parts = [f"{d.name}{' at least' if not d.complete else ''} (−{d.levels})" for d in self.domains if d.levels]
-        parts += [f"{d.name} {d.verdict}" for d in self.domains if not d.complete and not d.levels]
+        parts = [f"{d.name} (−{d.levels})" for d in self.domains if d.levels]
         return "; ".join(parts) if parts else "no domain rated down"
 
 
@@ -135,62 +158,53 @@ def row_judgement(judged: dict) -> str | None:
     return None
 
 
-def least_judgement(judged: dict) -> str | None:
-    """The least favourable judgement among the domains a result carries: the
-    overall judgement cannot be better than it (RoB 2), so it is a lower bound on
-    the result's risk of bias; None when no domain is judged."""
-    valid = [str(v).strip() for k, v in judged.items() if str(v).strip() in JUDGEMENTS]
-    return max(valid, key=JUDGEMENTS.index) if valid else None
+#: Each result's own rating-down by its judgement (Cochrane Handbook 5.1 Table 12.2.d).
+ROW_LEVELS = {"Low risk": 0, "Some concerns": 1, "Unclear": 1, "High risk": 2}
 
 
-def _rob_levels(high: float, concern: float) -> int:
-    return 2 if high > 50 else 1 if concern > 50 else 0
+def _share(x: float) -> str:
+    return f"{fmt(x, 0)}%"
 
 
 def risk_of_bias(rows) -> Domain:
-    """``rows``: (weight %, {domain: judgement}) for each estimable row.
-
-    A result with a known overall judgement counts as that; a result judged on some
-    domains only counts as *at least* its least favourable judged domain (an
-    unreported domain is never read as "no concern"), and could be worse.  The
-    verdict is the rating-down that holds whatever the unreported domains are;
-    where they could change it, the domain is an upper bound on the certainty."""
+    """``rows``: (weight %, {domain: judgement}) for each estimable row (see the
+    module docstring for the rule)."""
     src = ("rob2", "handbook51-12.2.d", "grade4")
     total = sum(float(w) for w, _ in rows)
     if not rows or total <= 0:
-        return Domain("risk of bias", 0, "not assessed", "no weighted result to judge", src, False)
-    known = high_min = concern_min = high_max = concern_max = partial = 0.0
-    n_known = 0
+        return Domain("risk of bias", 0, "not serious", "no result carries weight, so none can bias the estimate",
+                      src)
+    share = {"Low risk": 0.0, "Some concerns": 0.0, "Unclear": 0.0, "High risk": 0.0}
+    n_full = 0
     for w, j in rows:
-        w = float(w) / total * 100
-        j = j or {}
-        full = row_judgement(j)
-        if full is not None:
-            known += w
-            n_known += 1
-            high_min += w if full == "High risk" else 0
-            high_max += w if full == "High risk" else 0
-            concern_min += w if full != "Low risk" else 0
-            concern_max += w if full != "Low risk" else 0
-            continue
-        least = least_judgement(j)
-        if least is not None:
-            partial += w
-        if least == "Some concerns":
-            concern_min += w
-        high_max += w
-        concern_max += w
-    lv_min, lv_max = _rob_levels(high_min, concern_min), _rob_levels(high_max, concern_max)
-    reason = (f"{fmt(known, 0)}% of the weight has an overall RoB 2 judgement ({n_known} of {len(rows)} results)"
-              + (f", {fmt(partial, 0)}% is judged on some domains only" if partial else "")
-              + f"; at least {fmt(high_min, 0)}% is at high risk and at least {fmt(concern_min, 0)}% at high risk or "
-                "with some concerns")
-    if lv_min == lv_max:
-        return Domain("risk of bias", lv_min, VERDICTS[lv_min], reason, src)
-    if known < 50:
-        reason += "; most of the evidence has no overall judgement"
-    verdict = "not assessed" if lv_min == 0 else f"at least {VERDICTS[lv_min]}"
-    return Domain("risk of bias", lv_min, verdict, reason, src, False)
+        full = row_judgement(j or {})
+        n_full += full is not None
+        share[full or "Unclear"] += float(w) / total * 100
+    score = sum(ROW_LEVELS[k] * v for k, v in share.items()) / 100
+    lv = 0 if score < 0.5 else 1 if score < 1.5 else 2
+    n = len(rows)
+    judged = share["Low risk"] + share["Some concerns"] + share["High risk"]
+    if n_full == 0:
+        head = ("No result has a full risk-of-bias judgement (an overall RoB 2 judgement, or every domain judged), "
+                "so every result is at unclear risk")
+    elif n_full == n:
+        head = f"{'The result has' if n == 1 else f'All {n} results have'} a full risk-of-bias judgement"
+    else:
+        head = (f"{n_full} of {n} results, {_share(judged)} of the weight, have a full risk-of-bias judgement; "
+                "the others are at unclear risk")
+    parts = [f"{_share(v)} of the weight {k.lower() if k != 'Unclear' else 'at unclear risk'}"
+             for k, v in share.items() if v > 0]
+    parts = [p.replace("low risk", "at low risk").replace("high risk", "at high risk").replace("some concerns",
+                                                                                               "with some concerns")
+             for p in parts]
+    reason = (head + ("" if n_full == 0 else f": {', '.join(parts)}")
+              + f"; weighing each result's own rating-down (0 low, 1 unclear or some concerns, 2 high) gives "
+                f"{fmt(score, 2)}")
+    top = max(share, key=lambda k: (ROW_LEVELS[k], share[k]) if share[k] > 0 else (-1, 0))
+    why = ("no result has a full RoB 2 judgement" if n_full == 0 else
+           f"{_share(share[top])} of the weight " + {"Low risk": "at low risk", "Some concerns": "with some concerns",
+                                                     "Unclear": "at unclear risk", "High risk": "at high risk"}[top])
+    return Domain("risk of bias", lv, VERDICTS[lv], reason, src, why)
 
 
 # ------------------------------------------------------------------ inconsistency
@@ -214,7 +228,7 @@ def inconsistency(result, mid, k_studies: int) -> Domain:
     null = 0.0
     if mid.assessed:
         lo_t, hi_t = _analysis_scale(mid.low, ratio), _analysis_scale(mid.high, ratio)
-        regions = {(-1 if y <= lo_t else 1 if y >= hi_t else 0) for y in ys}
+        regions = {(-1 if y < lo_t else 1 if y > hi_t else 0) for y in ys}  # on a threshold: not past it
         ranges = "ranges set by the MID"
     else:
         regions = {(-1 if y < null else 1 if y > null else 0) for y in ys}
@@ -227,7 +241,8 @@ def inconsistency(result, mid, k_studies: int) -> Domain:
     parts = [f"I² = {fmt(i2, 0)}%", f"Chi² test {fmt_p(p)}",
              ("point estimates fall in different " if spread else "point estimates fall in one of the ") + ranges,
              "some study CIs do not overlap" if apart else "the study CIs overlap"]
-    return Domain("inconsistency", lv, VERDICTS[lv], "; ".join(parts), src)
+    return Domain("inconsistency", lv, VERDICTS[lv], "; ".join(parts), src,
+                  f"I² = {fmt(i2, 0)}% with estimates in different {ranges}" if lv else "")
 
 
 # ------------------------------------------------------------------ indirectness
@@ -238,8 +253,8 @@ def indirectness(weights: dict, study_of: dict, judgement, name: str) -> Domain:
     src = ("grade8",)
     if not judgement.assessed:
         return Domain("indirectness", 0, "not assessed",
-                      "the review file states no judgement of how directly the studies answer the question", src,
-                      False)
+                      "no judgement of how directly the studies answer the review question is stated; not rated down",
+                      src)
     flagged = [s for s in judgement.studies if s.applies(name)]
     by_study = {}
     for f in flagged:
@@ -254,35 +269,71 @@ def indirectness(weights: dict, study_of: dict, judgement, name: str) -> Domain:
         reason += f" ({fmt(share, 0)}% of the weight)"
     if judgement.source:
         reason += f" [{judgement.source}]"
-    return Domain("indirectness", lv, VERDICTS[lv], reason, src)
+    return Domain("indirectness", lv, VERDICTS[lv], reason, src,
+                  f"{fmt(share, 0)}% of the weight from studies judged indirect" if lv else "")
 
 
 # ------------------------------------------------------------------ imprecision
 
-def imprecision(result, mid, participants: int, ois: float | None) -> Domain:
-    src = ("grade6", "grade34")
-    parts, lv, complete = [], 0, True
+def _very_wide(result, mid, sd) -> bool:
+    """Whether the CI reaches a large effect on both sides of the null (see the
+    module docstring): RR below 1/LARGE_RATIO and above LARGE_RATIO; for a mean
+    difference LARGE_SD times the pooled SD (``sd``), for an SMD LARGE_SD."""
+    lo, hi = result.ci_low, result.ci_high
+    if result.is_ratio:
+        return lo < 1 / LARGE_RATIO and hi > LARGE_RATIO
+    big = LARGE_SD if result.measure == "SMD" else (None if sd is None else LARGE_SD * sd)
+    return big is not None and lo < -big and hi > big
+
+
+def imprecision(result, mid, participants: int, ois: float | None, k_studies: int = 2, sd: float | None = None
+                ) -> Domain:
+    """``participants``: all rows' totals; ``ois``: the optimal information size
+    (None when it cannot be computed); ``k_studies``: distinct studies; ``sd``:
+    pooled SD of the arms (continuous outcomes), for a very wide CI."""
+    src = ("grade6", "grade34", "grade35")
+    parts, lv = [], 0
     if mid.assessed:
         n = mid.regions(result.ci_low, result.ci_high)
         lv = n - 1
-        parts.append(f"the 95% CI ({fmt(result.ci_low)} to {fmt(result.ci_high)}) reaches into {n} of the 3 ranges "
-                     f"set by the MID ({mid.text})")
+        what = f"ranges set by the MID ({mid.text})"
+        parts.append(f"the 95% CI ({fmt(result.ci_low)} to {fmt(result.ci_high)}) reaches into {n} of the 3 {what}")
     else:
-        complete = False
-        parts.append("no MID, so the CI cannot be judged against an important effect")
-    if ois is not None and math.isfinite(ois):
-        if participants < ois:
-            lv = max(lv, 1)
+        null = 1.0 if result.is_ratio else 0.0
+        crosses = result.ci_low < null < result.ci_high
+        lv = 1 if crosses else 0
+        parts.append(f"no MID is set, so the threshold is no effect: the 95% CI ({fmt(result.ci_low)} to "
+                     f"{fmt(result.ci_high)}) {'includes' if crosses else 'excludes'} it")
+    whys = [(lv, f"the 95% CI reaches into {n} of the 3 ranges set by the MID" if mid.assessed else
+             "the 95% CI includes no effect")]
+    if (lv == 2 or (lv == 1 and not mid.assessed)) and _very_wide(result, mid, sd):
+        lv = 3
+        large = (f"the ratio below {fmt(1 / LARGE_RATIO, 1)} and above {fmt(LARGE_RATIO, 0)}" if result.is_ratio else
+                 f"more than {fmt(LARGE_SD, 1)} SD either way")
+        parts.append(f"it reaches a large effect on both sides of no effect ({large})")
+        whys.append((3, f"the 95% CI reaches a large effect on both sides of no effect ({large})"))
+    if ois is not None and math.isfinite(ois) and ois > 0:
+        pct = participants / ois * 100
+        if participants < OIS_FAR * ois:
+            parts.append(f"{participants:,} participants, {fmt(pct, 0)}% of the optimal information size of "
+                         f"{fmt(ois, 0)}: far below it (less than {fmt(100 * OIS_FAR, 0)}%)")
+            whys.append((2, f"{participants:,} participants, {fmt(pct, 0)}% of the optimal information size"))
+        elif participants < ois:
             parts.append(f"{participants:,} participants, fewer than the optimal information size of {fmt(ois, 0)}")
+            whys.append((1, (f"{participants:,} participants, fewer than the optimal information size of "
+                             f"{fmt(ois, 0)}")))
         else:
             parts.append(f"{participants:,} participants, at least the optimal information size of {fmt(ois, 0)}")
     else:
-        parts.append("optimal information size not computable (no control-arm events, or no SD)")
-        if lv == 0:
-            # the CI alone does not show the evidence is precise enough (GRADE 34: then the OIS decides)
-            complete = False
-    lv = min(lv, 2)
-    return Domain("imprecision", lv, VERDICTS[lv], "; ".join(parts), src, complete)
+        parts.append("the optimal information size cannot be computed (no control-arm events, or no SD), so the CI "
+                     "decides")
+    if k_studies == 1:
+        parts.append("a single trial")
+        whys.append((1, "a single trial"))
+        src = src + ("kce-imprecision",)
+    lv = max(w[0] for w in whys)
+    why = next((w for lv_, w in sorted(whys, key=lambda x: -x[0]) if lv_ == lv), "") if lv else ""
+    return Domain("imprecision", lv, VERDICTS[lv], "; ".join(parts), src, why)
 
 
 # ------------------------------------------------------------------ publication bias
@@ -303,16 +354,14 @@ def publication_bias(k_studies: int, egger_p: float | None, missing=None) -> Dom
                      f"against {k_studies} that do ({missing.source})")
     else:
         parts.append("no count of included studies without data for this outcome is stated")
-    return Domain("publication bias", lv, "suspected" if lv else "undetected", "; ".join(parts), src)
+    return Domain("publication bias", lv, "suspected" if lv else "undetected", "; ".join(parts), src,
+                  "small-study effects or studies without data" if lv else "")
 
 
 # ------------------------------------------------------------------ the rating
 
 def rate(domains) -> Grade:
-    """Certainty from the five domain verdicts (see the module docstring)."""
+    """Certainty from the five domain verdicts: high less the levels rated down,
+    never below very low (GRADE Handbook; Cochrane Handbook ch. 14)."""
     total = min(3, sum(d.levels for d in domains))
-    index = 3 - total
-    upper = any(not d.complete for d in domains)
-    if upper:
-        index = min(index, 2)
-    return Grade(LEVELS[index], upper, tuple(domains))
+    return Grade(LEVELS[3 - total], tuple(domains))

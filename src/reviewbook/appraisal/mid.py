@@ -51,12 +51,14 @@ class Mid:
         return self.low is not None and self.high is not None
 
     def region(self, value: float) -> int | None:
-        """-1 (important, below), 0 (trivial), +1 (important, above); None if not assessed."""
+        """-1 (important, below), 0 (trivial), +1 (important, above); None if not assessed.
+        A value exactly on a threshold is not past it (GRADE 34: an effect is important
+        when it *exceeds* the threshold), so it counts as trivial."""
         if not self.assessed:
             return None
-        if value <= self.low:
+        if value < self.low:  # strict: an estimate exactly on a threshold is not an important effect
             return -1
-        if value >= self.high:
+        if value > self.high:
             return 1
         return 0
 

@@ -43,6 +43,18 @@ SOURCES = {
                "tables and evidence profiles - continuous outcomes. J Clin Epidemiol 2013;66:173-183",
     "grade26": "Santesso N, Glenton C, Dahm P, et al. GRADE guidelines 26: informative statements to communicate "
                "the findings of systematic reviews of interventions. J Clin Epidemiol 2020;119:126-135",
+    "grade9": "Guyatt GH, Oxman AD, Sultan S, et al. GRADE guidelines: 9. Rating up the quality of evidence. "
+              "J Clin Epidemiol 2011;64:1311-1316 (a large effect: RR above 2 or below 0.5)",
+    "grade35": "Schünemann HJ, Neumann I, Hultcrantz M, et al. GRADE guidance 35: update on rating imprecision for "
+               "assessing contextualized certainty of evidence and making decisions. J Clin Epidemiol "
+               "2022;150:225-242 (rating down one, two or three levels: serious, very serious, extremely serious)",
+    "kce-imprecision": "Belgian Health Care Knowledge Centre (KCE). KCE Process Book, 5.5 Imprecision (a single "
+                       "study is rated down unless it is a large multicentre trial)",
+    "handbook51-8.5.3": "Cochrane Handbook 5.1, 8.5.3: the judgement of risk of bias ('unclear risk' where the "
+                        "information is insufficient)",
+    "handbook51-12.6.2": "Cochrane Handbook 5.1, 12.6.2: re-expressing SMDs by rules of thumb (0.8: a large effect)",
+    "gradepro": "GRADEpro GDT (McMaster University and Evidence Prime): the summary of findings' assumed risk of the "
+                "'study population', control-arm events over control-arm participants of the studies",
     "grade34": "Zeng L, Brignardello-Petersen R, Hultcrantz M, et al. GRADE Guidance 34: update on rating "
                "imprecision using a minimally contextualized approach. J Clin Epidemiol 2022;150:216-224",
     "rob2": "Sterne JAC, Savović J, Page MJ, et al. RoB 2: a revised tool for assessing risk of bias in randomised "
@@ -83,7 +95,10 @@ SHORT = {
     "handbook51-11.5": "Cochrane Handbook 5.1 11.5.6",
     "grade3": "Balshem 2011, GRADE 3", "grade4": "Guyatt 2011, GRADE 4", "grade5": "Guyatt 2011, GRADE 5", "grade6": "Guyatt 2011, GRADE 6",
     "grade7": "Guyatt 2011, GRADE 7", "grade8": "Guyatt 2011, GRADE 8", "grade12": "Guyatt 2013, GRADE 12",
-    "grade13": "Guyatt 2013, GRADE 13", "grade26": "Santesso 2020, GRADE 26", "grade34": "Zeng 2022, GRADE 34",
+    "grade13": "Guyatt 2013, GRADE 13", "grade9": "Guyatt 2011, GRADE 9",
+    "grade35": "Schünemann 2022, GRADE 35", "kce-imprecision": "KCE Process Book 5.5",
+    "handbook51-8.5.3": "Cochrane Handbook 5.1 8.5.3", "handbook51-12.6.2": "Cochrane Handbook 5.1 12.6.2",
+    "gradepro": "GRADEpro GDT", "grade26": "Santesso 2020, GRADE 26", "grade34": "Zeng 2022, GRADE 34",
     "rob2": "Sterne 2019, RoB 2", "norman2003": "Norman 2003", "sterne2011": "Sterne 2011", "egger1997": "Egger 1997",
     "roever2015": "Röver 2015", "sun2010": "Sun 2010", "wetterslev2017": "Wetterslev 2017",
     "simmonds2017": "Simmonds 2017",

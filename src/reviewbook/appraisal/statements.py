@@ -2,9 +2,10 @@
 119:126): a sentence that says both how large the effect is and how certain.
 
 Rule.  The size of the effect is read from the point estimate against the MID
-(:mod:`.mid`): beyond a threshold it is an important effect ("reduces" below
-the null, "increases" above it); between the thresholds it is "little to no
-difference".  The verb follows the certainty, as GRADE 26's template does:
+(:mod:`.mid`): past a threshold it is an important effect ("reduces" below
+the null, "increases" above it); between the thresholds, or exactly on one, it
+is "little to no difference".  The verb follows the final certainty rating, as
+GRADE 26's template does ("probably" only for moderate, "may" only for low):
 
 =============  ===============================  =========================================
 certainty      important effect                 trivial or no effect
@@ -95,9 +96,9 @@ def statement(settings, certainty: str, estimate: float, null: float, mid, dicho
     size = size_of(estimate, mid)
     if size is None:
         verb = "reduce" if estimate < null else "increase"
-        return (f"{_cap(x)} {('may ' if certainty == 'low' else 'probably ' if certainty == 'moderate' else '')}"
-                f"{verb}{'s' if certainty == 'high' else ''} {y}{tail}; whether the effect is large enough to matter "
-                "is not assessed (no minimal important difference).")
+        said = {"high": f"{verb}s", "moderate": f"probably {verb}s", "low": f"may {verb}"}[certainty]
+        return (f"{_cap(x)} {said} {y}{tail}; whether the effect is large enough to matter is not assessed (no "
+                "minimal important difference).")
     important, trivial = VERBS[certainty]
     if size == "trivial":
         return _cap(trivial.format(x=x, y=y)) + tail + "."

@@ -9,16 +9,14 @@ Book conventions applied here (each stated on the methods page):
   but that has fewer than 3 studies is shown with the ad hoc HKSJ interval
   (variance factor at least 1), with the reason: the plain interval can be far
   narrower than the Wald one with two studies (Röver et al. 2015);
-* Egger's test is computed only with at least 10 studies (Sterne et al. 2011);
-* where the assumed control risk of a dichotomous analysis is 0, the same
-  analysis pooled as a risk difference gives the absolute effect.
+* Egger's test is computed only with at least 10 studies (Sterne et al. 2011).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..appraisal import Appraisal, appraise
-from ..appraisal.counting import count, median_control_risk, subgroup_parents
+from ..appraisal.counting import count, subgroup_parents
 from ..engine import pooling
 from ..package import analysis as an
 
@@ -61,22 +59,6 @@ def _egger(pkg, ar):
     return pooling.egger(es).p
 
 
-def _rd(pkg, aid, ar, settings, config):
-    """The analysis pooled as a risk difference, when its assumed control risk is 0."""
-    s = ar.settings
-    if s.data_type != "Dichotomous" or ar.result is None or not ar.result.is_ratio:
-        return None
-    stated = config.assumed_risk_for(s.name)
-    acr = stated.risk if stated is not None else median_control_risk(ar)[0]
-    if acr != 0:
-        return None
-    try:
-        rd = an.run(pkg, aid, **{**settings, "measure": "RD"})
-    except an.NotComputable:
-        return None
-    return rd.result
-
-
 def judged_all(pkg, review, settings: dict | None = None) -> dict:
     """``{analysis id: Judged}`` for every analysis of ``pkg``, in package order
     (cached on the package for the same review file and settings)."""
@@ -95,8 +77,7 @@ def judged_all(pkg, review, settings: dict | None = None) -> dict:
         except an.NotComputable as exc:
             out[aid] = Judged(aid, s, None, None, str(exc))
             continue
-        a = appraise(pkg, ar, config, parent=parents.get(aid), rd=_rd(pkg, aid, ar, settings, config),
-                     egger_p=_egger(pkg, ar))
+        a = appraise(pkg, ar, config, parent=parents.get(aid), egger_p=_egger(pkg, ar))
         out[aid] = Judged(aid, s, ar, a, "", notes)
     memo[key] = out
     return out

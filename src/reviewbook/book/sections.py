@@ -533,8 +533,9 @@ def credibility(name: str, ks, config) -> str:
 def _absolute_cell(ab) -> str:
     if ab.kind == "ratio":
         return f"{ab.control} with control, {ab.intervention}"
-    if ab.kind == "risk difference":
-        return f"{ab.intervention} (control risk 0)"
+    if ab.kind == "zero control risk":
+        return (f"{ab.control} with control, {ab.intervention} with intervention: no absolute effect at a control "
+                "risk of 0")
     return ab.intervention
 
 

@@ -120,10 +120,13 @@ class Footnotes:
         return [(k, t) for t, k in self.keys.items()]
 
 
-def _certainty_cell(a, fn: Footnotes) -> str:
+def _certainty_cell(a, fn: Footnotes, published: str | None = None) -> str:
+    """Our rating with its footnote marks, and the review's own published rating
+    beside it where the review file states one ('published: low')."""
     g = a.grade
     marks = fn.mark(g.footnotes())
-    return f"{g.symbols} {g.label}" + (f" [{marks}]" if marks else "")
+    return (f"{g.symbols} {g.label}" + (f" [{marks}]" if marks else "")
+            + (f" (published: {published})" if published else ""))
 
 
 def _cannot_say(main: Main, judged) -> str:
@@ -168,12 +171,11 @@ def key_findings(package, *, review="auto", **settings):
                 bullets.append([(f"{it.settings.name} (analysis {aid}): ", False), ("not estimable", True),
                                 (f"; {a.count.text()}.", False)])
                 continue
-            bound = ", an upper bound" if a.grade.upper_bound else ""
             bullets.append([(a.statement.rstrip(".") + ": ", False),
                             (f"{effect_text(it.pooled)}", True),
                             (f"; {a.count.text()}; ", False),
                             (f"{a.grade.symbols} {a.grade.certainty} certainty", True),
-                            (f"{bound} (analysis {aid}).", False)])
+                            (f" (analysis {aid}).", False)])
             _glue(f"key_{slug(aid)}_effect", effect_text(it.pooled))
             _glue(f"key_{slug(aid)}_certainty", a.grade.label)
             _glue(f"key_{slug(aid)}_statement", a.statement)
@@ -186,8 +188,8 @@ def key_findings(package, *, review="auto", **settings):
     _display(Findings(groups, name="key-findings"))
     how = ("The main comparisons and outcomes are those the review file names" if rv.summary else
            "The main comparisons and outcomes are picked by a stated rule: " + RULE)
-    _display(Note(f"{how}. Certainty of the evidence by GRADE, from the data; 'upper bound' where a domain could not "
-                  "be assessed. The summary of findings gives every critical outcome with its footnotes.", None))
+    _display(Note(f"{how}. Certainty of the evidence by GRADE, from the data, by the rules of the methods page. The "
+                  "summary of findings gives every critical outcome with its footnotes.", None))
 
 
 @_shows
@@ -198,6 +200,7 @@ def summary_of_findings(package, *, review="auto", **settings):
     rv = review_for(pkg, review)
     judged = judged_all(pkg, rv, engine_settings(**settings))
     mains = main_comparisons(pkg, rv, judged)
+    published = _published_certainty(rv)
     shown = set()
     for m in mains:
         fn = Footnotes()
@@ -218,7 +221,8 @@ def summary_of_findings(package, *, review="auto", **settings):
             relative = effect_text(r) if r.is_ratio else "not applicable"
             rows.append([outcome + (f" [{extra}]" if extra else ""), a.absolute.control,
                          a.absolute.intervention + (f" [{abs_marks}]" if abs_marks else ""),
-                         relative, a.count.text(), _certainty_cell(a, fn), a.statement])
+                         relative, a.count.text(), _certainty_cell(a, fn, published.get(aid, (None,))[0]),
+                         a.statement])
             _glue(f"sof_{slug(aid)}_certainty", a.grade.certainty)
             _glue(f"sof_{slug(aid)}_statement", a.statement)
         from ..views.details import Findings
@@ -242,8 +246,8 @@ def summary_of_findings(package, *, review="auto", **settings):
                           [Notes(notes)], name=f"sof-notes-{m.group}"))
     _display(Note("GRADE certainty: " + "; ".join(f"{SYMBOLS[lv]} {lv.capitalize()}: {LEGEND[lv]}"
                                                  for lv in reversed(LEVELS))
-                  + f" ({cite('grade3', 'handbook-ch14')}). 'Upper bound': a domain could not be assessed from the "
-                    "data, so the certainty may be lower; the footnotes say which.", None))
+                  + f" ({cite('grade3', 'handbook-ch14')}). 'Published': the review's own rating of the outcome, "
+                    "where it is public.", None))
     _all_analyses(judged, shown, rv)
 
 
@@ -289,7 +293,7 @@ def grade_from_data(package, *, review="auto", **settings):
             continue
         g = it.appraisal.grade
         dom = {d.name: d.verdict + (f" (−{d.levels})" if d.levels else "") for d in g.domains}
-        same = g.certainty == cert and not g.upper_bound
+        same = g.certainty == cert
         agree += same
         rows.append([aid, it.settings.name, dom["risk of bias"], dom["inconsistency"], dom["indirectness"],
                      dom["imprecision"], dom["publication bias"], g.label, cert, why_differ(g, cert)])
@@ -307,29 +311,32 @@ def grade_from_data(package, *, review="auto", **settings):
     return t
 
 
+def _domains_said(g) -> str:
+    """'risk of bias once (no result has a full RoB 2 judgement) and imprecision
+    twice (…)': the domains we rated down, in words."""
+    times = {1: "once", 2: "twice", 3: "three times"}
+    parts = [f"{d.name} {times[d.levels]}" + (f" ({d.why})" if d.why else "") for d in g.domains if d.levels]
+    if not parts:
+        return "no domain"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def why_differ(g, published: str) -> str:
-    """Why our rating and the review's differ, from our domains (the review's own
-    reasons per domain are not public, so they are never guessed)."""
-    if g.certainty == published and not g.upper_bound:
-        return "agree"
-    ours = LEVELS.index(g.certainty)
-    theirs = LEVELS.index(published) if published in LEVELS else None
-    parts = []
-    if theirs is None:
-        parts.append(f"the published rating '{published}' is not a GRADE level")
-    elif ours == theirs:
-        parts.append("the same level, but ours is an upper bound")
-    else:
-        parts.append(f"ours is {LEVELS[ours]}{' at most' if g.upper_bound else ''}, the review's {published}")
-    for d in g.domains:
-        if not d.complete:
-            parts.append(f"{d.name} is {d.verdict} here ({d.reason})")
-    if theirs is not None and ours > theirs:
-        parts.append("the review's reasons per domain are not public, so which domain it rated down further cannot "
-                     "be checked against the data")
-    elif theirs is not None and ours < theirs:
-        parts.append("our rules rated down more than the review: " + g.reasons())
-    return "; ".join(parts) + "."
+    """One sentence: agree or disagree with the review's published rating, then
+    why, from our domains (the review's own reasons per domain are not public, so
+    they are never guessed)."""
+    said = _domains_said(g)
+    if published not in LEVELS:
+        return (f"Cannot compare: the published rating '{published}' is not a GRADE level; ours is {g.certainty}, "
+                f"rating down {said}.")
+    if g.certainty == published:
+        return f"Agree: both {published}; we rate down {said}."
+    ours, theirs = LEVELS.index(g.certainty), LEVELS.index(published)
+    gap = abs(ours - theirs)
+    lower = "lower" if ours < theirs else "higher"
+    return (f"Disagree: ours is {g.certainty}, {'one level' if gap == 1 else f'{gap} levels'} {lower} than the "
+            f"review's {published}, because we rate down {said}; the review's reasons per domain are not public, so "
+            "which of these it judged differently cannot be checked.")
 
 
 def _published_certainty(review) -> dict:
