@@ -64,6 +64,17 @@ def references(node):
             yield from references(v)
 
 
+def values(node):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from values(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from values(v)
+    else:
+        yield node
+
+
 def check_round_trip(text: str, results: dict) -> int:
     """The bundle read back with fhir.resources' R5 models; every outcome's numbers
     equal results.json's; returns the number of outcomes checked."""
@@ -72,6 +83,7 @@ def check_round_trip(text: str, results: dict) -> int:
     b = Bundle.model_validate_json(text)
     assert b.type == "collection"
     data = json.loads(text)
+    assert None not in list(values(data))  # FHIR JSON has no nulls
     urls = {e["fullUrl"] for e in data["entry"]}
     refs = list(references(data))
     assert refs and all(r in urls for r in refs), [r for r in refs if r not in urls][:3]
@@ -182,7 +194,7 @@ def test_ris_and_bibtex_hold_one_entry_per_included_study(tmp_path):
 def test_csv_has_the_cochrane_columns_and_one_row_per_outcome(tmp_path):
     from reviewbook.book.paths import load
 
-    pkg, results = results_of(EMBEDDED)
+    _, results = results_of(EMBEDDED)
     rows = list(csv.reader(io.StringIO(export(EMBEDDED, "csv", tmp_path / "sof.csv"))))
     assert rows[0] == ["Comparison", "Outcomes", "Anticipated absolute effects: risk with comparator",
                        "Anticipated absolute effects: risk with intervention", "Relative effect (95% CI)",

@@ -92,7 +92,7 @@ COLUMNS = (("outcomeDefinition", "outcome-measure", "Outcome Measure", "Outcomes
            ("assertion", "assertion", "Assertion", "Comments"))
 REGISTRY = re.compile(r"\b(NCT\d{8}|ISRCTN\d{8}|ACTRN\d{14}|EUCTR[\d-]+(?:-[A-Z]{2})?|ChiCTR[-\w]+|"
                       r"DRKS\d{8}|CTRI/\d{4}/\d+/\d+|IRCT\w+|JPRN-\w+|NTR\d+|UMIN\d+)\b")
-PMID = re.compile(r"\bPMID:?\s*(\d{4,9})\b", re.I)
+PMID = re.compile(r"\bPMID:?\s*(\d{4,9})\b", re.IGNORECASE)
 
 
 def _coding(system, code, display=None) -> dict:
@@ -297,7 +297,7 @@ def _certainty(a) -> list:
     for d in g.domains:
         t, td = DOMAIN_CODES[d.name]
         c, cd = CONCERN_CODES[min(int(d.levels), 3)]
-        note = f"{d.verdict}. {d.reason}"
+        note = f"{d.verdict[:1].upper()}{d.verdict[1:]}: {d.reason}"
         if d.sources:
             from ..appraisal.sources import cite
 
@@ -468,7 +468,7 @@ def bundle(pkg, rvw) -> dict:
             "resourceType": "Composition", "id": _rid("summary-of-findings", m.group),
             "meta": {"profile": [PROFILE + "summary-of-findings"]}, "status": "final", "version": vtext,
             "type": _cc(EBM, "SummaryOfFindings", "SummaryOfFindings", text="Summary of Findings"),
-            "date": date or "1970-01-01", "title": f"Summary of findings: {m.title}",
+            "date": date or _today(), "title": f"Summary of findings: {m.title}",
             "author": [{"display": "Re-analysis of the review's data package (reviewbook)"}],
             "identifier": [{"system": f"urn:reviewbook:summary-of-findings:{pkg.id}", "value": str(m.group)}],
             "relatesTo": [{"type": "derived-from", "resourceReference": review_ref}],
@@ -479,19 +479,28 @@ def bundle(pkg, rvw) -> dict:
                  "section": outcome_sections},
                 {"title": "Groups", "code": _cc(EBM, "groups", "Groups"), "entry": [pop_ref, int_ref, com_ref]},
                 {"title": "Variables", "code": _cc(EBM, "variables", "Variables"), "entry": outcome_refs}]}
-        if not date:
-            comp_res["date"] = _today()
         b.add(f"summary-of-findings:{m.group}", comp_res)
     stamp = (date or _today()) + "T00:00:00Z"
-    return {"resourceType": "Bundle", "id": _rid("evidence", pkg.id), "type": "collection", "timestamp": stamp,
-            "identifier": {"system": "urn:reviewbook:evidence-bundle", "value": f"{pkg.id} version {vtext}"},
-            "entry": b.entries}
+    return _prune({"resourceType": "Bundle", "id": _rid("evidence", pkg.id), "type": "collection",
+                   "timestamp": stamp,
+                   "identifier": {"system": "urn:reviewbook:evidence-bundle", "value": f"{pkg.id} version {vtext}"},
+                   "entry": b.entries})
+
+
+def _prune(node):
+    """``node`` without the values FHIR JSON forbids: null, empty text, empty arrays and objects."""
+    if isinstance(node, dict):
+        out = {k: _prune(v) for k, v in node.items()}
+        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+    if isinstance(node, list):
+        return [x for x in (_prune(v) for v in node) if x not in (None, "", [], {})]
+    return node
 
 
 def _today() -> str:
     import datetime as dt
 
-    return dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def _outcome_section(aid, name, it, a, out_ref, ev_ref, comp_ref) -> dict:
@@ -598,7 +607,7 @@ def check(data: dict) -> list:
                "effectEstimate": ("comparative-evidence",), "certaintyOfEvidence": ("comparative-evidence",),
                "assertion": ("comparative-evidence",), "outcomeDefinition": ("variable-definition",)}
     slice_of = {code: key for key, code, _, _ in COLUMNS}
-    for url, res in by_url.items():
+    for res in by_url.values():
         for p in profiles(res):
             if not p.startswith(PROFILE):
                 problems.append(f"{res['resourceType']}/{res.get('id')}: profile {p} is not of the guide")
