@@ -266,3 +266,38 @@ def test_what_changed_page_states_prisma_lsr_items():
     for item in ("L1", "L2", "L3", "L4"):
         assert f"**{item} " in page
     assert "2 versions, the first dated 2026-01-01 and the latest 2026-01-02" in page.replace("\\", "")  # Markdown escapes
+
+
+def test_names_from_a_package_stay_text_in_every_export():
+    """Untrusted names (markup, formulas) in a package: the FHIR narratives escape
+    them, the CSV quotes formula-like cells, RIS and BibTeX keep one entry per study."""
+    import rispy
+    from pybtex.database import parse_string
+
+    from reviewbook.book import exports, fhir
+    from reviewbook.book import review as rv
+    from reviewbook.package import datapackage as dp
+
+    evil = "<img src=x onerror=alert(1)>"
+    pkg = dp.read(ROOT / "tests" / "fixtures" / "Fleiss1993.zip")
+    analyses = pkg.analyses.copy()
+    analyses["Analysis name"] = analyses["Analysis name"].astype(str) + " " + evil
+    analyses["Analysis group name"] = "=HYPERLINK(\"http://evil\") " + evil
+    rows = pkg.rows.copy()
+    first = str(rows.loc[0, "Study"])
+    rows["Study"] = rows["Study"].replace(first, f"@{first}\n{evil}")
+    bad = dp.Package("EV1", analyses, rows, pkg.subgroup_estimates, pkg.studies, pkg.risk_of_bias,
+                     pkg.references, {})
+    review = rv.for_package(bad)
+    data = json.loads(exports.render("fhir", bad, review))
+    assert fhir.check(data) == []
+    divs = [s["text"]["div"] for e in data["entry"] if e["resource"]["resourceType"] == "Composition"
+            for top in e["resource"]["section"] for o in top.get("section", []) for s in o.get("section", [])]
+    assert divs and not any("<img" in d for d in divs) and any("&lt;img" in d for d in divs)
+    table = list(csv.reader(io.StringIO(exports.render("csv", bad, review))))[1:]
+    assert table and all(not c.startswith(("=", "+", "-", "@")) or c[:1] == "'" for r in table for c in r
+                         if not c.lstrip("-").replace(".", "", 1).isdigit())
+    studies = fhir.included_studies(bad)
+    ris = rispy.loads(exports.render("ris", bad, review))
+    assert [r["id"] for r in ris] == [" ".join(s.split()) for s in studies]
+    assert len(parse_string(exports.render("bibtex", bad, review), "bibtex").entries) == len(studies)
