@@ -360,6 +360,10 @@ def test_downloads_page_links_every_download(built):
     links = re.findall(r'<a href="([^"]+)" download>', page)
     assert "downloads/CD015373-data-package.zip" in links and "results.json" in links
     assert {f"downloads/{s}.ipynb" for s in SECTIONS} <= set(links)
+    # the machine-readable exports (issue 24), the FHIR bundle also linked from the summary of findings
+    assert {"evidence.fhir.json", "downloads/summary-of-findings.csv", "downloads/included-studies.ris",
+            "downloads/included-studies.bib"} <= set(links)
+    assert 'href="../evidence.fhir.json" download' in html(repo, "sections/summary_of_findings.html")
     site = repo / "book/_build/html"
     assert all((site / link).exists() for link in links)
     assert 'href="downloads.html"' in html(repo, "intro.html")  # in the table of contents

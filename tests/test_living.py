@@ -432,6 +432,14 @@ def test_changes_json_records_the_new_trial(updated):
             "current": 40.0} in data["changes"]
     assert c["current_version"]["version"] == "2" and c["previous_version"]["version"] == "1"
     assert res["analyses"]["1.4"]["studies"].count("Madeup 2026") == 1
+    # PRISMA-LSR (Akl et al. 2024): the new trial changes results (L3) and the version (L4), not methods (L2)
+    assert c["prisma_lsr"]["answered"] == ["L3", "L4"] and c["methods_changed"] == []
+    # the site's FHIR bundle carries the new version, and analysis 1.4 its new estimate
+    bundle = json.loads((site / "evidence.fhir.json").read_text())
+    comps = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Composition"]
+    assert comps and {x["version"] for x in comps} == {c["current_version"]["version"]}
+    ev = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == "evidence-1-4")
+    assert ev["statistic"][0]["quantity"]["value"] == res["analyses"]["1.4"]["estimate"]
 
 
 def test_what_changed_page_and_landing_page_after_the_update(updated):
@@ -442,6 +450,10 @@ def test_what_changed_page_and_landing_page_after_the_update(updated):
     assert "Analysis 1.4 (Pain intensity (continuous), short-term follow-up): the CI now excludes no effect" in page
     assert "Madeup 2026 Experimental mean blank 40 added" in page
     assert "2 2026" in page and "doi:10.0000/madeup.2026 a made-up trial" in page  # the version history
+    assert "this comparison has changes for L3, L4" in page  # PRISMA-LSR items the update answers
+    for item in ("L1 Living mode parameters", "L2 Changes to the methods", "L3 Changes to the results",
+                 "L4 Versions"):
+        assert item in page
     intro = _text(site / "intro.html")
     c = json.loads((site / "changes.json").read_text())
     assert "package CD015373, version 2" in intro and c["current_version"]["sha256"] in intro

@@ -233,6 +233,12 @@ def cmd_book(args) -> int:
                     allow_warnings=args.allow_warnings)
 
 
+def cmd_export(args) -> int:
+    from .book.exports import main as export_main
+
+    return export_main(args.package, args.format, output=args.output, review=args.review)
+
+
 def cmd_refresh(args) -> int:
     from .book.runner import refresh_notebooks
 
@@ -354,6 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--allow-warnings", action="store_true",
                    help="build even when the package has warnings (e.g. an analysis without rows)")
     k.set_defaults(func=cmd_book)
+
+    x = sub.add_parser("export", help="write the summary of findings (FHIR, CSV) or the included studies (RIS, "
+                                      "BibTeX) of a package without building the site")
+    x.add_argument("package")
+    x.add_argument("--format", required=True, choices=("fhir", "ris", "bibtex", "csv"))
+    x.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
+    x.add_argument("--review", default=None,
+                   help="review file (default: book/review.yml when it names the package, else none)")
+    x.set_defaults(func=cmd_export)
 
     r = sub.add_parser("refresh-notebooks",
                        help="execute notebooks/*.ipynb in place on the embedded data (the outputs nbval checks)")

@@ -29,6 +29,14 @@ of the two packages, and returns the machine-readable record written beside
     value added, changed or removed.  Rows are matched by analysis and row
     label (a study with two rows in an analysis is ``Study (1)``,
     ``Study (2)``, :func:`reviewbook.package.analysis.row_labels`);
+``methods_changed``
+    ``[{analysis, previous, current}]``, each a ``{measure, method}``: an
+    analysis whose effect measure or pooling method changed;
+``prisma_lsr``
+    ``{items, answered}``: the PRISMA-LSR item (Akl et al. 2024, BMJ
+    387:e079183) each key of this record answers (``L2`` changes to the
+    methods, ``L3`` changes to the results and conclusions, ``L4`` the version
+    of the data) and the items this comparison has a change for;
 ``analyses_added``, ``analyses_removed``, ``status_changed``, ``first``
 (nothing to compare with: no previous build, or one of another package,
 ``other_package``), ``previous_version``, ``current_version``
@@ -148,12 +156,46 @@ def _studies(entry, old_format: bool) -> list:
     return list(dict.fromkeys(names))
 
 
+#: The PRISMA-LSR item each key of ``changes.json`` answers (Akl et al. 2024, BMJ 387:e079183,
+#: Table 1: L2 changes to the methods, L3 changes to the results, L4 the version and its contributors).
+PRISMA_LSR_ITEMS = {"methods_changed": "L2", "studies_added": "L3", "studies_removed": "L3", "moved": "L3",
+                    "conclusions": "L3", "analyses_added": "L3", "analyses_removed": "L3", "status_changed": "L3",
+                    "data": "L3", "current_version": "L4", "previous_version": "L4"}
+#: The items, as the checklist names them.
+PRISMA_LSR_TITLES = {"L1": "Living mode parameters", "L2": "Changes to the methods since the preceding version",
+                     "L3": "Changes to the results and conclusions since the preceding version",
+                     "L4": "Versions, their authors and roles"}
+
+
+def _prisma_lsr(out: dict) -> dict:
+    """``{items, answered}`` of a record of changes (see :data:`PRISMA_LSR_ITEMS`)."""
+    answered = set()
+    for key, item in PRISMA_LSR_ITEMS.items():
+        v = out.get(key)
+        if key == "data":
+            hit = bool(v and v.get("changes"))
+        elif key in ("current_version", "previous_version"):
+            hit = not out.get("first") and (out.get("current_version") or {}).get("version") != \
+                (out.get("previous_version") or {}).get("version")
+        else:
+            hit = bool(v)
+        if hit:
+            answered.add(item)
+    return {"items": dict(PRISMA_LSR_ITEMS), "answered": sorted(answered)}
+
+
 def diff(current: dict, previous: dict | None, *, current_rows=None, previous_rows=None,
          data_note: str | None = None) -> dict:
     """The record of what changed (see the module docstring).  ``current_rows``
     and ``previous_rows`` are the data rows of the two packages (DataFrames);
     without the previous ones, ``data`` says why (``data_note``)."""
-    out = {"first": not previous, "studies_added": [], "studies_removed": [], "moved": [], "conclusions": [],
+    out = _diff(current, previous, current_rows=current_rows, previous_rows=previous_rows, data_note=data_note)
+    out["prisma_lsr"] = _prisma_lsr(out)
+    return out
+
+
+def _diff(current, previous, *, current_rows, previous_rows, data_note) -> dict:
+    out = {"methods_changed": [], "first": not previous, "studies_added": [], "studies_removed": [], "moved": [], "conclusions": [],
            "analyses_added": [], "analyses_removed": [], "status_changed": [],
            "current_version": current.get("data_version"),
            "previous_version": (previous or {}).get("data_version")}
@@ -175,6 +217,10 @@ def diff(current: dict, previous: dict | None, *, current_rows=None, previous_ro
     out["analyses_removed"] = sorted(set(prev) - set(cur), key=_aid_key)
     for aid in sorted(set(cur) & set(prev), key=_aid_key):
         a, b = cur[aid], prev[aid]
+        ma = {"measure": a.get("measure"), "method": a.get("method")}
+        mb = {"measure": b.get("measure"), "method": b.get("method")}
+        if ma != mb and all(v is not None for v in (*ma.values(), *mb.values())):
+            out["methods_changed"].append({"analysis": aid, "previous": mb, "current": ma})
         sa, sb = _studies(a, False), _studies(b, old_format)
         out["studies_added"] += [{"analysis": aid, "study": s} for s in sa if s not in sb]
         out["studies_removed"] += [{"analysis": aid, "study": s} for s in sb if s not in sa]
@@ -339,8 +385,9 @@ def render_markdown(payload: dict) -> str:
         if pv.get("version") or cv.get("version"):
             lines += [f"This build (data package version {escape(cv.get('version') or 'not recorded')}) is "
                       f"compared with the previous one (version {escape(pv.get('version') or 'not recorded')}).", ""]
-        n = sum(len(d[k]) for k in ("studies_added", "studies_removed", "moved", "conclusions", "analyses_added",
-                                    "analyses_removed", "status_changed"))
+        n = sum(len(d.get(k) or []) for k in ("studies_added", "studies_removed", "moved", "conclusions",
+                                              "analyses_added", "analyses_removed", "status_changed",
+                                              "methods_changed"))
         data = d["data"]
         if n == 0 and not data.get("changes"):
             lines += ["No data value, pooled estimate, study list or conclusion changed since the previous build.", ""]
@@ -395,6 +442,7 @@ def render_markdown(payload: dict) -> str:
         if not (d["moved"] or d["status_changed"] or studies or d["analyses_added"] or d["analyses_removed"]):
             lines += ["No pooled estimate or study list changed.", ""]
     history = payload.get("versions") or []
+    lines += prisma_lsr_section(d, history)
     lines += ["## Versions of the data package", ""]
     if history:
         rows = [[v.get("version", ""), v.get("date", "") or "not recorded", v.get("rows_added", ""),
@@ -410,6 +458,69 @@ def render_markdown(payload: dict) -> str:
               "Taken from the cache (template, parameters and data unchanged): "
               + (escape(", ".join(cached)) if cached else "none") + ".", ""]
     return "\n".join(lines)
+
+
+def _plural(n, one, many=None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def living_mode(history: list) -> str:
+    """PRISMA-LSR item L1 (living mode parameters) as the package's version history states it."""
+    text = ("The book is re-run from its data package each time the package gains a version: an update is "
+            "triggered by new or corrected data (a new trial added to the package with its source), not by a "
+            "fixed schedule. No schedule of searches and no plan for retirement from the living mode is stated "
+            "in the data package: not reported.")
+    if history:
+        dates = [v.get("date") for v in history if v.get("date")]
+        text += (f" The package has {_plural(len(history), 'version')}"
+                 + (f", the first dated {escape(dates[0])} and the latest {escape(dates[-1])}" if dates else "")
+                 + ".")
+    else:
+        text += " The package keeps no version history (no `versions.csv`)."
+    return text
+
+
+def version_authors(history: list) -> str:
+    """PRISMA-LSR item L4 (versions, authors and roles) as the version history states it."""
+    if not history:
+        return "The data package keeps no version history, so no version, author or role is recorded."
+    return (f"The data package's version history ({_plural(len(history), 'version')}; `versions.csv`) gives each "
+            "version's date, the rows it added and their source; it records no authors or roles per version: "
+            "not reported.")
+
+
+def prisma_lsr_section(d: dict, history: list) -> list:
+    """The 'What changed' page's PRISMA-LSR section (Markdown lines): items L1 to L4."""
+    t = PRISMA_LSR_TITLES
+    lines = ["## PRISMA-LSR", "",
+             "This update is reported by the four items that the PRISMA extension for living systematic reviews adds "
+             "(PRISMA-LSR, Akl et al. 2024, BMJ 387:e079183)"
+             + (f"; this comparison has changes for {', '.join(d['prisma_lsr']['answered'])}"
+                if d.get("prisma_lsr", {}).get("answered") else "") + ".", ""]
+    lines.append(f"- **L1 {t['L1']}.** {living_mode(history)}")
+    if d.get("first"):
+        lines.append(f"- **L2 {t['L2']}.** There is no preceding version to compare with.")
+        lines.append(f"- **L3 {t['L3']}.** There is no preceding version to compare with.")
+    else:
+        mc = d.get("methods_changed") or []
+        if mc:
+            l2 = "; ".join(f"analysis {escape(m['analysis'])}: {escape(m['previous']['measure'])} "
+                           f"{escape(m['previous']['method'])} to {escape(m['current']['measure'])} "
+                           f"{escape(m['current']['method'])}" for m in mc)
+            lines.append(f"- **L2 {t['L2']}.** The effect measure or pooling method changed: {l2}.")
+        else:
+            lines.append(f"- **L2 {t['L2']}.** No analysis changed its effect measure or pooling method; the "
+                         "rules of the methods page apply to every version alike.")
+        added = len({(s['analysis'], s['study']) for s in d["studies_added"]})
+        concl = sorted({c["analysis"] for c in d["conclusions"]}, key=_aid_key)
+        parts = [_plural(added, "study added to an analysis", "studies added to analyses"),
+                 _plural(len(d["studies_removed"]), "study removed", "studies removed"),
+                 _plural(len(d["moved"]), "pooled estimate moved", "pooled estimates moved"),
+                 _plural(len(d["conclusions"]), "change in a conclusion", "changes in conclusions")
+                 + (f" (analyses {escape(', '.join(concl))})" if concl else "")]
+        lines.append(f"- **L3 {t['L3']}.** " + "; ".join(parts) + " (listed above).")
+    lines.append(f"- **L4 {t['L4']}.** {version_authors(history)}")
+    return lines + [""]
 
 
 def _est(t) -> str:

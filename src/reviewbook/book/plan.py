@@ -48,7 +48,12 @@ INTROS = {
     "summary_of_findings": ("One summary of findings table per main comparison, in the Cochrane format: the "
                             "critical outcomes with their anticipated absolute effects, relative effect, participants "
                             "(studies), certainty of the evidence and what it means, by the stated rules of "
-                            "{ref}`the methods page <sec-methods>`. Every other analysis follows in one table."),
+                            "{ref}`the methods page <sec-methods>`. Every other analysis follows in one table. The "
+                            "same tables as data: "
+                            '<a href="../evidence.fhir.json" download>evidence.fhir.json</a> (HL7 FHIR R5, '
+                            "Evidence-Based Medicine on FHIR) and "
+                            '<a href="../downloads/summary-of-findings.csv" download>summary-of-findings.csv</a> '
+                            "(see {ref}`sec-downloads`)."),
     "reproduction": ("Every number RevMan stored, recomputed: the review's published pooled estimates "
                      "({glue}`n_published_reproduced` of the {glue}`n_published_compared` published pooled estimates "
                      "reproduced to the published decimals), how each analysis's settings were obtained, and every stored per-study result "

@@ -16,7 +16,7 @@ quote) are replaced, and Sphinx escapes the rest when it writes HTML.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: RIS reference types written as BibTeX ``@article`` when the journal is known.
 _JOURNAL_TYPES = {"JOUR", "JFULL", "ABST", "INPR", "MGZN", "NEWS", "EJOUR"}
@@ -35,6 +35,7 @@ class StudyReport:
     kind: str
     fields: tuple  # (name, value) pairs
     authors: tuple
+    record: dict | None = field(default=None, compare=False, hash=False, repr=False)  # the RIS record (tag -> values)
 
 
 def _clean(value) -> str:
@@ -143,7 +144,7 @@ def study_reports(pkg) -> list:
             n += 1
             key = f"{stem}-{n}"
         used.add(key)
-        out.append(StudyReport(key, study, kind, fields, authors))
+        out.append(StudyReport(key, study, kind, fields, authors, rec))
     return out
 
 

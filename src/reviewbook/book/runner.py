@@ -362,7 +362,18 @@ def substitutions(pkg, review, pages) -> dict:
     checked = ("every stored per-study result of RevMan is recomputed and checked" if stored else
                "the package stores no per-study results of RevMan to check against")
     provenance = f"{sources}, and {checked} ({{ref}}`sec-reproduction`)."
-    return {"title": escape(review.title), "about": about, "question": review.question or "Not stated.",
+    from .changes import PRISMA_LSR_TITLES, living_mode, version_authors, versions
+
+    history = versions(pkg)
+    t = PRISMA_LSR_TITLES
+    prisma_lsr = "\n".join([
+        f"- **L1 {t['L1']}.** {living_mode(history)}",
+        f"- **L2 {t['L2']}.** At each update, {{ref}}`sec-what-changed` lists every analysis whose effect measure "
+        "or pooling method changed (`methods_changed` in `changes.json`).",
+        f"- **L3 {t['L3']}.** At each update, {{ref}}`sec-what-changed` lists the data values, studies, estimates "
+        "and conclusions that changed (`changes.json`).",
+        f"- **L4 {t['L4']}.** {version_authors(history)}"])
+    return {"title": escape(review.title), "about": about, "prisma_lsr": prisma_lsr, "question": review.question or "Not stated.",
             "data_origin": review.data or "Not stated.", "provenance": provenance, "guide": reading_guide(pages),
             "package_id": escape(pkg.id)}  # plain text in the page, so escaped
 
@@ -416,7 +427,18 @@ def downloads_page(pkg, pages) -> str:
     rows = [(link(f"downloads/{zip_name}", zip_name), "The data package the book was built from, as read and "
              "validated (Cochrane data package layout)."),
             (link("results.json", "results.json"), "Every pooled estimate of the book: estimate, confidence "
-             "interval, tau², I², number of studies and certainty, by analysis.")]
+             "interval, tau², I², number of studies and certainty, by analysis."),
+            (link("evidence.fhir.json", "evidence.fhir.json"), "The summaries of findings as an HL7 FHIR R5 "
+             "Bundle following the Evidence-Based Medicine on FHIR implementation guide: per outcome the effect "
+             "estimate and 95% CI, studies and participants, model and method, absolute effects, the GRADE "
+             "certainty with its five domains and reasons, and the narrative statement; the population, "
+             "intervention, comparator and outcomes; citations of the review and the included studies."),
+            (link("downloads/summary-of-findings.csv", "summary-of-findings.csv"), "The summaries of findings, one "
+             "row per outcome, with the columns of the Cochrane table."),
+            (link("downloads/included-studies.ris", "included-studies.ris"), "The included studies for a reference "
+             "manager (RIS), one record per study."),
+            (link("downloads/included-studies.bib", "included-studies.bib"), "The included studies as BibTeX, one "
+             "entry per study.")]
     for p in pages:
         if p.template:
             rows.append((link(f"downloads/{p.key}.ipynb", f"{p.key}.ipynb"),
@@ -585,7 +607,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         log(f"      site built in {time.perf_counter() - t_sphinx:.1f} s ({reread} source files new or changed)")
         html = staging / "_site"
         shutil.copytree(WORK / "html", html)
-        _downloads(html, pkg, staging, nb_pages)
+        _downloads(html, pkg, staging, nb_pages, rvw)
         (html / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
         shutil.copy2(staging / "changes.json", html / "changes.json")
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -729,7 +751,7 @@ class Sphinx:
                 self.proc.kill()
 
 
-def _downloads(html: Path, pkg, staging: Path, pages) -> None:
+def _downloads(html: Path, pkg, staging: Path, pages, review=None) -> None:
     """The data package (as read and validated) and the executed notebooks, downloadable from the site.
 
     The package is re-exported for spreadsheets: a text cell that a spreadsheet
@@ -744,6 +766,14 @@ def _downloads(html: Path, pkg, staging: Path, pages) -> None:
     write_zip(pkg, dl / package_zip_name(pkg.id), spreadsheet=True)
     for p in pages:
         shutil.copy2(staging / f"{p.file}.ipynb", dl / f"{p.key}.ipynb")
+    if review is not None:
+        # the machine-readable exports (the same as `reviewbook export`): the FHIR bundle
+        # beside results.json, the others in downloads/
+        from .exports import FILE_NAMES, FORMATS, render
+
+        for fmt in FORMATS:
+            dest = (html if fmt == "fhir" else dl) / FILE_NAMES[fmt]
+            dest.write_text(render(fmt, pkg, review), encoding="utf-8")
 
 
 def _swap(new: Path, target: Path) -> None:
