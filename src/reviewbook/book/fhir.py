@@ -302,18 +302,13 @@ def _certainty(a) -> list:
             from ..appraisal.sources import cite
 
             note += f" ({cite(*d.sources)})"
-        if not d.complete:
-            note += " An upper bound: the domain could not be fully assessed from the data."
         # a domain not assessed has no rating of concern (its verdict says so); any other
-        # domain is rated by the levels it was rated down, an upper bound or not
+        # domain is rated by the levels it was rated down
         rating = ({"text": d.verdict} if d.verdict == "not assessed" else
                   _cc(CERTAINTY_RATING, c, cd, text=d.verdict))
         subs.append({"type": _cc(CERTAINTY_TYPE, t, td), "rating": rating, "note": [{"text": note}]})
     out = {"description": g.label, "type": _cc(CERTAINTY_TYPE, "Overall", "Overall certainty"),
            "rating": _cc(CERTAINTY_RATING, code, display, text=g.certainty), "subcomponent": subs}
-    if g.upper_bound:
-        out["note"] = [{"text": "An upper bound: at least one domain could not be fully assessed from the data, so "
-                                "the certainty may be lower."}]
     return [out]
 
 
