@@ -35,7 +35,7 @@ def rows(path):
 def same_tree(a: Path, b: Path):
     fa = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     fb = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    assert fa == fb
+    assert fa == fb and fa, (a, b)  # a package folder is never empty
     for rel in fa:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 

@@ -145,7 +145,15 @@ def test_arm_level_rows_with_a_filled_giv_se_are_arm_level(tmp_path):
     res = importer.build(SHARED / "CD001703_pub4_data.csv")
     c = res.inference["1.1"].candidate
     assert (c.variant.data_type, c.variant.measure) == ("Continuous", "MD")
-    assert abs(math.sqrt(24.27 ** 2 / 230 + 22.55 ** 2 / 226) - 2.19340208238075) < 1e-5
+    # the filled GIV SE is the MD's standard error from the row's own arm data (to the
+    # rounding of the SDs), read from the imported package, not typed here
+    rows = res.package.rows_of("1.1")
+    konno = rows[rows["Study"] == "Konno 2016"]
+    assert len(konno) == 1
+    r = konno.iloc[0]
+    se_from_arms = math.sqrt(r["Experimental SD"] ** 2 / r["Experimental N"]
+                             + r["Control SD"] ** 2 / r["Control N"])
+    assert r["GIV SE"] > 0 and abs(se_from_arms - r["GIV SE"]) < 1e-5
 
 
 # ------------------------------------------------------------------ reading a rows table
