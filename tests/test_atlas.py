@@ -21,7 +21,7 @@ from reviewbook.package import atlas
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT.parent / "shared" / "datasets" / "pairwise70" / "train"
-needs_train = pytest.mark.skipif(not TRAIN.exists(), reason="../shared/datasets/pairwise70/train is not present")
+needs_train = pytest.mark.needs("shared")
 COLUMNS = ["review", "rows", "analyses", "studies_checked", "studies_matched", "analyses_mismatched", "status",
            "reason", "seconds"]
 BROKEN = "Analysis group,Analysis number,Study,Experimental N,Control N\n1,1,A 2001,thirty,30\n"

@@ -26,7 +26,7 @@ from reviewbook.package import importer
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT.parent / "shared" / "datasets" / "pairwise70" / "train"
-needs_train = pytest.mark.skipif(not TRAIN.exists(), reason="../shared/datasets/pairwise70/train is not present")
+needs_train = pytest.mark.needs("shared")
 Z = NormalDist().inv_cdf(0.975)
 
 

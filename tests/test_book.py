@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from needs import require
 from bookutil import (CHROMIUM, TEMPLATE_MARKUP, WORKING_NOTE_WORDS, audit_site, browse, clean_copy, rendered_math,
                       run_book)
 
@@ -160,10 +161,7 @@ def test_downloads_and_results(built):
 
 
 def test_site_works_offline_in_a_browser(built):
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (scripts/setup.sh installs it)")
-        pytest.skip("chromium not installed")
+    require("chromium")
     repo, _ = built
     site = repo / "book/_build/html"
     pages = ["index.html", "intro.html", "methods.html", "rerun.html", "what_changed.html", "references.html",
@@ -184,10 +182,7 @@ MAX_HEIGHT = 15000  # CSS px at 1280 px wide, as first shown (issue #16)
 def audit(built):
     """Every reader page opened at 1280 and 390 px (dropdowns closed), measured and
     checked with axe-core; screenshots in book/_build/screenshots/."""
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (scripts/setup.sh installs it)")
-        pytest.skip("chromium not installed")
+    require("chromium")
     repo, _ = built
     site = repo / "book/_build/html"
     return audit_site(READER_PAGES, site, shots=repo / "book/_build/screenshots")
@@ -255,8 +250,7 @@ def test_the_answer_is_on_the_first_screen(built):
     intensity, immediate and short term, and its adverse-event risk ratio, each with its
     certainty (the review file's key outcomes of comparison 1, book/review.yml
     summary_of_findings: 1.1, 1.4, 1.9); numbers and ratings as results.json has them."""
-    if CHROMIUM is None:
-        pytest.skip("chromium not installed")
+    require("chromium")
     from playwright.sync_api import sync_playwright
 
     from reviewbook.engine.report import fmt
@@ -285,8 +279,7 @@ def test_main_tables_read_as_cards_on_a_phone(built):
     """Issue #16: at 390 px a section's main-outcomes table and each summary of findings
     show one card per row, every cell under its column's name, with nothing to scroll
     sideways; at 1280 px they stay tables."""
-    if CHROMIUM is None:
-        pytest.skip("chromium not installed")
+    require("chromium")
     from playwright.sync_api import sync_playwright
 
     repo, _ = built
@@ -318,8 +311,7 @@ def test_main_tables_read_as_cards_on_a_phone(built):
 def test_sortable_tables_work_offline(built):
     """The reproduction page's long tables are DataTables served from the site itself:
     sortable, searchable, 25 rows a page; searching narrows the rows."""
-    if CHROMIUM is None:
-        pytest.skip("chromium not installed")
+    require("chromium")
     from playwright.sync_api import sync_playwright
 
     repo, _ = built
@@ -436,10 +428,7 @@ def test_pdf_appendix(built, tmp_path):
     import sys
 
     repo, _ = built
-    if CHROMIUM is None or shutil.which("pdftoppm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium and poppler-utils are needed (scripts/setup.sh installs them)")
-        pytest.skip("chromium or poppler-utils not installed")
+    require("chromium", "poppler")
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     res = subprocess.run([sys.executable, "-m", "reviewbook", "pdf"], cwd=repo, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

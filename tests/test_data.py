@@ -24,7 +24,7 @@ PKG = DATA / "CD015373"
 IND = DATA / "independent"
 SHARED = ROOT.parent / "shared" / "datasets" / "pairwise70"
 SOURCE_ROWS = SHARED / "CD015373_pub2_data.csv"
-needs_shared = pytest.mark.skipif(not SOURCE_ROWS.exists(), reason="../shared/datasets/pairwise70 is not present")
+needs_shared = pytest.mark.needs("shared")
 
 
 def rows(path):

@@ -266,8 +266,7 @@ def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
     assert json.loads((site / "changes.json").read_text())["other_package"] is True
 
 
-@pytest.mark.skipif(not (ROOT.parent / "shared/datasets/pairwise70/CD001703_pub4_data.csv").exists(),
-                    reason="../shared is not present")
+@pytest.mark.needs("shared")
 def test_book_from_another_reviews_imported_rows(repo, tmp_path):
     """CD001703.pub4 imported with import-rows: one page per comparison, harms where
     adverse-event analyses exist, every analysis id on the site, no ketamine text."""

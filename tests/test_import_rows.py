@@ -22,7 +22,7 @@ from reviewbook.package.rows import make_names, read_rows_table
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets" / "pairwise70"
 REVIEWS = {"CD015373_pub2": (176, 95, 169), "CD001703_pub4": (119, 27, 116), "CD007809_pub3": (95, 55, 90)}
-needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/datasets/pairwise70 is not present")
+needs_shared = pytest.mark.needs("shared")
 SETTINGS_COLUMNS = ["analysis", "data_type", "measure", "method", "model", "estimator", "weights_rule", "status",
                     "candidates", "max_abs_diff_estimate", "max_abs_diff_weight"]
 HEADER = ["Analysis group", "Analysis number", "Analysis name", "Subgroup", "Applicability", "Study", "Study year",

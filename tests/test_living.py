@@ -11,9 +11,7 @@ Sources of expected values:
   where they are written);
 * the content hash: the shell command the landing page gives, run here.
 """
-import csv
 import datetime as dt
-import io
 import json
 import re
 import shutil
