@@ -10,8 +10,6 @@ cannot be a package id (and holds markup), both refused without stopping the oth
 import csv
 import json
 import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -29,8 +27,7 @@ MARKUP = ("Analysis group,Analysis number,Analysis name,Study,Experimental cases
           "Control N\n1,1,Pain,A 2001,3,10,1,10\n")
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli  # noqa: E402
 
 
 def sample():

@@ -11,8 +11,6 @@ import csv
 import io
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from statistics import NormalDist
 
@@ -30,8 +28,7 @@ needs_train = pytest.mark.needs("shared")
 Z = NormalDist().inv_cdf(0.975)
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli  # noqa: E402
 
 
 def extract(review, analyses, out: Path, edit=None) -> Path:

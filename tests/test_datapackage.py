@@ -8,8 +8,6 @@ import csv
 import io
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -24,9 +22,7 @@ CSV5 = FIX / "Fleiss1993_CR.csv"
 PID = "921923100913455418"
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)],
-                          capture_output=True, text=True)
+from conftest import cli  # noqa: E402
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import io
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bookutil import CHROMIUM, browse, clean_copy, run_book
+from conftest import cli as cli_process
 from reviewbook import cli
 from reviewbook.book import review as rv
 from reviewbook.engine import effects
@@ -50,8 +49,7 @@ def run(*args):
 
 def run_process(*args, timeout=120):
     """``python -m reviewbook ARGS`` in a new process (for inputs that could hang a reader)."""
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    return cli_process(*args, timeout=timeout, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
 
 
 def pool(path):
@@ -587,7 +585,7 @@ def _visible(page):
     return seen, dialogs
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed")
+@pytest.mark.needs("chromium")
 def test_a_hostile_comparison_name_is_text_in_heading_navigation_and_search(hostile_site):
     """The comparison name was written raw into the heading and navigation and its
     script ran (issue #17): now the literal text is visible and no script runs."""
@@ -619,7 +617,7 @@ def test_the_download_zip_quotes_formulas_and_holds_no_other_file(hostile_site):
     assert list(dp.read(folder).rows["Study"][:2]) == ['=HYPERLINK("http://evil.example")', "+cmd|calc"]
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed")
+@pytest.mark.needs("chromium")
 def test_a_hostile_review_file_title_is_text(hostile_site, tmp_path):
     """The book's title (navigation bar, <title>) and a section title come from a review file."""
     repo, folder = hostile_site

@@ -7,9 +7,7 @@ import csv
 import io
 import json
 import math
-import subprocess
 from statistics import NormalDist
-import sys
 from pathlib import Path
 
 import pytest
@@ -36,8 +34,7 @@ def read_csv(path, encoding="utf-8-sig"):
         return list(csv.DictReader(f))
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli  # noqa: E402
 
 
 def write_rows(path: Path, rows, header=HEADER, bom=True):

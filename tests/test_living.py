@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from bookutil import clean_copy, run_book
+from conftest import cli
 from reviewbook.book import changes as ch
 from reviewbook.engine import cumulative as cu
 from reviewbook.engine import effects
@@ -44,8 +45,8 @@ MADE_UP = ("Analysis.group,Analysis.number,Study,Study.year,Experimental.mean,Ex
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+    """The CLI with only this checkout's sources on the path and a minimal PATH."""
+    return cli(*args, cwd=cwd, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
 
 
 def snapshot(folder: Path) -> dict:

@@ -446,11 +446,7 @@ def test_futility_live_rpact(tmp_path):
 # ----------------------------------------------------------------------------
 # command line: reviewbook boundaries --beta
 
-def _cli(*args):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli as _cli  # noqa: E402
 
 
 def test_cli_boundaries_with_beta():
