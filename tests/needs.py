@@ -57,3 +57,29 @@ def require(*what: str) -> None:
             if in_ci() and w not in OPTIONAL:
                 pytest.fail(msg + " (CI is set: a missing dependency fails the run)", pytrace=False)
             pytest.skip(msg)
+
+
+class Hung(Exception):
+    """An operation that should end at once did not end within its guard."""
+
+
+def no_hang(seconds: int = 120):
+    """A guard against a hang (SIGALRM), not a timing: the operation inside must end, however
+    slow the machine; how fast it ends is measured by ``benchmarks/hostile.py``."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def guard():
+        def on_alarm(signum, frame):
+            raise Hung(f"still running after {seconds} s: it hangs")
+
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(seconds)
+        try:
+            yield
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+
+    return guard()

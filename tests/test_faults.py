@@ -19,18 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from bookutil import CHROMIUM, browse, clean_copy, run_book
+from bookutil import CHROMIUM, browse, copy_built, run_book
 
 FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = clean_copy(tmp_path_factory.mktemp("faults"))
-    res = run_book(repo)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return repo
+def repo(default_book, tmp_path_factory):
+    """A copy of the default book's built repository, for builds that must fail."""
+    return copy_built(default_book[0], tmp_path_factory.mktemp("faults") / "repo")
 
 
 def site_state(repo):

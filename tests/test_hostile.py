@@ -12,7 +12,6 @@ import io
 import os
 import shutil
 import stat
-import time
 import zipfile
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 
 from bookutil import CHROMIUM, browse, clean_copy, run_book
 from conftest import cli as cli_process
+from needs import no_hang
 from reviewbook import cli
 from reviewbook.book import review as rv
 from reviewbook.engine import effects
@@ -262,10 +262,8 @@ def test_a_symlink_in_a_package_is_never_followed(package, tmp_path):
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
 def test_a_pipe_in_a_package_is_never_opened(package):
     os.mkfifo(package / "CD015373-study-data" / "CD015373-notes.csv")
-    t0 = time.perf_counter()
-    with pytest.raises(InputError, match=r"CD015373-notes.csv: found a named pipe; expected a file inside"):
-        dp.read(package)
-    assert time.perf_counter() - t0 < 60
+    with no_hang(), pytest.raises(InputError, match=r"CD015373-notes.csv: found a named pipe; expected a file inside"):
+        dp.read(package)  # opening a pipe with no writer would block for ever
 
 
 def test_a_package_file_that_is_not_utf8_is_located(package):
@@ -309,12 +307,23 @@ def test_a_zip_bomb_is_refused_before_it_expands(tmp_path):
             for _ in range(512):
                 f.write(block)
     assert bomb.stat().st_size < 1_000_000
-    t0 = time.perf_counter()
-    code, _, err = run("audit", bomb)
+    inflated = 0
+    read = zipfile.ZipExtFile.read
+
+    def counted(self, n=-1):
+        nonlocal inflated
+        data = read(self, n)
+        inflated += len(data)
+        return data
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(zipfile.ZipExtFile, "read", counted)
+        code, _, err = run("audit", bomb)
     assert code == 2
     assert "bomb.zip: found the member 'study-flow.csv' declaring 512 MiB from" in err
     assert "expected members that expand at most 200 times (a zip bomb is refused)" in err
-    assert time.perf_counter() - t0 < 30
+    # refused from the archive's directory: not one byte of the bomb was inflated
+    assert inflated == 0, inflated
 
 
 def test_zip_total_size_is_bounded_across_nested_zips(tmp_path, monkeypatch):
@@ -468,10 +477,8 @@ def test_a_billion_laughs_review_file_is_refused_at_once(tmp_path):
     for i in range(1, 10):
         text += f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n"
     text += "sections: *a9\n"
-    t0 = time.perf_counter()
-    with pytest.raises(InputError) as exc:
-        rv.load(_review(tmp_path, text))
-    assert time.perf_counter() - t0 < 10
+    with no_hang(), pytest.raises(InputError) as exc:
+        rv.load(_review(tmp_path, text))  # expanding 387 million strings would not end
     assert str(exc.value) == ("review.yml: found aliases that expand to more than 100,000 values; expected a review "
                               "file of reasonable size (YAML aliases are expanded)")
     # a few aliases are fine
@@ -576,7 +583,10 @@ def _visible(page):
         tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         tab.goto(page)
         tab.wait_for_load_state("load")
-        tab.wait_for_timeout(2000)  # the search page searches after loading
+        if tab.query_selector("#search-results") is not None:  # the search page searches after loading
+            tab.wait_for_function("""() => { const s = document.querySelector('#search-results .search-summary');
+                return s !== null && /^(Search finished|Your search did not match)/.test(s.innerText); }""",
+                                  timeout=20000)
         seen = {"title": tab.title(), "h1": tab.inner_text("main h1") if tab.query_selector("main h1") else "",
                 "nav": tab.inner_text("nav.bd-docs-nav") if tab.query_selector("nav.bd-docs-nav") else "",
                 "search": tab.inner_text("#search-results") if tab.query_selector("#search-results") else "",
