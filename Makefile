@@ -21,6 +21,7 @@ bench: setup
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/book.py
 	$(PY) benchmarks/atlas.py
+	$(PY) benchmarks/hostile.py
 
 clean:
 	rm -rf book/_build

@@ -26,11 +26,44 @@ def clean_copy(dest: Path) -> Path:
     return dest
 
 
+def dates_now() -> set:
+    """Today's date in ISO form, in UTC and in local time: a date a program wrote during a
+    test is among those read just before and just after it (a run may cross midnight)."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    return {now.date().isoformat(), now.astimezone().date().isoformat()}
+
+
+def copy_built(repo: Path, dest: Path) -> Path:
+    """A copy of a built clean copy (its site, the build's cache and state included), for
+    a test that changes files without disturbing the shared build."""
+    shutil.copytree(repo, dest, symlinks=True)
+    return dest
+
+
 def run_book(repo: Path, *args, timeout=600, **kw):
     """``python -m reviewbook book ...`` with the copy's own package on the path."""
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     return subprocess.run([sys.executable, "-m", "reviewbook", "book", *map(str, args)], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def goto(page, url: str) -> None:
+    """Open ``url`` and wait until it has loaded; a page with a meta refresh (index.html)
+    is followed to where it sends the reader (read from the file itself), and that page's
+    load is waited for."""
+    import re as _re
+
+    page.goto(url)
+    page.wait_for_load_state("load")
+    source = Path(unquote(urlparse(url).path))
+    m = _re.search(r'<meta[^>]+http-equiv="refresh"[^>]+content="[^"]*url=([^"]+)"',
+                   source.read_text(errors="replace"), _re.I) if source.is_file() else None
+    if m:
+        target = (source.parent / unquote(m.group(1).split("#")[0])).resolve().as_uri()
+        page.wait_for_url(lambda u: u.split("#")[0] == target, timeout=20000)
+        page.wait_for_load_state("load")
 
 
 def browse(pages, site: Path):
@@ -55,10 +88,7 @@ def browse(pages, site: Path):
             url = (site / rel).as_uri()
             requests.clear()
             failed.clear()
-            page.goto(url)
-            page.wait_for_load_state("load")
-            page.wait_for_timeout(300)  # a meta refresh (index.html) navigates once more
-            page.wait_for_load_state("load")
+            goto(page, url)
             for u in requests:
                 # blob: URLs hold data the page made itself (itables' offline loader), never a download
                 if not u.startswith(("file:", "data:", "about:", "blob:")):
@@ -89,8 +119,9 @@ def rendered_math(page_file: Path) -> int:
         page = browser.new_page()
         page.goto(page_file.as_uri())
         page.wait_for_load_state("load")
-        page.wait_for_timeout(1500)
-        n = page.evaluate("document.querySelectorAll('mjx-container').length")
+        # MathJax 3 typesets after loading: wait for its start-up promise, then count
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        n = page.evaluate("MathJax.startup.promise.then(() => document.querySelectorAll('mjx-container').length)")
         browser.close()
     return n
 
@@ -152,10 +183,7 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
         for width in widths:
             page = browser.new_page(viewport={"width": width, "height": 900})
             for rel in pages:
-                page.goto((site / rel).as_uri())
-                page.wait_for_load_state("load")
-                page.wait_for_timeout(300)
-                page.wait_for_load_state("load")
+                goto(page, (site / rel).as_uri())
                 if page.evaluate("document.querySelector('table.reviewbook-sortable') !== null"):
                     page.wait_for_function("document.documentElement.dataset.reviewbookTables === 'ready'",
                                            timeout=20000)

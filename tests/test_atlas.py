@@ -10,8 +10,6 @@ cannot be a package id (and holds markup), both refused without stopping the oth
 import csv
 import json
 import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from reviewbook.package import atlas
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT.parent / "shared" / "datasets" / "pairwise70" / "train"
-needs_train = pytest.mark.skipif(not TRAIN.exists(), reason="../shared/datasets/pairwise70/train is not present")
+needs_train = pytest.mark.needs("shared")
 COLUMNS = ["review", "rows", "analyses", "studies_checked", "studies_matched", "analyses_mismatched", "status",
            "reason", "seconds"]
 BROKEN = "Analysis group,Analysis number,Study,Experimental N,Control N\n1,1,A 2001,thirty,30\n"
@@ -29,8 +27,7 @@ MARKUP = ("Analysis group,Analysis number,Analysis name,Study,Experimental cases
           "Control N\n1,1,Pain,A 2001,3,10,1,10\n")
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli  # noqa: E402
 
 
 def sample():

@@ -11,13 +11,12 @@ import csv
 import io
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from statistics import NormalDist
 
 import pytest
 
+from reviewbook.engine import effects
 from reviewbook.errors import InputError
 from reviewbook.package import audit as au
 from reviewbook.package import datapackage as dp
@@ -25,12 +24,11 @@ from reviewbook.package import importer
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT.parent / "shared" / "datasets" / "pairwise70" / "train"
-needs_train = pytest.mark.skipif(not TRAIN.exists(), reason="../shared/datasets/pairwise70/train is not present")
+needs_train = pytest.mark.needs("shared")
 Z = NormalDist().inv_cdf(0.975)
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli  # noqa: E402
 
 
 def extract(review, analyses, out: Path, edit=None) -> Path:
@@ -195,7 +193,17 @@ def test_swap_event_and_non_event(tmp_path):
     assert a["7.2"]["studies"]["matched"] == 1
     pkg = dp.read(out)
     assert pkg.analysis("7.2").swap_events is True
-    assert (13 / 15) / (10 / 15) == pytest.approx(1.3)
+    # the stored estimate is the risk ratio of the non-events, not of the events, computed
+    # here from the package's own row
+    rows = pkg.rows_of("7.2")
+    assert len(rows) == 1
+    r = rows.iloc[0]
+    e1, n1, e2, n2 = (float(r[c]) for c in ("Experimental cases", "Experimental N",
+                                             "Control cases", "Control N"))
+    non_events = effects.dichotomous([n1 - e1], [n1], [n2 - e2], [n2], measure="RR")
+    events = effects.dichotomous([e1], [n1], [e2], [n2], measure="RR")
+    assert math.exp(non_events.yi[0]) == pytest.approx(float(r["Mean"]), rel=1e-6)
+    assert math.exp(events.yi[0]) != pytest.approx(float(r["Mean"]), rel=1e-2)
 
 
 @needs_train

@@ -4,8 +4,6 @@ Expected numbers: dat.bcg from tests/reference/metafor_reference.json (R calls
 there), via the same CSV a user would write.
 """
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -16,9 +14,7 @@ KEYS = {"k", "measure", "method", "estimate", "ci_low", "ci_high", "te", "se", "
         "i2", "q", "q_df", "q_p", "pi_low", "pi_high", "studies", "excluded"}
 
 
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd)
+from conftest import cli as run  # noqa: E402
 
 
 def write_case(tmp_path, case, subgroup=None):

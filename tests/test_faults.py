@@ -19,18 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from bookutil import CHROMIUM, browse, clean_copy, run_book
+from bookutil import CHROMIUM, browse, copy_built, run_book
 
 FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = clean_copy(tmp_path_factory.mktemp("faults"))
-    res = run_book(repo)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return repo
+def repo(default_book, tmp_path_factory):
+    """A copy of the default book's built repository, for builds that must fail."""
+    return copy_built(default_book[0], tmp_path_factory.mktemp("faults") / "repo")
 
 
 def site_state(repo):
@@ -266,8 +264,7 @@ def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
     assert json.loads((site / "changes.json").read_text())["other_package"] is True
 
 
-@pytest.mark.skipif(not (ROOT.parent / "shared/datasets/pairwise70/CD001703_pub4_data.csv").exists(),
-                    reason="../shared is not present")
+@pytest.mark.needs("shared")
 def test_book_from_another_reviews_imported_rows(repo, tmp_path):
     """CD001703.pub4 imported with import-rows: one page per comparison, harms where
     adverse-event analyses exist, every analysis id on the site, no ketamine text."""

@@ -9,8 +9,6 @@ Expected values: the published five-look O'Brien-Fleming boundaries (4.877, 3.35
 test_bayes.py and test_ris.py, and hand computations stated next to each."""
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -27,9 +25,7 @@ Lumanauw 2019,59,60.033898,38.030326,30,61.3,32.7
 """
 
 
-def cli(*args):
-    res = subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
-    return res
+from conftest import cli  # noqa: E402
 
 
 @pytest.fixture

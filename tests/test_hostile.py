@@ -12,15 +12,14 @@ import io
 import os
 import shutil
 import stat
-import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from bookutil import CHROMIUM, browse, clean_copy, run_book
+from conftest import cli as cli_process
+from needs import no_hang
 from reviewbook import cli
 from reviewbook.book import review as rv
 from reviewbook.engine import effects
@@ -50,8 +49,7 @@ def run(*args):
 
 def run_process(*args, timeout=120):
     """``python -m reviewbook ARGS`` in a new process (for inputs that could hang a reader)."""
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    return cli_process(*args, timeout=timeout, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
 
 
 def pool(path):
@@ -264,10 +262,8 @@ def test_a_symlink_in_a_package_is_never_followed(package, tmp_path):
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
 def test_a_pipe_in_a_package_is_never_opened(package):
     os.mkfifo(package / "CD015373-study-data" / "CD015373-notes.csv")
-    t0 = time.perf_counter()
-    with pytest.raises(InputError, match=r"CD015373-notes.csv: found a named pipe; expected a file inside"):
-        dp.read(package)
-    assert time.perf_counter() - t0 < 60
+    with no_hang(), pytest.raises(InputError, match=r"CD015373-notes.csv: found a named pipe; expected a file inside"):
+        dp.read(package)  # opening a pipe with no writer would block for ever
 
 
 def test_a_package_file_that_is_not_utf8_is_located(package):
@@ -311,12 +307,23 @@ def test_a_zip_bomb_is_refused_before_it_expands(tmp_path):
             for _ in range(512):
                 f.write(block)
     assert bomb.stat().st_size < 1_000_000
-    t0 = time.perf_counter()
-    code, _, err = run("audit", bomb)
+    inflated = 0
+    read = zipfile.ZipExtFile.read
+
+    def counted(self, n=-1):
+        nonlocal inflated
+        data = read(self, n)
+        inflated += len(data)
+        return data
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(zipfile.ZipExtFile, "read", counted)
+        code, _, err = run("audit", bomb)
     assert code == 2
     assert "bomb.zip: found the member 'study-flow.csv' declaring 512 MiB from" in err
     assert "expected members that expand at most 200 times (a zip bomb is refused)" in err
-    assert time.perf_counter() - t0 < 30
+    # refused from the archive's directory: not one byte of the bomb was inflated
+    assert inflated == 0, inflated
 
 
 def test_zip_total_size_is_bounded_across_nested_zips(tmp_path, monkeypatch):
@@ -470,10 +477,8 @@ def test_a_billion_laughs_review_file_is_refused_at_once(tmp_path):
     for i in range(1, 10):
         text += f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n"
     text += "sections: *a9\n"
-    t0 = time.perf_counter()
-    with pytest.raises(InputError) as exc:
-        rv.load(_review(tmp_path, text))
-    assert time.perf_counter() - t0 < 10
+    with no_hang(), pytest.raises(InputError) as exc:
+        rv.load(_review(tmp_path, text))  # expanding 387 million strings would not end
     assert str(exc.value) == ("review.yml: found aliases that expand to more than 100,000 values; expected a review "
                               "file of reasonable size (YAML aliases are expanded)")
     # a few aliases are fine
@@ -578,7 +583,10 @@ def _visible(page):
         tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         tab.goto(page)
         tab.wait_for_load_state("load")
-        tab.wait_for_timeout(2000)  # the search page searches after loading
+        if tab.query_selector("#search-results") is not None:  # the search page searches after loading
+            tab.wait_for_function("""() => { const s = document.querySelector('#search-results .search-summary');
+                return s !== null && /^(Search finished|Your search did not match)/.test(s.innerText); }""",
+                                  timeout=20000)
         seen = {"title": tab.title(), "h1": tab.inner_text("main h1") if tab.query_selector("main h1") else "",
                 "nav": tab.inner_text("nav.bd-docs-nav") if tab.query_selector("nav.bd-docs-nav") else "",
                 "search": tab.inner_text("#search-results") if tab.query_selector("#search-results") else "",
@@ -587,7 +595,7 @@ def _visible(page):
     return seen, dialogs
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed")
+@pytest.mark.needs("chromium")
 def test_a_hostile_comparison_name_is_text_in_heading_navigation_and_search(hostile_site):
     """The comparison name was written raw into the heading and navigation and its
     script ran (issue #17): now the literal text is visible and no script runs."""
@@ -619,7 +627,7 @@ def test_the_download_zip_quotes_formulas_and_holds_no_other_file(hostile_site):
     assert list(dp.read(folder).rows["Study"][:2]) == ['=HYPERLINK("http://evil.example")', "+cmd|calc"]
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed")
+@pytest.mark.needs("chromium")
 def test_a_hostile_review_file_title_is_text(hostile_site, tmp_path):
     """The book's title (navigation bar, <title>) and a section title come from a review file."""
     repo, folder = hostile_site

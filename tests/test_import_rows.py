@@ -7,9 +7,7 @@ import csv
 import io
 import json
 import math
-import subprocess
 from statistics import NormalDist
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from reviewbook.package.rows import make_names, read_rows_table
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets" / "pairwise70"
 REVIEWS = {"CD015373_pub2": (176, 95, 169), "CD001703_pub4": (119, 27, 116), "CD007809_pub3": (95, 55, 90)}
-needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/datasets/pairwise70 is not present")
+needs_shared = pytest.mark.needs("shared")
 SETTINGS_COLUMNS = ["analysis", "data_type", "measure", "method", "model", "estimator", "weights_rule", "status",
                     "candidates", "max_abs_diff_estimate", "max_abs_diff_weight"]
 HEADER = ["Analysis group", "Analysis number", "Analysis name", "Subgroup", "Applicability", "Study", "Study year",
@@ -36,8 +34,7 @@ def read_csv(path, encoding="utf-8-sig"):
         return list(csv.DictReader(f))
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli  # noqa: E402
 
 
 def write_rows(path: Path, rows, header=HEADER, bom=True):
@@ -145,7 +142,15 @@ def test_arm_level_rows_with_a_filled_giv_se_are_arm_level(tmp_path):
     res = importer.build(SHARED / "CD001703_pub4_data.csv")
     c = res.inference["1.1"].candidate
     assert (c.variant.data_type, c.variant.measure) == ("Continuous", "MD")
-    assert abs(math.sqrt(24.27 ** 2 / 230 + 22.55 ** 2 / 226) - 2.19340208238075) < 1e-5
+    # the filled GIV SE is the MD's standard error from the row's own arm data (to the
+    # rounding of the SDs), read from the imported package, not typed here
+    rows = res.package.rows_of("1.1")
+    konno = rows[rows["Study"] == "Konno 2016"]
+    assert len(konno) == 1
+    r = konno.iloc[0]
+    se_from_arms = math.sqrt(r["Experimental SD"] ** 2 / r["Experimental N"]
+                             + r["Control SD"] ** 2 / r["Control N"])
+    assert r["GIV SE"] > 0 and abs(se_from_arms - r["GIV SE"]) < 1e-5
 
 
 # ------------------------------------------------------------------ reading a rows table

@@ -8,7 +8,6 @@ zero), k = 1 and 2, Q < df and large tau2, and HKSJ; every expected number is
 RevMan's zero-cell rules (``tests/reference/live_check.R``).
 """
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,15 +20,7 @@ from tolerances import CLOSED, ITERATIVE, close
 SCRIPT = Path(__file__).parent / "reference" / "live_check.R"
 
 
-def _have_metafor():
-    if shutil.which("Rscript") is None:
-        return False
-    res = subprocess.run(["Rscript", "-e", "library(metafor); library(jsonlite)"],
-                         capture_output=True)
-    return res.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not _have_metafor(), reason="Rscript with metafor not installed")
+pytestmark = pytest.mark.needs("metafor")
 
 
 def generate(seed=20261122, n_sets=60):

@@ -411,18 +411,7 @@ def test_first_crossing_efficacy_only_and_one_sided():
         first_crossing([1.0, np.nan], f)
 
 
-def _have_rpact():
-    import shutil
-    import subprocess
-
-    if shutil.which("Rscript") is None:
-        return False
-    res = subprocess.run(["Rscript", "-e", "library(rpact); library(jsonlite)"], capture_output=True)
-    return res.returncode == 0
-
-
-@pytest.mark.skipif(not _have_rpact(), reason="Rscript with rpact not installed (optional: "
-                    "apt-get install r-cran-rpact); the stored references are checked above")
+@pytest.mark.needs("rpact")  # optional (apt-get install r-cran-rpact); the stored references are checked above
 def test_futility_live_rpact(tmp_path):
     """Live: three random look schedules (fixed seed; 2-6 looks on [0.1, 0.95] then 1,
     one- or two-sided, beta 0.1 or 0.2) against rpact's own design, ``inflate=True``."""
@@ -457,11 +446,7 @@ def test_futility_live_rpact(tmp_path):
 # ----------------------------------------------------------------------------
 # command line: reviewbook boundaries --beta
 
-def _cli(*args):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "reviewbook", *map(str, args)], capture_output=True, text=True)
+from conftest import cli as _cli  # noqa: E402
 
 
 def test_cli_boundaries_with_beta():

@@ -24,6 +24,7 @@ from reviewbook.views.forest import ROB_COLOURS, forest_plot
 from reviewbook.views.prisma import STEPS, prisma_diagram
 from reviewbook.views.tables import SVG_TITLES, Dropdown, Figure, Markup, Note, Table, add_svg_titles
 from bookutil import leaves
+from needs import require
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = dp.read(ROOT / "data/CD015373")
@@ -266,8 +267,7 @@ def test_printing_opens_every_details_and_shows_every_row(tmp_path):
     sortable table to show all rows; 'afterprint' puts the page back."""
     from bookutil import CHROMIUM
 
-    if CHROMIUM is None:
-        pytest.skip("chromium not installed")
+    require("chromium")
     from playwright.sync_api import sync_playwright
 
     js = (ROOT / "book/_static/reviewbook.js").read_text()

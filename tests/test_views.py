@@ -4,7 +4,6 @@ per-study numbers are RevMan's stored results in the review's data rows."""
 from pathlib import Path
 
 import matplotlib
-import pytest
 
 matplotlib.use("Agg")
 
@@ -13,6 +12,7 @@ from reviewbook.package import datapackage as dp
 from reviewbook.views.forest import forest_plot
 from reviewbook.views.style import plain
 from reviewbook.views.tables import Table, escape, linked
+from needs import require
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = dp.read(ROOT / "data/CD015373")
@@ -67,11 +67,9 @@ def test_forest_plot_not_estimable():
 def test_forest_plot_subtotals_only(tmp_path):
     """A review with subtotals only (weights within subgroups, no overall total):
     CD001703.pub4 analysis 1.17, two subgroups of one study each (stored weights 100 and 100)."""
-    import pytest
 
     rows = ROOT.parent / "shared/datasets/pairwise70/CD001703_pub4_data.csv"
-    if not rows.exists():
-        pytest.skip("../shared is not present")
+    require("shared")
     from reviewbook.package import importer
 
     pkg = importer.build(rows).package

@@ -1,0 +1,108 @@
+"""How fast hostile input is refused, as ratios to reading the embedded package once,
+measured in the same run (the tests in tests/test_hostile.py check that each refusal
+happens and that nothing hangs; how long it takes is measured here).
+
+    python benchmarks/hostile.py [--repeat 5] [--json]
+
+Cases: a package folder with a named pipe among its files (refused before it is opened),
+a zip bomb (512 MiB of one byte in 0.5 MB: refused from the archive's directory) and a
+"billion laughs" review file (nine levels of nine YAML aliases: refused from the node
+graph, never expanded).  Target: every refusal costs at most as much as reading the
+package itself (ratio <= 1).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from reviewbook.book import review as rv  # noqa: E402
+from reviewbook.errors import InputError  # noqa: E402
+from reviewbook.package import datapackage as dp  # noqa: E402
+
+PACKAGE = ROOT / "data" / "CD015373"
+TARGET = 1.0
+
+
+def median_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def refused(fn):
+    def run():
+        try:
+            fn()
+        except InputError:
+            return
+        raise SystemExit(f"{fn.__name__}: the hostile input was not refused")
+    return run
+
+
+def make_cases(d: Path):
+    pipe_pkg = shutil.copytree(PACKAGE, d / "pipe" / "CD015373")
+    os.mkfifo(pipe_pkg / "CD015373-study-data" / "CD015373-notes.csv")
+    bomb = d / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(PACKAGE.rglob("*.csv")):
+            if "analysis-data" in str(p):
+                z.writestr(str(p.relative_to(PACKAGE)), p.read_bytes())
+        with z.open("study-flow.csv", "w", force_zip64=True) as f:
+            block = b"a" * (1 << 20)
+            for _ in range(512):
+                f.write(block)
+    text = 'package: X\ntitle: T\na0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for i in range(1, 10):
+        text += f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n"
+    laughs = d / "laughs.yml"
+    laughs.write_text(text + "sections: *a9\n", encoding="utf-8")
+
+    def pipe_in_package():
+        dp.read(pipe_pkg)
+
+    def zip_bomb():
+        dp.read(bomb)
+
+    def billion_laughs():
+        rv.load(laughs)
+
+    return {"pipe in a package": refused(pipe_in_package), "zip bomb": refused(zip_bomb),
+            "billion laughs review file": refused(billion_laughs)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = make_cases(Path(tmp))
+        ref = median_time(lambda: dp.read(PACKAGE), args.repeat)
+        out = {"reference_s": ref}
+        print(f"reference: read data/CD015373 once        {ref * 1000:8.1f} ms")
+        for name, fn in cases.items():
+            t = median_time(fn, args.repeat)
+            out[name] = t
+            ratio = t / ref
+            print(f"refuse {name:<34} {t * 1000:8.1f} ms   ratio {ratio:5.2f}   target <= {TARGET:g}"
+                  + ("" if ratio <= TARGET else "   NOT MET"))
+    if args.json:
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
