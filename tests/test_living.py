@@ -118,9 +118,9 @@ def test_add_rows_appends_a_new_trial_with_its_provenance_and_version(package, t
     rows = tmp_path / "new.csv"
     rows.write_text(MADE_UP)
     before = snapshot(package)
-    before = dates_now()
+    dates_before = dates_now()
     res = run_cli("add-rows", package, rows, "--source", "doi:10.0000/madeup.2026", "--note", "a made-up trial")
-    during = before | dates_now()
+    during = dates_before | dates_now()
     assert res.returncode == 0, res.stderr
     assert "analysis 1.4: Madeup 2026 (line 2)" in res.stdout
     assert f"next: make book DATA={package}" in res.stdout
