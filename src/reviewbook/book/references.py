@@ -64,6 +64,20 @@ def _slug(text) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "report"
 
 
+def _study_years(pkg) -> dict:
+    """Study name -> the year the package gives the study (study information ``Year``,
+    else the rows' ``Study year``), for a report whose record carries no year."""
+    years = {}
+    for frame, col in ((getattr(pkg, "studies", None), "Year"), (getattr(pkg, "rows", None), "Study year")):
+        if frame is None or getattr(frame, "empty", True) or "Study" not in frame or col not in frame:
+            continue
+        for study, value in zip(frame["Study"], frame[col]):
+            m = re.fullmatch(r"\s*(1[89]\d\d|20\d\d)(?:\.0)?\s*", str(value))
+            if m and str(study) not in years:
+                years[str(study)] = m.group(1)
+    return years
+
+
 def _study_of(rec: dict, studies: list) -> str:
     by_name = {_norm(s): s for s in studies}
     for tag in _STUDY_TAGS:
@@ -84,12 +98,14 @@ def _study_of(rec: dict, studies: list) -> str:
     return ""
 
 
-def _entry(rec: dict):
-    """(kind, fields) of a RIS record as a BibTeX entry whose required fields are all present."""
+def _entry(rec: dict, study_year: str = ""):
+    """(kind, fields) of a RIS record as a BibTeX entry whose required fields are all present;
+    ``study_year`` (the year the package gives the report's study) stands in for a record
+    without a year, so that a study of a known year is never cited as 'n.d.'."""
     ty = _first(rec, "TY").upper()
     title = _first(rec, "TI", "T1", "CT", "BT")
     journal = _first(rec, "JO", "JF", "JA", "J2", "T2")
-    year = _year(rec)
+    year = _year(rec) or study_year
     fields = [("title", title)] if title else []
     authors = tuple(_clean(a) for a in (rec.get("AU", []) or rec.get("A1", [])) if str(a).strip())
     if ty in _JOURNAL_TYPES and journal and title and year and authors:
@@ -112,6 +128,9 @@ def _entry(rec: dict):
     url = _first(rec, "UR", "L2")
     if url.startswith(("http://", "https://")) and not any(n == "doi" for n, _ in fields):
         fields.append(("url", url))
+    note = " ".join(_clean(v) for v in rec.get("N1", []) if str(v).strip())
+    if note:  # the record's notes: registration, PubMed number, or that no identifier was found
+        fields.append(("note", note))
     return kind, tuple(fields), authors
 
 
@@ -122,15 +141,16 @@ def study_reports(pkg) -> list:
     studies = [str(s) for s in pkg.studies["Study"]] if not pkg.studies.empty and "Study" in pkg.studies else []
     studies += [str(s) for s in dict.fromkeys(pkg.rows["Study"]) if str(s) not in studies] \
         if "Study" in pkg.rows else []
+    years = _study_years(pkg)
     out, used = [], set()
     for rec in records:
         study = _study_of(rec, studies)
-        kind, fields, authors = _entry(rec)
-        if not fields and not authors:
+        kind, fields, authors = _entry(rec, years.get(study, ""))
+        if not authors and all(n == "note" for n, _ in fields):
             if not study:
                 continue  # an empty record
-            fields = (("title", _clean(study)),
-                      ("note", "the data package gives no bibliographic details of this report"))
+            fields = (("title", _clean(study)), *fields) if fields else (
+                ("title", _clean(study)), ("note", "the data package gives no bibliographic details of this report"))
         elif not any(n == "title" for n, _ in fields):
             fields = (("title", _clean(study) or "Untitled report"), *fields)
         if study:
@@ -158,8 +178,29 @@ def study_keys(pkg) -> dict:
     return keys
 
 
+#: Fields written as they are: a web address or DOI is stored unescaped (pybtex's writer
+#: would LaTeX-escape '%', '_' and '&', and the escapes would reach the printed link).
+VERBATIM_FIELDS = ("url", "doi")
+
+
+def _writer():
+    from pybtex.database.output.bibtex import Writer
+
+    class _VerbatimWriter(Writer):
+        def _write_field(self, stream, type, value):
+            if type.lower() in VERBATIM_FIELDS:
+                stream.write(f",\n    {type} = {self.quote(value)}")
+            else:
+                super()._write_field(stream, type, value)
+
+    return _VerbatimWriter()
+
+
 def studies_bibtex(reports) -> str:
-    """The reports as a BibTeX file (pybtex writes it; deterministic)."""
+    """The reports as a BibTeX file (pybtex writes it; deterministic; web addresses and
+    DOIs verbatim)."""
+    import io
+
     from pybtex.database import BibliographyData, Entry, Person
 
     entries = {}
@@ -169,7 +210,11 @@ def studies_bibtex(reports) -> str:
         if "title" in fields:
             fields["title"] = "{" + fields["title"] + "}"  # as written (BibTeX styles would lower-case it)
         entries[r.key] = Entry(r.kind, fields=fields, persons=persons)
-    return BibliographyData(entries).to_string("bibtex") if entries else ""
+    if not entries:
+        return ""
+    out = io.StringIO()
+    _writer().write_stream(BibliographyData(entries), out)
+    return out.getvalue()
 
 
 def key_for(text, bibfile) -> str | None:
