@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 #: RIS reference types written as BibTeX ``@article`` when the journal is known.
 _JOURNAL_TYPES = {"JOUR", "JFULL", "ABST", "INPR", "MGZN", "NEWS", "EJOUR"}
@@ -232,12 +233,75 @@ def key_for(text, bibfile) -> str | None:
     return None
 
 
-def page(n_reports: int, n_studies: int) -> str:
-    """The References page (MyST Markdown): the methods sources cited in the book,
+#: The entry of ``book/references.bib`` of each source the judgement rules name
+#: (:data:`reviewbook.appraisal.sources.SOURCES`, shown on the pages in their short form,
+#: e.g. 'Röver 2015'): the References page lists them all (a test checks each has an entry).
+RULE_ENTRIES = {
+    "handbook-ch14": "handbook-ch14", "handbook-ch10": "handbook-ch10", "handbook-ch13": "handbook-ch13",
+    "handbook-ch22": "handbook-ch22", "handbook51-12.2.d": "handbook51", "handbook51-12.5.4": "handbook51",
+    "handbook51-11.5": "handbook51", "grade3": "balshem2011", "grade4": "guyatt2011grade4",
+    "grade5": "guyatt2011grade5", "grade6": "guyatt2011grade6", "grade7": "guyatt2011grade7",
+    "grade8": "guyatt2011grade8", "grade12": "guyatt2013grade12", "grade13": "guyatt2013grade13",
+    "grade26": "santesso2020", "grade34": "zeng2022", "rob2": "sterne2019", "norman2003": "norman2003",
+    "sterne2011": "sterne2011", "egger1997": "egger1997", "roever2015": "roever2015", "sun2010": "sun2010",
+    "wetterslev2017": "wetterslev2017", "simmonds2017": "simmonds2017",
+}
+
+#: Most characters of a review file read for the sources it names.
+MAX_REVIEW_TEXT = 2_000_000
+
+
+def _surname(entry) -> str:
+    persons = entry.persons.get("author") or entry.persons.get("editor") or []
+    return " ".join(persons[0].last_names) if persons else ""
+
+
+def named_entries(text, bibfile) -> list:
+    """Keys of the entries of ``bibfile`` that ``text`` names: by DOI, or by the first
+    author's surname and the year ('Busse et al. 2015', 'Farrar 2001'), where that
+    surname and year name one entry only."""
+    from pybtex.database import parse_file
+
+    text = str(text or "")
+    if not text:
+        return []
+    entries = parse_file(str(bibfile), bib_format="bibtex").entries
+    by_name = {}
+    for key, entry in entries.items():
+        surname, year = _surname(entry), entry.fields.get("year", "")
+        if surname and year:
+            by_name.setdefault((surname, year), []).append(key)
+    found = set()
+    low = text.lower()
+    for key, entry in entries.items():
+        doi = entry.fields.get("doi", "").lower()
+        if doi and doi in low:
+            found.add(key)
+    for (surname, year), keys in by_name.items():
+        pattern = (rf"(?<!\w){re.escape(surname)}(?:\s+et\s+al\.?|\s*(?:&|and)\s+\w+)?,?\s*\(?{year}(?!\d)")
+        if len(keys) == 1 and re.search(pattern, text):
+            found.add(keys[0])
+    return sorted(found)
+
+
+def review_text(review) -> str:
+    """The text of the review file (empty for a book without one), for :func:`named_entries`."""
+    path = getattr(review, "path", None)
+    if path is None or not Path(path).is_file():
+        return ""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read(MAX_REVIEW_TEXT)
+
+
+def page(n_reports: int, n_studies: int, named=()) -> str:
+    """The References page (MyST Markdown): the methods sources cited in the book and
+    those it ``named`` in its text (the judgement rules' and the review file's sources),
     then every report of the included studies the package lists."""
+    keys = sorted(set(named))
+    bib_filter = "cited" + (" or key in {" + ", ".join(f'"{k}"' for k in keys) + "}" if keys else "")
     lines = ["(sec-references)=", "# References", "", "## Methods and sources", "",
-             "The methods, guidance and software this book relies on, as cited in the text.", "",
-             ":::{bibliography} references.bib", ":filter: cited", ":::", "", "## Studies", ""]
+             "The methods, guidance and software this book relies on, as cited or named in the text.", "",
+             ":::{bibliography} references.bib", f":filter: {bib_filter}", ":::", "", "## Studies", ""]
     if n_reports:
         study_word = "study" if n_studies == 1 else "studies"
         report_word = "report" if n_reports == 1 else "reports"
