@@ -19,6 +19,36 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+#: What a study's reference says when no identifier of it was found.
+NONE_FOUND = "no DOI, PubMed record or registration found"
+#: Where a link to a study's report may point: its DOI, its PubMed record, or its entry in a
+#: trial registry (ClinicalTrials.gov and the WHO ICTRP's primary registries).
+STUDY_HOSTS = ("doi.org", "pubmed.ncbi.nlm.nih.gov", "clinicaltrials.gov", "trialsearch.who.int", "isrctn.com",
+               "anzctr.org.au", "clinicaltrialsregister.eu", "euclinicaltrials.eu", "drks.de", "chictr.org.cn",
+               "irct.behdasht.gov.ir", "trialregister.nl", "onderzoekmetmensen.nl", "ctri.nic.in", "jrct.niph.go.jp",
+               "rctportal.niph.go.jp", "umin.ac.jp", "ensaiosclinicos.gov.br", "rpcec.sld.cu", "pactr.samrc.ac.za",
+               "cris.nih.go.kr", "slctr.lk", "thaiclinicaltrials.org", "lbctr.moph.gov.lb", "itmctr.ccebtcm.org.cn")
+#: Aggregators, mirrors and catalogues: copies of other records, never a source a reader is sent to.
+AGGREGATOR_HOSTS = ("metajournal.com", "curehunter.com", "jioinstitute.edu.in", "zhixidata.com", "wilddata.cn",
+                    "scilit.com", "scilit.net", "litmetric.com", "neuly.com", "meddatax.com", "crick.ai",
+                    "epocrates.com", "reliasmedia.com", "painpluscpn.ca", "ilneurologo.com", "zendy.io",
+                    "mendeley.com", "zhenzhi.com", "ouci.dntb.gov.ua", "trials.co", "supplementai.io",
+                    "trialx.com", "clinconnect.io", "medluna.com", "paperexplained.cn", "scite.ai", "dissem.in")
+
+
+def host_of(url: str) -> str:
+    """The host of a web address, without 'www.' (lower case)."""
+    from urllib.parse import urlsplit
+
+    return (urlsplit(str(url)).hostname or "").lower().removeprefix("www.")
+
+
+def on_hosts(url: str, hosts) -> bool:
+    """Whether ``url``'s host is one of ``hosts`` or a subdomain of one."""
+    h = host_of(url)
+    return any(h == x or h.endswith("." + x) for x in hosts)
+
+
 #: RIS reference types written as BibTeX ``@article`` when the journal is known.
 _JOURNAL_TYPES = {"JOUR", "JFULL", "ABST", "INPR", "MGZN", "NEWS", "EJOUR"}
 #: Tags that may carry the study a report belongs to (RevMan writes the study's name as ``NS``).

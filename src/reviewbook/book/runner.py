@@ -348,9 +348,10 @@ def substitutions(pkg, review, pages) -> dict:
              "judgement about it (which way is better, the certainty of the evidence, what it means, the absolute "
              "effect) is computed when the book is built, by the rules and sources of {ref}`sec-methods`.")
     if review.citation:
-        about += f"\n\nThe review: {doi_links(review.citation)}"
         from .references import key_for
         from .review import doi_links
+
+        about += f"\n\nThe review: {doi_links(review.citation)}"
 
         key = key_for(review.citation, BOOK / "references.bib")
         if key:
