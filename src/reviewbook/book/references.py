@@ -308,7 +308,9 @@ def named_entries(text, bibfile) -> list:
         if doi and doi in low:
             found.add(key)
     for (surname, year), keys in by_name.items():
-        pattern = (rf"(?<!\w){re.escape(surname)}(?:\s+et\s+al\.?|\s*(?:&|and)\s+\w+)?,?\s*\(?{year}(?!\d)")
+        # 'Busse et al. 2015', 'Farrar 2001', 'Zigmond & Snaith 1983', 'Ware, Kosinski & Keller 1996'
+        pattern = (rf"(?<!\w){re.escape(surname)}(?:\s+et\s+al\.?|(?:,\s*|\s*&\s*|\s+and\s+)[A-Z][\w'-]+){{0,4}}"
+                   rf",?\s*\(?{year}(?!\d)")
         if len(keys) == 1 and re.search(pattern, text):
             found.add(keys[0])
     return sorted(found)
