@@ -366,13 +366,49 @@ def test_references_page_cites_the_sources_of_the_methods(built):
                   "Conducting meta-analyses in R with the metafor package", "The PRISMA 2020 statement",
                   "Trial Sequential Analysis in systematic reviews with meta-analysis"):
         assert words in refs, words
-    # data/CD015373/CD015373-study-data/CD015373-included.ris: 21 records (ER lines), all matched by name
+    # data/CD015373/CD015373-study-data/CD015373-included.ris: 28 records (ER lines), one per pooled
+    # study, all matched by name (21 reports, 7 records saying no report was found)
     ris = (repo / "data/CD015373/CD015373-study-data/CD015373-included.ris").read_text(encoding="utf-8-sig")
     n = sum(line.startswith("ER  -") for line in ris.splitlines())
-    assert n == 21
+    assert n == 28
     assert f"The {n} reports of the included studies that the data package lists ({n} studies" in refs
     methods = html(repo, "methods.html")
     assert methods.count('class="reference internal" href="references.html#') >= 25
+
+
+def test_external_links_are_sources_a_reader_can_follow(built):
+    """Every external link of the default book: none to an aggregator or a catalogue
+    (reviewbook.book.references.AGGREGATOR_HOSTS), none with LaTeX escapes or a double-escaped
+    '&'; each study on the References page links to its DOI, PubMed record or registry entry
+    (STUDY_HOSTS) or says that none was found; no study is cited as 'n.d.'."""
+    import html as html_lib
+
+    from reviewbook.book import references as refs
+    from reviewbook.package import datapackage as dp
+
+    repo, _ = built
+    site = repo / "book" / "_build" / "html"
+    pages = [p for p in sorted(site.rglob("*.html")) if "_sources" not in p.parts]
+    links = []
+    for page in pages:
+        for raw in re.findall(r'href="(https?://[^"]+)"', page.read_text(encoding="utf-8")):
+            assert "&amp;amp;" not in raw and "\\" not in raw, (page.name, raw)
+            links.append((page.name, html_lib.unescape(raw)))
+    assert len(links) >= 60  # 72 on the default book when written (references, study flow, methods, landing)
+    bad = [(p, u) for p, u in links if refs.on_hosts(u, refs.AGGREGATOR_HOSTS)]
+    assert not bad, bad
+    page = html(repo, "references.html")
+    studies = page[page.index('id="studies"'):]
+    items = re.findall(r'<div class="citation" id="[^"]+" role="listitem">(.*?)</div>', studies, re.S)
+    study_links = [html_lib.unescape(u) for item in items for u in re.findall(r'href="(https?://[^"]+)"', item)]
+    assert all(refs.on_hosts(u, refs.STUDY_HOSTS) for u in study_links), study_links
+    pkg = dp.read(repo / "data/CD015373")
+    assert len(items) == len(pkg.studies) == 28  # one reference per pooled study (data/README.md)
+    for item in items:
+        text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", item)).split())
+        assert re.search(r'href="https?://', item) or refs.NONE_FOUND in text, text
+        assert "n.d." not in text, text
+    assert "n.d." not in text_of(repo, "references.html")
 
 
 def test_rebuild_with_nothing_changed_is_up_to_date(built):

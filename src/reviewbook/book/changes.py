@@ -556,6 +556,11 @@ def data_version(pkg) -> dict:
             "sha256": content_hash(pkg)}
 
 
+def _version_label(version) -> str:
+    """A version string fit for a link label (letters, digits, '.', '+', '-')."""
+    return re.sub(r"[^\w.+-]", "", str(version)) or "unknown"
+
+
 def version_block(pkg, version: dict) -> str:
     """The landing page's statement of what was reviewed (Markdown): the data
     package's version and content hash, the software version and the date of
@@ -571,5 +576,6 @@ def version_block(pkg, version: dict) -> str:
              f'<a href="{zip_name}" download>{zip_name}</a>. Anyone can confirm it: '
              "unzip the download into an empty folder and run "
              "`find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum` there.",
-             f"- Software: reviewbook {escape(__version__)}."]
+             f"- Software: {{ref}}`reviewbook {_version_label(__version__)} <sec-rerun>`, which rebuilds "
+             "this book from the package."]
     return "\n".join(lines)

@@ -336,4 +336,5 @@ def book_version(package):
 
     pkg = load(package)
     md = version_block(pkg, data_version(pkg))
-    _display(Block(md, _re.sub(r"[`\\]", "", md)))
+    plain = _re.sub(r"\{ref\}`([^`<]*?)\s*<[^`>]*>`", r"\1", md)  # a link's label as plain text
+    _display(Block(md, _re.sub(r"[`\\]", "", plain)))

@@ -17,6 +17,37 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+#: What a study's reference says when no identifier of it was found.
+NONE_FOUND = "no DOI, PubMed record or registration found"
+#: Where a link to a study's report may point: its DOI, its PubMed record, or its entry in a
+#: trial registry (ClinicalTrials.gov and the WHO ICTRP's primary registries).
+STUDY_HOSTS = ("doi.org", "pubmed.ncbi.nlm.nih.gov", "clinicaltrials.gov", "trialsearch.who.int", "isrctn.com",
+               "anzctr.org.au", "clinicaltrialsregister.eu", "euclinicaltrials.eu", "drks.de", "chictr.org.cn",
+               "irct.behdasht.gov.ir", "trialregister.nl", "onderzoekmetmensen.nl", "ctri.nic.in", "jrct.niph.go.jp",
+               "rctportal.niph.go.jp", "umin.ac.jp", "ensaiosclinicos.gov.br", "rpcec.sld.cu", "pactr.samrc.ac.za",
+               "cris.nih.go.kr", "slctr.lk", "thaiclinicaltrials.org", "lbctr.moph.gov.lb", "itmctr.ccebtcm.org.cn")
+#: Aggregators, mirrors and catalogues: copies of other records, never a source a reader is sent to.
+AGGREGATOR_HOSTS = ("metajournal.com", "curehunter.com", "jioinstitute.edu.in", "zhixidata.com", "wilddata.cn",
+                    "scilit.com", "scilit.net", "litmetric.com", "neuly.com", "meddatax.com", "crick.ai",
+                    "epocrates.com", "reliasmedia.com", "painpluscpn.ca", "ilneurologo.com", "zendy.io",
+                    "mendeley.com", "zhenzhi.com", "ouci.dntb.gov.ua", "trials.co", "supplementai.io",
+                    "trialx.com", "clinconnect.io", "medluna.com", "paperexplained.cn", "scite.ai", "dissem.in")
+
+
+def host_of(url: str) -> str:
+    """The host of a web address, without 'www.' (lower case)."""
+    from urllib.parse import urlsplit
+
+    return (urlsplit(str(url)).hostname or "").lower().removeprefix("www.")
+
+
+def on_hosts(url: str, hosts) -> bool:
+    """Whether ``url``'s host is one of ``hosts`` or a subdomain of one."""
+    h = host_of(url)
+    return any(h == x or h.endswith("." + x) for x in hosts)
+
 
 #: RIS reference types written as BibTeX ``@article`` when the journal is known.
 _JOURNAL_TYPES = {"JOUR", "JFULL", "ABST", "INPR", "MGZN", "NEWS", "EJOUR"}
@@ -65,6 +96,20 @@ def _slug(text) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "report"
 
 
+def _study_years(pkg) -> dict:
+    """Study name -> the year the package gives the study (study information ``Year``,
+    else the rows' ``Study year``), for a report whose record carries no year."""
+    years = {}
+    for frame, col in ((getattr(pkg, "studies", None), "Year"), (getattr(pkg, "rows", None), "Study year")):
+        if frame is None or getattr(frame, "empty", True) or "Study" not in frame or col not in frame:
+            continue
+        for study, value in zip(frame["Study"], frame[col]):
+            m = re.fullmatch(r"\s*(1[89]\d\d|20\d\d)(?:\.0)?\s*", str(value))
+            if m and str(study) not in years:
+                years[str(study)] = m.group(1)
+    return years
+
+
 def _study_of(rec: dict, studies: list) -> str:
     by_name = {_norm(s): s for s in studies}
     for tag in _STUDY_TAGS:
@@ -85,12 +130,14 @@ def _study_of(rec: dict, studies: list) -> str:
     return ""
 
 
-def _entry(rec: dict):
-    """(kind, fields) of a RIS record as a BibTeX entry whose required fields are all present."""
+def _entry(rec: dict, study_year: str = ""):
+    """(kind, fields) of a RIS record as a BibTeX entry whose required fields are all present;
+    ``study_year`` (the year the package gives the report's study) stands in for a record
+    without a year, so that a study of a known year is never cited as 'n.d.'."""
     ty = _first(rec, "TY").upper()
     title = _first(rec, "TI", "T1", "CT", "BT")
     journal = _first(rec, "JO", "JF", "JA", "J2", "T2")
-    year = _year(rec)
+    year = _year(rec) or study_year
     fields = [("title", title)] if title else []
     authors = tuple(_clean(a) for a in (rec.get("AU", []) or rec.get("A1", [])) if str(a).strip())
     if ty in _JOURNAL_TYPES and journal and title and year and authors:
@@ -113,6 +160,9 @@ def _entry(rec: dict):
     url = _first(rec, "UR", "L2")
     if url.startswith(("http://", "https://")) and not any(n == "doi" for n, _ in fields):
         fields.append(("url", url))
+    note = " ".join(_clean(v) for v in rec.get("N1", []) if str(v).strip())
+    if note:  # the record's notes: registration, PubMed number, or that no identifier was found
+        fields.append(("note", note))
     return kind, tuple(fields), authors
 
 
@@ -123,15 +173,16 @@ def study_reports(pkg) -> list:
     studies = [str(s) for s in pkg.studies["Study"]] if not pkg.studies.empty and "Study" in pkg.studies else []
     studies += [str(s) for s in dict.fromkeys(pkg.rows["Study"]) if str(s) not in studies] \
         if "Study" in pkg.rows else []
+    years = _study_years(pkg)
     out, used = [], set()
     for rec in records:
         study = _study_of(rec, studies)
-        kind, fields, authors = _entry(rec)
-        if not fields and not authors:
+        kind, fields, authors = _entry(rec, years.get(study, ""))
+        if not authors and all(n == "note" for n, _ in fields):
             if not study:
                 continue  # an empty record
-            fields = (("title", _clean(study)),
-                      ("note", "the data package gives no bibliographic details of this report"))
+            fields = (("title", _clean(study)), *fields) if fields else (
+                ("title", _clean(study)), ("note", "the data package gives no bibliographic details of this report"))
         elif not any(n == "title" for n, _ in fields):
             fields = (("title", _clean(study) or "Untitled report"), *fields)
         if study:
@@ -159,8 +210,29 @@ def study_keys(pkg) -> dict:
     return keys
 
 
+#: Fields written as they are: a web address or DOI is stored unescaped (pybtex's writer
+#: would LaTeX-escape '%', '_' and '&', and the escapes would reach the printed link).
+VERBATIM_FIELDS = ("url", "doi")
+
+
+def _writer():
+    from pybtex.database.output.bibtex import Writer
+
+    class _VerbatimWriter(Writer):
+        def _write_field(self, stream, type, value):
+            if type.lower() in VERBATIM_FIELDS:
+                stream.write(f",\n    {type} = {self.quote(value)}")
+            else:
+                super()._write_field(stream, type, value)
+
+    return _VerbatimWriter()
+
+
 def studies_bibtex(reports) -> str:
-    """The reports as a BibTeX file (pybtex writes it; deterministic)."""
+    """The reports as a BibTeX file (pybtex writes it; deterministic; web addresses and
+    DOIs verbatim)."""
+    import io
+
     from pybtex.database import BibliographyData, Entry, Person
 
     entries = {}
@@ -170,7 +242,11 @@ def studies_bibtex(reports) -> str:
         if "title" in fields:
             fields["title"] = "{" + fields["title"] + "}"  # as written (BibTeX styles would lower-case it)
         entries[r.key] = Entry(r.kind, fields=fields, persons=persons)
-    return BibliographyData(entries).to_string("bibtex") if entries else ""
+    if not entries:
+        return ""
+    out = io.StringIO()
+    _writer().write_stream(BibliographyData(entries), out)
+    return out.getvalue()
 
 
 def key_for(text, bibfile) -> str | None:
@@ -188,12 +264,77 @@ def key_for(text, bibfile) -> str | None:
     return None
 
 
-def page(n_reports: int, n_studies: int) -> str:
-    """The References page (MyST Markdown): the methods sources cited in the book,
+#: The entry of ``book/references.bib`` of each source the judgement rules name
+#: (:data:`reviewbook.appraisal.sources.SOURCES`, shown on the pages in their short form,
+#: e.g. 'Röver 2015'): the References page lists them all (a test checks each has an entry).
+RULE_ENTRIES = {
+    "handbook-ch14": "handbook-ch14", "handbook-ch10": "handbook-ch10", "handbook-ch13": "handbook-ch13",
+    "handbook-ch22": "handbook-ch22", "handbook51-12.2.d": "handbook51", "handbook51-12.5.4": "handbook51",
+    "handbook51-11.5": "handbook51", "grade3": "balshem2011", "grade4": "guyatt2011grade4",
+    "grade5": "guyatt2011grade5", "grade6": "guyatt2011grade6", "grade7": "guyatt2011grade7",
+    "grade8": "guyatt2011grade8", "grade12": "guyatt2013grade12", "grade13": "guyatt2013grade13",
+    "grade26": "santesso2020", "grade34": "zeng2022", "rob2": "sterne2019", "norman2003": "norman2003",
+    "sterne2011": "sterne2011", "egger1997": "egger1997", "roever2015": "roever2015", "sun2010": "sun2010",
+    "wetterslev2017": "wetterslev2017", "simmonds2017": "simmonds2017",
+}
+
+#: Most characters of a review file read for the sources it names.
+MAX_REVIEW_TEXT = 2_000_000
+
+
+def _surname(entry) -> str:
+    persons = entry.persons.get("author") or entry.persons.get("editor") or []
+    return " ".join(persons[0].last_names) if persons else ""
+
+
+def named_entries(text, bibfile) -> list:
+    """Keys of the entries of ``bibfile`` that ``text`` names: by DOI, or by the first
+    author's surname and the year ('Busse et al. 2015', 'Farrar 2001'), where that
+    surname and year name one entry only."""
+    from pybtex.database import parse_file
+
+    text = str(text or "")
+    if not text:
+        return []
+    entries = parse_file(str(bibfile), bib_format="bibtex").entries
+    by_name = {}
+    for key, entry in entries.items():
+        surname, year = _surname(entry), entry.fields.get("year", "")
+        if surname and year:
+            by_name.setdefault((surname, year), []).append(key)
+    found = set()
+    low = text.lower()
+    for key, entry in entries.items():
+        doi = entry.fields.get("doi", "").lower()
+        if doi and doi in low:
+            found.add(key)
+    for (surname, year), keys in by_name.items():
+        # 'Busse et al. 2015', 'Farrar 2001', 'Zigmond & Snaith 1983', 'Ware, Kosinski & Keller 1996'
+        pattern = (rf"(?<!\w){re.escape(surname)}(?:\s+et\s+al\.?|(?:,\s*|\s*&\s*|\s+and\s+)[A-Z][\w'-]+){{0,4}}"
+                   rf",?\s*\(?{year}(?!\d)")
+        if len(keys) == 1 and re.search(pattern, text):
+            found.add(keys[0])
+    return sorted(found)
+
+
+def review_text(review) -> str:
+    """The text of the review file (empty for a book without one), for :func:`named_entries`."""
+    path = getattr(review, "path", None)
+    if path is None or not Path(path).is_file():
+        return ""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read(MAX_REVIEW_TEXT)
+
+
+def page(n_reports: int, n_studies: int, named=()) -> str:
+    """The References page (MyST Markdown): the methods sources cited in the book and
+    those it ``named`` in its text (the judgement rules' and the review file's sources),
     then every report of the included studies the package lists."""
+    keys = sorted(set(named))
+    bib_filter = "cited" + (" or key in {" + ", ".join(f'"{k}"' for k in keys) + "}" if keys else "")
     lines = ["(sec-references)=", "# References", "", "## Methods and sources", "",
-             "The methods, guidance and software this book relies on, as cited in the text.", "",
-             ":::{bibliography} references.bib", ":filter: cited", ":::", "", "## Studies", ""]
+             "The methods, guidance and software this book relies on, as cited or named in the text.", "",
+             ":::{bibliography} references.bib", f":filter: {bib_filter}", ":::", "", "## Studies", ""]
     if n_reports:
         study_word = "study" if n_studies == 1 else "studies"
         report_word = "report" if n_reports == 1 else "reports"

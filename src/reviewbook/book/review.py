@@ -407,6 +407,19 @@ def review_identity(pkg) -> dict:
     return out
 
 
+_DOI_TEXT = re.compile(r"(?<![\w/\[<])(doi:\s?)(10\.\d{4,9}/[^\s<>\[\]()`\\|]+)", re.I)
+
+
+def doi_links(markdown: str) -> str:
+    """``markdown`` (a review file's citation) with each plain 'doi:10.…' made a link to
+    https://doi.org/10.… (a DOI already inside a link or address is left as it is)."""
+    def link(m):
+        doi = m.group(2).rstrip(".,;:")
+        rest = m.group(2)[len(doi):]
+        return f"{m.group(1)}[{escape(doi)}](<https://doi.org/{doi}>){rest}"
+    return _DOI_TEXT.sub(link, str(markdown or ""))
+
+
 def cited_by_doi(pkg) -> str:
     """A citation of the review by its DOI (Markdown), or "" where the package
     names no review."""

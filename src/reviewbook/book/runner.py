@@ -348,8 +348,10 @@ def substitutions(pkg, review, pages) -> dict:
              "judgement about it (which way is better, the certainty of the evidence, what it means, the absolute "
              "effect) is computed when the book is built, by the rules and sources of {ref}`sec-methods`.")
     if review.citation:
-        about += f"\n\nThe review: {review.citation}"
         from .references import key_for
+        from .review import doi_links
+
+        about += f"\n\nThe review: {doi_links(review.citation)}"
 
         key = key_for(review.citation, BOOK / "references.bib")
         if key:
@@ -397,18 +399,22 @@ def _copy_sources(staging: Path, pkg, review, pages) -> None:
     (staging / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
     (staging / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
     _mathjax(staging)
-    _references(staging, pkg)
+    _references(staging, pkg, review)
     (staging / "downloads.md").write_text(downloads_page(pkg, pages), encoding="utf-8")
 
 
-def _references(staging: Path, pkg) -> None:
-    """The References page and the BibTeX file of the package's study reports."""
+def _references(staging: Path, pkg, review) -> None:
+    """The References page and the BibTeX file of the package's study reports; the page
+    lists every methods source cited in the book, named by its judgement rules or named in
+    its review file."""
     from . import references as refs
 
     reports = refs.study_reports(pkg)
     (staging / "studies.bib").write_text(refs.studies_bibtex(reports), encoding="utf-8")
-    (staging / "references.md").write_text(refs.page(len(reports), len({r.study for r in reports if r.study})),
-                                           encoding="utf-8")
+    named = set(refs.RULE_ENTRIES.values()) | set(refs.named_entries(refs.review_text(review),
+                                                                     staging / "references.bib"))
+    (staging / "references.md").write_text(refs.page(len(reports), len({r.study for r in reports if r.study}),
+                                                     named), encoding="utf-8")
 
 
 def downloads_page(pkg, pages) -> str:

@@ -15,6 +15,11 @@ does not do by itself.
   shown as an ``<object>`` holding the SVG document, with ``role="img"`` and
   the alt text as its accessible name: the ``<title>`` tooltips inside an SVG
   work only when the SVG is a document, not an ``<img>``.
+* **Web addresses as written.**  MyST-Parser stores a link's address
+  HTML-escaped ('&' as '&amp;') and the HTML writer escapes it again, so an
+  address with a query string reached the page as '&amp;amp;' (MyST-Parser
+  issue #760).  :func:`unescape_refuris` undoes the first escape on every
+  external reference before the page is written.
 """
 from __future__ import annotations
 
@@ -131,11 +136,32 @@ def source_hash() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
+def unescaped_uri(uri: str) -> str:
+    """``uri`` with the character references MyST-Parser wrote into it ('&amp;', '&lt;',
+    '&gt;', '&quot;', '&#39;') turned back into characters; anything else as it is."""
+    for ref, ch in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"), ("&#x27;", "'"),
+                    ("&amp;", "&")):
+        uri = uri.replace(ref, ch)
+    return uri
+
+
+def unescape_refuris(app, doctree) -> None:
+    """Every external reference of ``doctree`` with its address unescaped
+    (:func:`unescaped_uri`): the HTML writer escapes it once, as it should."""
+    from docutils import nodes
+
+    for node in doctree.findall(nodes.reference):
+        uri = node.get("refuri")
+        if uri and "&" in uri and re.match(r"[a-z][a-z0-9+.-]*:", uri, re.I):
+            node["refuri"] = unescaped_uri(uri)
+
+
 def setup(app):
     app.add_config_value("reviewbook_sphinxext", "", "env")
+    app.connect("doctree-read", unescape_refuris)
     app.connect("html-page-context", _page_context)
     app.connect("build-finished", _write_assets)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
-__all__ = ["setup", "svg_objects", "tables_script"]
+__all__ = ["setup", "svg_objects", "tables_script", "unescape_refuris", "unescaped_uri"]
