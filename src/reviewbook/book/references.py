@@ -275,7 +275,9 @@ RULE_ENTRIES = {
     "grade8": "guyatt2011grade8", "grade12": "guyatt2013grade12", "grade13": "guyatt2013grade13",
     "grade26": "santesso2020", "grade34": "zeng2022", "rob2": "sterne2019", "norman2003": "norman2003",
     "sterne2011": "sterne2011", "egger1997": "egger1997", "roever2015": "roever2015", "sun2010": "sun2010",
-    "wetterslev2017": "wetterslev2017", "simmonds2017": "simmonds2017",
+    "wetterslev2017": "wetterslev2017", "simmonds2017": "simmonds2017", "grade9": "guyatt2011grade9",
+    "grade35": "schunemann2022grade35", "handbook51-8.5.3": "handbook51-ch08", "handbook51-12.6.2": "handbook51-ch12",
+    "kce-imprecision": "kce-processbook", "gradepro": "gradepro",
 }
 
 #: Most characters of a review file read for the sources it names.
