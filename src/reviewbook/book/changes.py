@@ -468,7 +468,7 @@ def living_mode(history: list) -> str:
     """PRISMA-LSR item L1 (living mode parameters) as the package's version history states it."""
     text = ("The book is re-run from its data package each time the package gains a version: an update is "
             "triggered by new or corrected data (a new trial added to the package with its source), not by a "
-            "fixed schedule. No schedule of searches and no plan for retirement from the living mode is stated "
+            "fixed schedule. No schedule for searching the literature and no plan for retiring the living mode is stated "
             "in the data package: not reported.")
     if history:
         dates = [v.get("date") for v in history if v.get("date")]
