@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine.report import fmt
+from ..engine.report import fmt, measure_text
 from .counting import median_control_risk
 
 
@@ -121,7 +121,7 @@ def mean_effect(ar) -> Absolute:
         notes = ("Control: the median of the control-arm means of the studies.",)
     else:
         control, notes = "not applicable", ()
-    label = {"MD": "MD", "SMD": "SMD"}.get(r.measure, r.measure)
+    label = measure_text(r.measure, r.label)
 
     def side(x):
         if fmt(abs(x)) == fmt(0):

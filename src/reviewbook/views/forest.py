@@ -123,6 +123,7 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
     apply_style()
     s, r = ar.settings, ar.result
     measure = r.measure if r is not None else (s.measure_code or "")
+    mlabel = r.label if r is not None else ""  # the package's name for a generic measure
     ratio = r.is_ratio if r is not None else measure in ("RR", "OR", "HR", "GENR")
     level = r.level if r is not None else s.level
     weights = ar.weights()
@@ -178,7 +179,7 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
     for h, x, _, _ in heads:
         ax.text(x, y, h, ha="right", va="center", fontweight="bold", fontsize=9)
     ax.text(wcol, y, "Weight", ha="right", va="center", fontweight="bold", fontsize=9)
-    meas = MEASURE_NAMES.get(measure, measure)
+    meas = mlabel or MEASURE_NAMES.get(measure, measure)
     random = r.tau2 is not None if r is not None else s.model == "random"
     method = {"MH": "M-H", "MH-DL": "M-H", "PETO": "Peto"}.get(ar.engine_method, "IV")
     head2 = f"{method}, {'Random' if random else 'Fixed'}, {int(round(level * 100))}% CI"
@@ -218,7 +219,7 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
             box.set_gid(gid)
             ax.add_patch(box)
             titles[gid] = _tooltip(lab, s, arm, None if kind == "excluded" else x[2], weights, measure, level,
-                                   domains, judged)
+                                   domains, judged, name=meas)
             if kind == "excluded":
                 ax.text(ecol, yy, "Not estimable", ha="right", va="center", fontsize=9, color="0.35")
             else:
@@ -357,7 +358,7 @@ def _present(v) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
-def _tooltip(label, s, arm, study, weights, measure, level, domains, judged) -> str:
+def _tooltip(label, s, arm, study, weights, measure, level, domains, judged, name="") -> str:
     """The hover text of a study row: study, arms, weight, estimate, risk of bias."""
     parts = [str(label)]
     if arm is not None:
@@ -377,7 +378,7 @@ def _tooltip(label, s, arm, study, weights, measure, level, domains, judged) -> 
         est, lo, hi = _study_ci(measure, study.yi, study.vi, level)
         w = weights.get(label, study.weight)
         parts.append(f"weight {fmt(w, 1)}%")
-        parts.append(f"{MEASURE_NAMES.get(measure, measure)} {fmt(est)} [{fmt(lo)}, {fmt(hi)}]")
+        parts.append(f"{name or MEASURE_NAMES.get(measure, measure)} {fmt(est)} [{fmt(lo)}, {fmt(hi)}]")
     if domains:
         if judged:
             parts.append("risk of bias: " + "; ".join(f"{_rob_code(d)} {_rob_level(judged.get(d)).lower()}"
