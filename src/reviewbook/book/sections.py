@@ -92,6 +92,21 @@ def effect_text(r) -> str:
     return fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high, label=r.label)
 
 
+def pi_text(r) -> str:
+    """'prediction interval -40.12 to 8.54' (Cochrane Handbook 10.10.4.3: mu +/- t(k-2)
+    sqrt(tau² + SE²), on the reporting scale) for a random-effects result of at least 3
+    estimates; '' otherwise (fewer estimates, or a fixed-effect model, which has no tau²)."""
+    if r is None or r.pi_low is None or r.pi_high is None:
+        return ""
+    return f"{int(round(100 * r.level))}% prediction interval {fmt(r.pi_low)} to {fmt(r.pi_high)}"
+
+
+def effect_cell(r) -> str:
+    """The effect with its CI and, where there is one, its prediction interval."""
+    pi = pi_text(r)
+    return effect_text(r) + (f"; {pi}" if pi else "")
+
+
 def studies_word(n: int) -> str:
     return f"{n} {'study' if n == 1 else 'studies'}"
 
@@ -156,7 +171,7 @@ class Section:
                     row.append(f"{a.absolute.control} with control, {a.absolute.intervention} with intervention")
                 rows.append(row)
                 continue
-            row = [it.aid, outcome_cell(it), effect_text(r), a.count.text(), a.grade.label, a.statement]
+            row = [it.aid, outcome_cell(it), effect_cell(r), a.count.text(), a.grade.label, a.statement]
             if harms:
                 row.append(_absolute_cell(a.absolute))
             rows.append(row)
@@ -166,6 +181,7 @@ class Section:
                 notes.setdefault(n, []).append(it.aid)
             _glue(f"{base}_estimate", fmt(r.estimate))
             _glue(f"{base}_ci", f"{fmt(r.ci_low)} to {fmt(r.ci_high)}")
+            _glue(f"{base}_pi", f"{fmt(r.pi_low)} to {fmt(r.pi_high)}" if pi_text(r) else "not applicable")
             _glue(f"{base}_k", str(a.count.k))
             _glue(f"{base}_certainty", a.grade.certainty)
             _glue(f"{base}_statement", a.statement)
@@ -175,14 +191,17 @@ class Section:
             _display(Note(f"No analysis of the data package belongs to this section ({self.title}): "
                           "there are no data to pool.", "note"))
             return None
-        header = ["Analysis", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
-                  "What the evidence says"]
+        header = ["Analysis", "Outcome", "Effect (95% CI); prediction interval", "Participants (studies)",
+                  "Certainty", "What the evidence says"]
         if harms:
             header.append("Absolute effect per 1,000 (95% CI)")
         views = sorted(c.aid for cs in self.children.values() for c in cs)
         caption = (f"{self.title}: the outcomes, with the certainty of the evidence (GRADE, by the rules of the "
                    f"methods page) and what it means ({_settings_text(self.settings)}).")
         foot = [(", ".join(aids), text) for text, aids in notes.items()]
+        foot.append(("Prediction interval", "where a random-effects analysis pools at least 3 studies: the range in "
+                                            "which the effect in a new study like these is expected to lie, "
+                                            "μ ± t(k − 2) √(τ² + SE²) (Cochrane Handbook ch. 10.10.4.3)."))
         if views:
             foot.append(("Subgroup analyses", f"{', '.join(views)} split the studies of an outcome above; each is "
                                               "shown in the details of its outcome, not as an outcome of its own."))

@@ -131,7 +131,9 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
     rows = _rows_of(ar)
     n_subtotals = sum(1 for x in rows if x[0] == "subtotal")
     show_test = ar.totals and ar.subgroups is not None and len(ar.subgroups.groups) > 1 and r is not None
-    show_pi = r is not None and r.pi_low is not None and s.prediction_interval
+    # the prediction interval wherever there is one (random effects, k >= 3; Cochrane
+    # Handbook 10.10.4.3), whether or not the package asked RevMan to draw it
+    show_pi = r is not None and r.pi_low is not None
     n_text = 2 + (1 if show_test else 0) + (1 if show_pi else 0)
     title_lines = textwrap.wrap(str(title), 105) if title else []
     domains = _rob_domains(rob)
