@@ -10,7 +10,9 @@ Pairwise70 collection, tests/test_phrases.py):
    So is a leading 'Subgroup analysis ...: ' or 'Sensitivity analysis ...: '.
    The first letter is lower-cased unless the name starts with an
    abbreviation ('HADS', 'SF-36').
-2. Continuous outcomes read as their name.  Where which way is better is not
+2. A hazard or rate ratio's outcome is an event: 'the risk of <name>' (a
+   trailing '(Hazard ratio)' is dropped: the measure is not the outcome).
+   Other continuous outcomes read as their name.  Where which way is better is not
    assessed, 'the measured <name>': 'increase' and 'reduce' then speak of the
    number measured, never of the construct ('may increase tolerability' would
    claim a benefit nobody assessed).
@@ -57,9 +59,14 @@ _CONSTRUCT = re.compile(r"^(?:overall |global |clinical |treatment )?(?:" + "|".
 #: A name that speaks of a count, a rate or a comparison after its start ('complete response rate',
 #: 'A versus B'): after 'people with' it would not read as English.
 _NOT_A_STATE = re.compile(r"\b(?:rates?|ratios?|proportions?|percentages?|per ?cent|numbers?|incidences?|prevalence|"
-                          r"frequenc(?:y|ies)|versus|vs\.?)(?=\W|$)", re.I)
+                          r"frequenc(?:y|ies)|versus|vs\.?|analys[ie]s)(?=\W|$)", re.I)
+#: A trailing measure in brackets ('All-cause death (Hazard ratio)'): the measure is not the outcome.
+_MEASURE_TAG = re.compile(r"\s*[(\[](?:hazard ratio|HR|risk ratio|RR|odds ratio|OR|rate ratio|IRR|ratio of means|"
+                          r"mean difference|MD|standardi[sz]ed mean difference|SMD|risk difference|RD|"
+                          r"generic inverse variance|GIV)[)\]]\s*$", re.I)
 #: A leading 'Subgroup analysis: ' or 'Sensitivity analysis (funding): ' (the outcome follows).
-_ANALYSIS_PREFIX = re.compile(r"^(?:sub-?group|sensitivity) analys[ie]s\b[^:]{0,60}:\s*(?=\S)", re.I)
+_ANALYSIS_PREFIX = re.compile(r"^(?:sub-?group|sensitivity) analys[ie]s\b(?:[^:]{0,60}:|\s+(?:for|of|on|in))\s*(?=\S)",
+                              re.I)
 _LEAVING = re.compile(r"^(?:(?:study|trial|treatment|total|all|any|participant|patient)\s+)?(?P<what>withdrawals?|drop-?outs?)\b"
                       r"(?P<tail>.*)$", re.I)
 #: A responder outcome named as RevMan reviews name it: 'Pain intensity (≥ 50% reduction), short term'.
@@ -82,7 +89,7 @@ def outcome_name(name: str) -> str:
     head, sep, rest = name.partition(": ")
     if sep and re.search(r"\b(versus|vs\.?)\b", head, re.I) and rest.strip():
         name = rest.strip()
-    name = _ANALYSIS_PREFIX.sub("", name)
+    name = _MEASURE_TAG.sub("", _ANALYSIS_PREFIX.sub("", name)) or name
     return in_sentence(name)
 
 
@@ -92,11 +99,27 @@ def _people(who: str, tail: str) -> str:
     return f"the number of {who}" + (f" {tail}" if tail else "")
 
 
+def _rate_of_events(settings) -> bool:
+    """A hazard or rate ratio (from the package, or named in the analysis name for
+    log-scale generic data): its outcome is an event, whose risk is compared."""
+    from ..package.analysis import measure_name
+
+    code = getattr(settings, "measure_code", None)
+    if code in ("HR", "RaR") or getattr(settings, "data_type", "") == "O-E and variance":
+        return True
+    if getattr(settings, "data_type", "") in ("Generic inverse variance", "Contrast level") and \
+            getattr(settings, "log_scale", False):
+        return measure_name(settings, "GENR") in ("HR", "Rate ratio")
+    return False
+
+
 def outcome_phrase(settings, dichotomous: bool, direction_assessed: bool | None = None) -> str:
     """The outcome of analysis ``settings`` as it reads inside a sentence (module
     docstring).  ``direction_assessed``: whether which way is better is known (by
     default, whether the settings carry a direction of benefit)."""
     name = outcome_name(getattr(settings, "name", "") or "")
+    if not dichotomous and _rate_of_events(settings):
+        return f"the risk of {name}"
     if not dichotomous:
         assessed = (getattr(settings, "direction", None) is not None if direction_assessed is None
                     else direction_assessed)
@@ -107,9 +130,11 @@ def outcome_phrase(settings, dichotomous: bool, direction_assessed: bool | None 
     if m:
         rest = m["rest"].strip()
         w = _WHO_LED.match(rest)
-        if w and (not w["tail"] or _RELATION.match(w["tail"])):
+        if w:
             return _people(w["who"], w["tail"])
-        return f"the number of people with {rest}"
+        if not _NOT_A_STATE.search(rest):
+            return f"the number of people with {rest}"
+        return f"the number of people counted under ‘{name}’"
     w = _WHO_LED.match(name)
     if w and (not w["tail"] or _RELATION.match(w["tail"])):
         return _people(w["who"], w["tail"])
