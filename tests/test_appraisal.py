@@ -261,7 +261,10 @@ def test_no_single_small_study_is_rated_high():
     ("very low", -15.0, "The evidence is very uncertain about the effect of drug on pain compared with placebo."),
 ])
 def test_grade26_statements(certainty, estimate, expected):
-    s = replace(FLEISS.analysis("1.1"), name="Pain", experimental_label="Drug", control_label="Placebo")
+    # lower pain is better (Farrar et al. 2001, as data/CD015373 states it): with a direction the
+    # outcome phrase is the name ('the measured pain' where the direction is not assessed)
+    s = replace(FLEISS.analysis("1.1"), name="Pain", experimental_label="Drug", control_label="Placebo",
+                direction="lower")
     assert statement(s, certainty, estimate, 0.0, Mid(-10, 10, 10, "points", "r", "s", "t"), False) == expected
 
 

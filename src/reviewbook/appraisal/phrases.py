@@ -7,7 +7,9 @@ Pairwise70 collection, tests/test_phrases.py):
 
 1. Whitespace is collapsed, a final full stop dropped, and a leading
    'A versus B: ' removed (the comparison is said elsewhere in the sentence).
-   So is a leading 'Subgroup analysis ...: ' or 'Sensitivity analysis ...: '.
+   So is a leading 'Subgroup analysis ...: ' or 'Sensitivity analysis ...: ', and
+   a trailing ': clinical condition subgroup analysis' or '- Sensitivity
+   analysis (best-case scenario)' (which analysis of the outcome it is).
    The first letter is lower-cased unless the name starts with an
    abbreviation ('HADS', 'SF-36').
 2. A hazard or rate ratio's outcome is an event: 'the risk of <name>' (a
@@ -60,6 +62,10 @@ _CONSTRUCT = re.compile(r"^(?:overall |global |clinical |treatment )?(?:" + "|".
 #: 'A versus B'): after 'people with' it would not read as English.
 _NOT_A_STATE = re.compile(r"\b(?:rates?|ratios?|proportions?|percentages?|per ?cent|numbers?|incidences?|prevalence|"
                           r"frequenc(?:y|ies)|versus|vs\.?|analys[ie]s)(?=\W|$)", re.I)
+#: A trailing ': clinical condition subgroup analysis' or '- Sensitivity analysis (best-case scenario)':
+#: which analysis of the outcome it is, not the outcome.
+_ANALYSIS_SUFFIX = re.compile(r"(?:\s*[:;,]\s*|\s+[-–—]\s+|\s*\(|\.\s+)[^:;()]{0,80}?\b(?:sub-?group|sensitivity) "
+                              r"analys[ie]s\b(?:\s*\([^()]*\))?\)?\s*$", re.I)
 #: A trailing measure in brackets ('All-cause death (Hazard ratio)'): the measure is not the outcome.
 _MEASURE_TAG = re.compile(r"\s*[(\[](?:hazard ratio|HR|risk ratio|RR|odds ratio|OR|rate ratio|IRR|ratio of means|"
                           r"mean difference|MD|standardi[sz]ed mean difference|SMD|risk difference|RD|"
@@ -89,7 +95,7 @@ def outcome_name(name: str) -> str:
     head, sep, rest = name.partition(": ")
     if sep and re.search(r"\b(versus|vs\.?)\b", head, re.I) and rest.strip():
         name = rest.strip()
-    name = _MEASURE_TAG.sub("", _ANALYSIS_PREFIX.sub("", name)) or name
+    name = _MEASURE_TAG.sub("", _ANALYSIS_SUFFIX.sub("", _ANALYSIS_PREFIX.sub("", name))).strip() or name
     return in_sentence(name)
 
 
