@@ -22,6 +22,7 @@ from reviewbook.book import review as rv
 from reviewbook.book.evidence import judged_all
 from reviewbook.book.sections import DL_LABELS, Section
 from reviewbook.engine import pooling, sequential as sq
+from reviewbook.engine.report import fmt
 from reviewbook.package import analysis as an
 from reviewbook.package import datapackage as dp
 from tolerances import CLOSED, ITERATIVE
@@ -75,10 +76,25 @@ def test_the_book_never_shows_hksj_narrower_than_wald():
         assert r.ci_high_te - r.ci_low_te >= wald.ci_high_te - wald.ci_low_te - 1e-12, aid
         assert bool(it.notes) == (r.hksj_q < 1), aid
         if r.hksj_q < 1:
-            assert f"{r.hksj_q:.2f}" in it.notes[0]
+            assert f"q is {fmt(r.hksj_q, 2)}, below 1" in it.notes[0]
     # the analyses of data/CD015373 with two or more estimable rows: 36 of its 95 (the
     # review's forest plots; the other 59 have one study or none estimable)
     assert checked == 36
+
+
+def test_the_note_says_narrower_only_where_the_plain_interval_is():
+    """q < 1 does not make the plain HKSJ interval narrower than the Wald one: it is narrower
+    where sqrt(q) t(k-1) < z (Jackson et al. 2017).  yi 0, 0.25, 0.5 with vi 0.1: Q = 1.25,
+    tau² = 0, q = 0.625 (by hand), sqrt(0.625) t(2, 0.975) = 3.40 > 1.96; 1.15 (q = 0.107,
+    make_hksj_pi.R): 1.41 < 1.96."""
+    from reviewbook.book.evidence import hksj_note, plain_hksj_narrower
+    from reviewbook.engine import effects
+
+    r = pooling.meta(effects.generic([0.0, 0.25, 0.5], [0.1, 0.1, 0.1]), "DL", hksj="adhoc")
+    assert r.hksj_q == pytest.approx(0.625, rel=CLOSED)
+    assert not plain_hksj_narrower(r) and "narrower" not in hksj_note(r) and "0.63, below 1" in hksj_note(r)  # 0.625, half away from zero
+    n = _reml("1.15", "HKSJ ad hoc")
+    assert plain_hksj_narrower(n) and "narrower than the Wald interval" in hksj_note(n)
 
 
 def _sensitivity_rows(aid):

@@ -82,9 +82,12 @@ _RESPONDER = re.compile(r"^(?P<what>.+?) \((?:≥|>=|at least) ?(?P<pct>\d+(?:\.
 
 def in_sentence(text: str) -> str:
     """``text`` as it reads inside a sentence: a lower-case first letter, kept
-    where the text starts with an abbreviation ('HADS', 'SF-36', 'IV')."""
+    where the text starts with an abbreviation ('HADS', 'SF-36', 'IV') or a name
+    with a capital inside its first word ('Jarisch-Herxheimer', 'McGill')."""
     text = re.sub(r"\s+", " ", text or "").strip()
-    if len(text) > 1 and text[0].isupper() and not (text[1].isupper() or text[1].isdigit() or text[1] == "-"):
+    first = text.split(" ", 1)[0]
+    if len(text) > 1 and text[0].isupper() and not (text[1].isupper() or text[1].isdigit() or text[1] == "-"
+                                                     or any(c.isupper() for c in first[1:])):
         return text[0].lower() + text[1:]
     return text
 

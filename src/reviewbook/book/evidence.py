@@ -24,12 +24,27 @@ from ..appraisal.counting import count, median_control_risk, subgroup_parents
 from ..engine import pooling
 from ..package import analysis as an
 
+def plain_hksj_narrower(r) -> bool:
+    """Whether the plain HKSJ interval of ``r`` (an HKSJ result) is narrower than the Wald
+    interval with the same tau²: ``sqrt(q) t(k-1) < z`` (Jackson et al. 2017)."""
+    from math import sqrt
+
+    from ..engine import dist
+
+    p = 0.5 + r.level / 2
+    return sqrt(max(r.hksj_q, 0.0)) * dist.t_ppf(p, r.k - 1) < dist.norm_ppf(p)
+
+
 def hksj_note(r) -> str:
     """The note on an ad hoc HKSJ result whose variance factor was below 1 ('' otherwise)."""
     if r is None or r.hksj != "adhoc" or r.hksj_q is None or r.hksj_q >= 1:
         return ""
-    return (f"the Hartung-Knapp-Sidik-Jonkman variance factor is {r.hksj_q:.2f}, below 1, so the plain HKSJ "
-            "interval would be narrower than the Wald interval; its ad hoc form (factor 1) is shown")
+    why = (", so the plain HKSJ interval would be narrower than the Wald interval" if plain_hksj_narrower(r)
+           else "")
+    from ..engine.report import fmt
+
+    return (f"the Hartung-Knapp-Sidik-Jonkman variance factor q is {fmt(r.hksj_q, 2)}, below 1{why}; the ad hoc "
+            "form (factor 1) is shown")
 
 
 @dataclass(frozen=True)

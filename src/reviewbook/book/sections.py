@@ -32,7 +32,7 @@ from ..package import analysis as an
 from ..package.schema import Package
 from ..views.tables import Dropdown, Figure, Note, Table, cached_figure
 from . import review as rv
-from .evidence import Judged, judged_all
+from .evidence import Judged, judged_all, plain_hksj_narrower
 from .glue import _display, _glue, _shows, slug
 from .pages import rob_of_analysis
 from .paths import load
@@ -307,10 +307,12 @@ class Section:
             if r.hksj == "adhoc" and r.hksj_q is not None:
                 plain = an.run(self.pkg, it.aid, **{**base, **kw, "ci_method": "HKSJ"}).result
                 if r.hksj_q < 1:
-                    notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, below 1, so the plain "
+                    why = ("would be narrower than the Wald interval" if plain_hksj_narrower(r) else
+                           "is not the one shown")
+                    notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, below 1, and the plain "
                                  f"Hartung-Knapp-Sidik-Jonkman interval ({fmt(plain.ci_low)} to {fmt(plain.ci_high)}) "
-                                 f"would be narrower than the Wald interval; the ad hoc form, with factor 1, is shown "
-                                 f"({cite('knapp2003', 'jackson2017')}).")
+                                 f"{why}; the ad hoc form, with factor 1, is shown, never narrower than the Wald "
+                                 f"interval ({cite('knapp2003', 'jackson2017')}).")
                 else:
                     notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, at least 1, so the ad hoc and "
                                  f"plain Hartung-Knapp-Sidik-Jonkman intervals are the same "
