@@ -65,7 +65,7 @@ def _book(review: str, tmp: Path) -> Book:
     from reviewbook.book import review as rv
     from reviewbook.book.evidence import judged_all
     from reviewbook.book.sections import Section, review_for
-    from reviewbook.book.synthesis import key_findings, main_comparisons, summary_of_findings
+    from reviewbook.book.synthesis import key_findings, main_comparisons, settings_table, summary_of_findings
     from reviewbook.package import datapackage as dp
     from reviewbook.package.importer import main as import_rows
 
@@ -75,7 +75,8 @@ def _book(review: str, tmp: Path) -> Book:
     r = review_for(pkg, "auto")
     judged = judged_all(pkg, r, {})
     pages = {"key findings": key_findings(pkg, review=r)._repr_markdown_(),
-             "summary of findings": summary_of_findings(pkg, review=r)._repr_markdown_()}
+             "summary of findings": summary_of_findings(pkg, review=r)._repr_markdown_(),
+             "settings (reproduction)": settings_table(pkg)._repr_markdown_()}
     for key in dict.fromkeys(rv.claim(pkg, r).values()):
         pages[f"section {key}"] = Section(pkg, key, review=r).main_outcomes()._repr_markdown_()
     return Book(review, pkg, judged, main_comparisons(pkg, r, judged), secondary_analyses(pkg), pages)
@@ -151,12 +152,15 @@ def test_the_reviews_carry_what_they_were_chosen_for(books):
     """The checks bite: the sensitivity analyses named in CD014935.pub2 (1.2, 1.3, 1.5, 1.6,
     1.7, 1.10: their names in the CSV) and CD003429.pub5 (1.3, 1.8) are found, CD007026.pub7's
     comparison 2 (all four analyses sensitivity analyses) has no main outcome, and
-    CD015849.pub2 and CD007859.pub5 show 'HR' and 'Rate ratio' on their pages."""
+    CD015849.pub2 and CD007859.pub5 show 'HR' and 'Rate ratio' on their pages, and the
+    settings that import-rows inferred for generic data (code GENR in settings-inferred.csv)
+    are shown in words."""
     assert set(books["CD014935_pub2"].secondary) == {"1.2", "1.3", "1.5", "1.6", "1.7", "1.10"}
     assert {"1.3", "1.8"} <= set(books["CD003429_pub5"].secondary)
     assert 2 not in {m.group for m in books["CD007026_pub7"].mains}
     assert re.search(r"\bHR \d\.\d\d \(", books["CD015849_pub2"].text())  # e.g. 1.2, all-cause death
     assert re.search(r"\bRate ratio \d", books["CD007859_pub5"].text())  # 3.4
+    assert "Generic (ratio, log scale)" in books["CD015849_pub2"].text()
     assert len(books) == 5
 
 

@@ -526,7 +526,7 @@ class Section:
             ar = it.result
             es = an.effect_sizes(ar.settings, self.pkg.rows_of(it.aid), labels=ar.labels)
             e = pooling.egger(es)
-            _display(Figure(funnel_plot(e, ar.result.measure, title=f"Analysis {it.aid}"),
+            _display(Figure(funnel_plot(e, ar.result.measure, title=f"Analysis {it.aid}", name=ar.result.label),
                             str(self.figures / f"{self.key}_{slug(it.aid)}_funnel.svg"),
                             caption=f"Funnel plot, analysis {it.aid} (Egger's test: intercept {fmt(e.intercept)}, "
                                     f"t = {fmt(e.t)}, df = {e.df}, {fmt_p(e.p)}).",

@@ -367,6 +367,17 @@ def published_estimates(package, *, review="auto", **settings):
     return t
 
 
+def _in_words(text) -> str:
+    """The settings files' generic measure codes in the package's words ('GENR' -> 'Generic
+    (ratio, log scale)'): a reader never sees an internal code."""
+    import re
+
+    from ..package.schema import MEASURE_NAMES
+
+    return re.sub(r"\bGENR?\b", lambda m: MEASURE_NAMES[m.group(0)].lower() if m.start() else MEASURE_NAMES[m.group(0)],
+                  str(text))
+
+
 @_shows
 def settings_table(package):
     """How each analysis's settings were obtained (stored, or inferred from RevMan's per-study results)."""
@@ -382,8 +393,8 @@ def settings_table(package):
         cap = "Settings of every analysis, as stored in the package's settings file."
     else:
         for _, r in inferred.iterrows():
-            rows.append([r["analysis"], r["data_type"], r["measure"], r["method"], r["model"], r["estimator"],
-                         r["status"], ev.get(r["analysis"], "")])
+            rows.append([r["analysis"], r["data_type"], _in_words(r["measure"]), r["method"], r["model"],
+                         r["estimator"], r["status"], _in_words(ev.get(r["analysis"], ""))])
         cap = ("Settings of every analysis, inferred from RevMan's stored per-study results (the package has no "
                "settings file), with the evidence.")
     counts = {}

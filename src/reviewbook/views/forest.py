@@ -449,7 +449,7 @@ def _overall(r):
     return f"Test for overall effect: {stat} ({fmt_p(r.p)})"
 
 
-def funnel_plot(egger_result, measure: str, *, title: str | None = None):
+def funnel_plot(egger_result, measure: str, *, title: str | None = None, name: str = ""):
     """Funnel plot: effect (analysis scale) against standard error, with the
     95% pseudo-confidence region around the fixed-effect estimate."""
     apply_style()
@@ -463,8 +463,12 @@ def funnel_plot(egger_result, measure: str, *, title: str | None = None):
     ax.scatter(e.yi, e.sei, color=COLORS["study"], s=22, zorder=3)
     ax.set_ylim(se_max, 0)
     ax.set_ylabel("Standard error")
-    ax.set_xlabel({"RR": "log risk ratio", "OR": "log odds ratio", "HR": "log hazard ratio"}.get(
-        measure, f"{measure} (analysis scale)"))
+    # a generic measure by its name (``name``, from the package), never by its code
+    label = {"RR": "log risk ratio", "OR": "log odds ratio", "HR": "log hazard ratio"}.get(measure)
+    if label is None:
+        shown = name or MEASURE_NAMES.get(measure, measure)
+        label = f"log {shown[0].lower() + shown[1:]}" if measure == "GENR" else f"{shown} (analysis scale)"
+    ax.set_xlabel(label)
     if title:
         ax.set_title(plain(title), fontsize=10)
     fig.tight_layout()
