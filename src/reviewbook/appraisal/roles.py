@@ -22,7 +22,10 @@ up to seven).  An analysis is *secondary* when
 Rows alone cannot tell a sensitivity analysis from a narrower outcome: an
 analysis whose rows are a part of another's may be one (some studies left out)
 or a specific event of a broader one with the same counts (CD015373 1.13,
-hallucinations, within 1.12); so no rule reads it from the rows.
+hallucinations, within 1.12), and two outcomes may carry the same numbers
+(CD015849.pub2: 'Cardiovascular death' 2.2 and 'All-cause death' 2.1; CD007026.pub7:
+'fatal SAEs' within 'All-cause death'); so no rule beyond the subgroup view reads
+it from the rows.
 
 The book layer chooses the main outcomes among the others (``reviewbook.book.synthesis.RULE``).
 """
