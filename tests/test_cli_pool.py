@@ -164,3 +164,17 @@ def test_pool_hksj_adhoc_matches_metafor_test_adhoc(tmp_path):
     assert math.log(out["ci_high"]) == pytest.approx(case["adhoc"]["ci_high"], rel=ITERATIVE)
     res = run("pool", path, "--measure", "RR", "--method", "REML", "--hksj", "--hksj-adhoc")
     assert res.returncode == 2 and "give one of them" in res.stderr
+
+
+def test_pool_generic_ratio_and_hazard_ratio_read_yi_vi(tmp_path):
+    """`--measure GENR` and `--measure HR` (offered by --help) read study,yi,vi and pool as the
+    same log-scale numbers do under `--measure RR` (checked against metafor above); before,
+    they ended in an unforeseen KeyError (exit 1)."""
+    p = tmp_path / "g.csv"
+    p.write_text("study,yi,vi\nA,0.1,0.04\nB,0.15,0.05\nC,0.12,0.03\n")
+    ref = json.loads(run("pool", p, "--measure", "RR", "--method", "REML", "--json").stdout)
+    for m in ("GENR", "HR"):
+        res = run("pool", p, "--measure", m, "--method", "REML", "--json")
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert (out["estimate"], out["ci_low"], out["ci_high"]) == (ref["estimate"], ref["ci_low"], ref["ci_high"])
