@@ -307,12 +307,13 @@ class Section:
             if r.hksj == "adhoc" and r.hksj_q is not None:
                 plain = an.run(self.pkg, it.aid, **{**base, **kw, "ci_method": "HKSJ"}).result
                 if r.hksj_q < 1:
-                    why = ("would be narrower than the Wald interval" if plain_hksj_narrower(r) else
-                           "is not the one shown")
-                    notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, below 1, and the plain "
-                                 f"Hartung-Knapp-Sidik-Jonkman interval ({fmt(plain.ci_low)} to {fmt(plain.ci_high)}) "
-                                 f"{why}; the ad hoc form, with factor 1, is shown, never narrower than the Wald "
-                                 f"interval ({cite('knapp2003', 'jackson2017')}).")
+                    span = f"{fmt(plain.ci_low)} to {fmt(plain.ci_high)}"
+                    why = (f"and the plain Hartung-Knapp-Sidik-Jonkman interval ({span}) would be narrower than "
+                           f"the Wald interval" if plain_hksj_narrower(r) else
+                           f"so the ad hoc form differs from the plain Hartung-Knapp-Sidik-Jonkman interval ({span})")
+                    notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, below 1, {why}; the ad hoc "
+                                 f"form, with factor 1, is shown, never narrower than the Wald interval "
+                                 f"({cite('knapp2003', 'jackson2017')}).")
                 else:
                     notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, at least 1, so the ad hoc and "
                                  f"plain Hartung-Knapp-Sidik-Jonkman intervals are the same "
