@@ -645,5 +645,6 @@ def _settings_text(st) -> str:
     model = ("model as stored" if st["model"] is None else "fixed effect" if st["model"] == "fixed"
              else "random effects")
     est = f", {st['estimator']}" if st["estimator"] and st["model"] != "fixed" else ""
-    ci = f", {st['ci_method']} CI" if st["ci_method"] else ""
+    ci = (", HKSJ CI in its ad hoc form" if st["ci_method"] in ("HKSJ", "HKSJ ad hoc")
+          else f", {st['ci_method']} CI" if st["ci_method"] else "")
     return f"{model}{est}{ci}, {int(round(st['level'] * 100))}% level"

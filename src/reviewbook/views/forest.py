@@ -184,7 +184,8 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
     meas = mlabel or MEASURE_NAMES.get(measure, measure)
     random = r.tau2 is not None if r is not None else s.model == "random"
     method = {"MH": "M-H", "MH-DL": "M-H", "PETO": "Peto"}.get(ar.engine_method, "IV")
-    head2 = f"{method}, {'Random' if random else 'Fixed'}, {int(round(level * 100))}% CI"
+    hk = {"plain": " (HKSJ)", "adhoc": " (HKSJ, ad hoc)"}.get(getattr(r, "hksj", None), "")
+    head2 = f"{method}, {'Random' if random else 'Fixed'}, {int(round(level * 100))}% CI{hk}"
     for xx, ha in ((ecol, "right"), ((px0 + px1) / 2, "center")):
         ax.text(xx, y + 0.45, meas, ha=ha, va="bottom", fontweight="bold", fontsize=9)
         ax.text(xx, y, head2, ha=ha, va="center", fontweight="bold", fontsize=SMALL)
