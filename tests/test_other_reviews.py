@@ -18,7 +18,7 @@ Chosen for what they carry (read from their CSV files):
 * CD007859.pub5: a generic inverse-variance rate ratio ('alignment rate ratio', 3.4).
 
 Each check is a function of one :class:`Book`; :data:`CHECKS` lists them and every check
-runs on every review, so more checks (e.g. no 'upper bound', verbs that match ratings,
+runs on every review and on the default book, so more checks (e.g. no 'upper bound', verbs that match ratings,
 absolute effects whose CI points the way of the relative effect's) are added by appending
 to :data:`CHECKS`.
 """
@@ -34,7 +34,9 @@ from test_phrases import broken
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT.parent / "shared/datasets/pairwise70/train"
-REVIEWS = ("CD014935_pub2", "CD003429_pub5", "CD007026_pub7", "CD015849_pub2", "CD007859_pub5")
+REVIEWS = ("CD015849_pub2", "CD014935_pub2", "CD003429_pub5", "CD007026_pub7", "CD007859_pub5")
+#: The default book (data/CD015373 with book/review.yml) runs the same checks.
+DEFAULT = "CD015373"
 
 #: Codes of the package and the engine that a reader must never see (RevMan's words or
 #: the measure's name stand for them).
@@ -69,10 +71,14 @@ def _book(review: str, tmp: Path) -> Book:
     from reviewbook.package import datapackage as dp
     from reviewbook.package.importer import main as import_rows
 
-    out = tmp / review
-    assert import_rows(str(TRAIN / f"{review}_data.csv"), str(out)) == 0
-    pkg = dp.read(out)
-    r = review_for(pkg, "auto")
+    if review == DEFAULT:
+        pkg = dp.read(ROOT / "data/CD015373")
+        r = rv.load(ROOT / "book/review.yml")
+    else:
+        out = tmp / review
+        assert import_rows(str(TRAIN / f"{review}_data.csv"), str(out)) == 0
+        pkg = dp.read(out)
+        r = review_for(pkg, "auto")
     judged = judged_all(pkg, r, {})
     pages = {"key findings": key_findings(pkg, review=r)._repr_markdown_(),
              "summary of findings": summary_of_findings(pkg, review=r)._repr_markdown_(),
@@ -87,7 +93,7 @@ def books(tmp_path_factory):
     if not TRAIN.is_dir():
         pytest.skip("../shared/datasets/pairwise70/train is absent (a clone without ../shared)")
     tmp = tmp_path_factory.mktemp("reviews")
-    return {name: _book(name, tmp) for name in REVIEWS}
+    return {name: _book(name, tmp) for name in REVIEWS + (DEFAULT,)}
 
 
 # ------------------------------------------------------------------ the checks
@@ -159,7 +165,7 @@ CHECKS = [no_internal_code, no_secondary_analysis_as_main_outcome, phrases_read_
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("review", REVIEWS)
+@pytest.mark.parametrize("review", REVIEWS + (DEFAULT,))
 def test_other_review(books, review, check):
     check(books[review])
 
@@ -177,7 +183,7 @@ def test_the_reviews_carry_what_they_were_chosen_for(books):
     assert re.search(r"\bHR \d\.\d\d \(", books["CD015849_pub2"].text())  # e.g. 1.2, all-cause death
     assert re.search(r"\bRate ratio \d", books["CD007859_pub5"].text())  # 3.4
     assert "Generic (ratio, log scale)" in books["CD015849_pub2"].text()
-    assert len(books) == 5
+    assert len(books) == 6  # five reviews and the default book
 
 
 def test_the_mantel_haenszel_dl_is_named_apart(books):
