@@ -33,6 +33,7 @@ def write_case(tmp_path, case, subgroup=None):
     ("bcg_RR_REML", "REML", []), ("bcg_RR_DL", "DL", []), ("bcg_OR_MH", "MH", []),
     ("bcg_RR_MHDL", "MH-DL", []), ("bcg_PETO", "PETO", []), ("bcg_RR_REML_knha", "REML", ["--hksj"]),
     ("bcg_RR_PM", "PM", []), ("bcg_RR_FE", "FE", []),
+    ("bcg_RR_REML_adhoc", "REML", ["--hksj-adhoc"]),  # the ad hoc form (issue #21, item 4)
 ])
 def test_pool_json_matches_metafor(tmp_path, cid, method, flags):
     case = CASES[cid]
@@ -142,3 +143,34 @@ def test_arguments_errors_name_the_allowed_values():
         pooling.meta(es, "ML")
     with pytest.raises(ArgumentError, match="hksj='yes' is not allowed"):
         pooling.meta(es, "DL", hksj="yes")
+
+
+def test_pool_hksj_adhoc_matches_metafor_test_adhoc(tmp_path):
+    """`pool --hksj-adhoc` on dat.bcg (log RR, REML) gives metafor's rma(test="adhoc") CI
+    (tests/reference/make_hksj_pi.R, case bcg_RR); `--hksj` and `--hksj-adhoc` together: exit 2."""
+    import math
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference/hksj_pi_reference.json").read_text())
+    case = next(c for c in ref["cases"] if c["id"] == "bcg_RR")
+    path = write_case(tmp_path, CASES["bcg_RR_REML"])
+    out = json.loads(run("pool", path, "--measure", "RR", "--method", "REML", "--hksj-adhoc", "--json").stdout)
+    assert out["hksj"] == "adhoc"
+    assert math.log(out["ci_low"]) == pytest.approx(case["adhoc"]["ci_low"], rel=ITERATIVE)
+    assert math.log(out["ci_high"]) == pytest.approx(case["adhoc"]["ci_high"], rel=ITERATIVE)
+    res = run("pool", path, "--measure", "RR", "--method", "REML", "--hksj", "--hksj-adhoc")
+    assert res.returncode == 2 and "give one of them" in res.stderr
+
+
+def test_pool_generic_ratio_and_hazard_ratio_read_yi_vi(tmp_path):
+    """`--measure GENR` and `--measure HR` (offered by --help) read study,yi,vi and pool as the
+    same log-scale numbers do under `--measure RR` (checked against metafor above); before,
+    they ended in an unforeseen KeyError (exit 1)."""
+    p = tmp_path / "g.csv"
+    p.write_text("study,yi,vi\nA,0.1,0.04\nB,0.15,0.05\nC,0.12,0.03\n")
+    ref = json.loads(run("pool", p, "--measure", "RR", "--method", "REML", "--json").stdout)
+    for m in ("GENR", "HR"):
+        res = run("pool", p, "--measure", m, "--method", "REML", "--json")
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert (out["estimate"], out["ci_low"], out["ci_high"]) == (ref["estimate"], ref["ci_low"], ref["ci_high"])

@@ -286,6 +286,15 @@ def test_book_from_another_reviews_imported_rows(repo, tmp_path):
     landing = (site / "intro.html").read_text()
     assert 'href="https://doi.org/10.1002/14651858.CD001703.pub4"' in landing
     assert "The review: doi: 10.1002/14651858.CD001703.pub4" in " ".join(site_text(site)["intro.html"].split())
+    # issue #21, item 5, on the built pages (the page-level checks of five more reviews are
+    # tests/test_other_reviews.py's): no package or engine code on any page, and no
+    # sensitivity or subgroup analysis among the key findings
+    from test_other_reviews import INTERNAL, NAMED_SECONDARY
+
+    texts = site_text(site)
+    assert len(texts) >= 5 and not {p: INTERNAL.findall(t) for p, t in texts.items() if INTERNAL.search(t)}
+    key = " ".join(texts["intro.html"].split())
+    assert "Comparison" in key and not NAMED_SECONDARY.search(key.split("The main comparisons")[0])
 
 
 def generated_package(tmp_path, study_name):

@@ -93,8 +93,10 @@ def test_boundaries_bad_information_exit_2(info):
 
 
 def test_ris_json_contract_by_hand(md_csv):
-    """sd = sqrt(sum n sd² / sum n) over all arms; RIS = 4 (z_.975 + z_.9)² sd² / 10²;
-    D² = (V_R - V_F)/V_R with DL tau²; accrued = 173 participants."""
+    """sd = sqrt(sum n sd² / sum n) over all arms; RIS = 4 (z_.975 + z_.8)² sd² / 10²
+    (default power 0.80, the book's: GRADE 6's alpha 0.05 and beta 0.20, issue #21 item 4
+    'one default power for ris and the book'); D² = (V_R - V_F)/V_R with DL tau²;
+    accrued = 173 participants.  --power 0.9 gives z_.9."""
     res = cli("ris", md_csv, "--measure", "MD", "--delta", "10", "--json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
@@ -102,23 +104,24 @@ def test_ris_json_contract_by_hand(md_csv):
     n = np.array([30, 30, 12, 12, 59, 30.0])
     sd = np.array([27.93385, 26.290683, 31.176915, 10.392305, 38.030326, 32.7])
     s = math.sqrt(np.sum(n * sd ** 2) / np.sum(n))
-    ris = 4 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.9)) ** 2 * s ** 2 / 100
+    ris = 4 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) ** 2 * s ** 2 / 100
     assert out["sd"] == pytest.approx(s, rel=RIS_CLOSED_REL)
     assert out["ris"] == pytest.approx(ris, rel=RIS_CLOSED_REL)
     assert out["accrued"] == 173
     assert out["ris_adjusted"] == pytest.approx(ris / (1 - out["d2"]), rel=RIS_CLOSED_REL)
-    own = json.loads(cli("ris", md_csv, "--measure", "MD", "--delta", "10", "--sd", "25", "--power", "0.8",
+    own = json.loads(cli("ris", md_csv, "--measure", "MD", "--delta", "10", "--sd", "25", "--power", "0.9",
                          "--json").stdout)
     assert own["sd"] == 25 and own["ris"] == pytest.approx(
-        4 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) ** 2 * 625 / 100, rel=RIS_CLOSED_REL)
+        4 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.9)) ** 2 * 625 / 100, rel=RIS_CLOSED_REL)
 
 
 def test_ris_for_a_risk_ratio(tmp_path):
-    """Pc = 0.1, R = 0.25: Pe = 0.075, pbar = 0.0875; RIS = 4 (z_.975 + z_.9)² pbar (1 - pbar) / 0.025²."""
+    """Pc = 0.1, R = 0.25: Pe = 0.075, pbar = 0.0875; RIS = 4 (z_.975 + z_.8)² pbar (1 - pbar) / 0.025²
+    (default power 0.80, as the book)."""
     p = tmp_path / "rr.csv"
     p.write_text("study,events1,n1,events2,n2\nA,5,100,10,100\nB,8,150,14,150\n")
     out = json.loads(cli("ris", p, "--measure", "RR", "--control-risk", "0.1", "--rrr", "0.25", "--json").stdout)
-    expected = 4 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.9)) ** 2 * 0.0875 * 0.9125 / 0.025 ** 2
+    expected = 4 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) ** 2 * 0.0875 * 0.9125 / 0.025 ** 2
     assert out["ris"] == pytest.approx(expected, rel=RIS_CLOSED_REL) and out["accrued"] == 500
     res = cli("ris", p, "--measure", "RR")
     assert res.returncode == 2 and "--control-risk P and --rrr R" in res.stderr
@@ -138,3 +141,16 @@ def test_pool_reports_not_estimable_as_revman(tmp_path):
                                {"study": "B", "reason": "not estimable: no events in either arm"}]
     text = cli("pool", p, "--measure", "RR", "--method", "MH").stdout
     assert text.startswith("Not estimable: no study is estimable") and "B: not estimable" in text
+
+
+def test_ris_default_power_is_the_books():
+    """One default pair of error rates for `reviewbook ris` and the book (issue #21, item 4):
+    the command's defaults are the constants the book's imprecision rating and sequential
+    analysis read (reviewbook.engine.codes.ALPHA, POWER; GRADE 6: alpha 0.05, power 0.80)."""
+    from reviewbook.appraisal import config
+    from reviewbook.cli import build_parser
+    from reviewbook.engine import codes
+
+    args = build_parser().parse_args(["ris", "x.csv", "--measure", "MD", "--delta", "10"])
+    assert (args.alpha, args.power) == (codes.ALPHA, codes.POWER) == (0.05, 0.80)
+    assert (config.Config().alpha, config.Config().power) == (codes.ALPHA, codes.POWER)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .engine.codes import MEASURES, METHODS
+from .engine.codes import ALPHA as RIS_ALPHA, MEASURES, METHODS, POWER as RIS_POWER
 from .errors import ArgumentError, InputError
 
 
@@ -26,7 +26,9 @@ def cmd_pool(args) -> int:
         return _fail(f"--method {args.method} needs a dichotomous measure (RR, OR, RD), not {measure}")
     if args.method == "PETO" and measure != "OR":
         return _fail("--method PETO pools odds ratios: use --measure OR")
-    hksj = "plain" if args.hksj else None
+    if args.hksj and args.hksj_adhoc:
+        return _fail("--hksj and --hksj-adhoc are two forms of one interval: give one of them")
+    hksj = "plain" if args.hksj else "adhoc" if args.hksj_adhoc else None
     try:
         # A file with no data rows is bad input (exit 2).  Rows of which none is
         # estimable (e.g. no events in either arm) are reported as RevMan does,
@@ -259,7 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV: study,n1,mean1,sd1,n2,mean2,sd2 | study,events1,n1,events2,n2 | study,yi,vi")
     p.add_argument("--measure", required=True, choices=[m for m in MEASURES if m != "GEN"])
     p.add_argument("--method", required=True, choices=METHODS)
-    p.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI (random effects)")
+    p.add_argument("--hksj", action="store_true",
+                   help="Hartung-Knapp-Sidik-Jonkman CI (random effects), plain form (metafor test='knha')")
+    p.add_argument("--hksj-adhoc", action="store_true",
+                   help="Hartung-Knapp-Sidik-Jonkman CI in the ad hoc form of Knapp and Hartung (2003): variance "
+                        "factor max(1, q), never narrower than the Wald interval (metafor test='adhoc'); the form "
+                        "the book shows")
     p.add_argument("--subgroup", metavar="COLUMN", help="pool by the values of this column and test differences")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--smd-correction", choices=("revman", "exact"), default="revman",
@@ -294,8 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="within-arm SD (default: square root of the participant-weighted mean of the arm variances)")
     s_.add_argument("--control-risk", type=float, default=None, help="control-group risk P (RR)")
     s_.add_argument("--rrr", type=float, default=None, help="relative risk reduction R (RR)")
-    s_.add_argument("--alpha", type=float, default=0.05, help="two-sided type I error (default 0.05)")
-    s_.add_argument("--power", type=float, default=0.9, help="power (default 0.9)")
+    s_.add_argument("--alpha", type=float, default=RIS_ALPHA,
+                    help=f"two-sided type I error (default {RIS_ALPHA:g}, as the book)")
+    s_.add_argument("--power", type=float, default=RIS_POWER,
+                    help=f"power (default {RIS_POWER:g}, as the book's imprecision rating and sequential analysis)")
     s_.add_argument("--json", action="store_true")
     s_.set_defaults(func=cmd_ris)
 

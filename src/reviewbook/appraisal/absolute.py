@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine.report import fmt
+from ..engine.report import fmt, measure_text
 from .counting import arm_counts, study_population_risk
 from .sources import cite
 
@@ -170,7 +170,7 @@ def mean_effect(ar) -> Absolute:
                                     "so no range is shown") + ".",)
     else:
         control, notes = "not applicable", ()
-    label = {"MD": "MD", "SMD": "SMD"}.get(r.measure, r.measure)
+    label = measure_text(r.measure, r.label)
 
     def side(x):
         if fmt(abs(x)) == fmt(0):

@@ -5,9 +5,9 @@ the results JSON all read its :class:`Appraisal`, so they cannot disagree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..engine.report import fmt
+from ..engine.report import fmt, measure_text
 from . import absolute as ab
 from . import grade as gr
 from .config import Config
@@ -120,13 +120,14 @@ def appraise(pkg, ar, config: Config, *, parent: str | None = None, egger_p: flo
     g = gr.rate(domains)
     null = 1.0 if r.is_ratio else 0.0
     dichotomous = s.data_type == "Dichotomous"
-    text = statement(s, g.certainty, r.estimate, null, mid, dichotomous)
+    # the outcome phrase reads the resolved direction of benefit (package, labels or review file)
+    text = statement(replace(s, direction=direction.better), g.certainty, r.estimate, null, mid, dichotomous)
     if dichotomous and r.is_ratio:
         assumed = None if stated is None else (stated.risk, f"stated by the review file: {stated.source}")
         absolute = ab.ratio_effect(ar, assumed)
     elif r.measure in ("MD", "SMD"):
         absolute = ab.mean_effect(ar)
     else:
-        absolute = ab.Absolute("other", "not applicable", f"{r.measure} {fmt(r.estimate)} "
+        absolute = ab.Absolute("other", "not applicable", f"{measure_text(r.measure, r.label)} {fmt(r.estimate)} "
                                                           f"({fmt(r.ci_low)} to {fmt(r.ci_high)})")
     return Appraisal(s.id, direction, mid, cnt, g, text, absolute, ois, parent)

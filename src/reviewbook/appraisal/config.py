@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-#: Two-sided type I error and power of the optimal information size (GRADE 6) and of
-#: the trial sequential analysis (Wetterslev 2017): one pair for both, stated once.
-ALPHA = 0.05
-POWER = 0.80
+from ..engine.codes import ALPHA, POWER  # noqa: F401
+
+#: ALPHA, POWER: two-sided type I error and power of the optimal information size (GRADE 6),
+#: of the trial sequential analysis (Wetterslev 2017) and of ``reviewbook ris``: one pair for
+#: all, stated once (reviewbook.engine.ris).
 #: Relative risk reduction (or increase) taken as important when the review file gives
 #: no MID for a ratio outcome: GRADE 6 names RR 0.75 and 1.25 as the default thresholds.
 RRR = 0.25

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine.report import fmt
+from ..engine.report import fmt, measure_text
 from ..package.outcomes import rule_for
 from .sources import cite
 
@@ -103,12 +103,13 @@ def mid_for(ar, config, assumed_risk: float | None = None) -> Mid:
     """The MID of analysis result ``ar`` (see the module docstring)."""
     s = ar.settings
     measure = ar.result.measure if ar.result is not None else (s.measure_code or "")
+    name = measure_text(measure, ar.result.label if ar.result is not None else "")  # as a reader sees it
     rule = rule_for(config.outcomes, s.id, s.name)
     if rule is not None and rule.mid is not None:
         m = rule.mid
         if measure in RATIOS:
             return Mid(1 - m, 1 + m, m, "relative change", "review file", rule.mid_source,
-                       f"a {fmt(100 * m, 0)}% relative change ({measure} {fmt(1 - m)} or {fmt(1 + m)}); "
+                       f"a {fmt(100 * m, 0)}% relative change ({name} {fmt(1 - m)} or {fmt(1 + m)}); "
                        f"source: {rule.mid_source}")
         unit = "SD" if measure == "SMD" else "points"
         inst = f" on {rule.instrument}" if rule.instrument else ""
@@ -129,7 +130,7 @@ def mid_for(ar, config, assumed_risk: float | None = None) -> Mid:
     if measure in RATIOS:
         r = config.rrr
         return Mid(1 - r, 1 + r, r, "relative change", "default", cite("grade6"),
-                   f"{measure} {fmt(1 - r)} or {fmt(1 + r)} (default: a {fmt(100 * r, 0)}% relative change, "
+                   f"{name} {fmt(1 - r)} or {fmt(1 + r)} (default: a {fmt(100 * r, 0)}% relative change, "
                    f"{cite('grade6')})")
     if measure == "RD" and assumed_risk:
         d = config.rrr * assumed_risk

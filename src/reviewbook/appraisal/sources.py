@@ -67,6 +67,11 @@ SOURCES = {
                  "graphical test. BMJ 1997;315:629-634",
     "roever2015": "Röver C, Knapp G, Friede T. Hartung-Knapp-Sidik-Jonkman approach and its modification for "
                   "random-effects meta-analysis with few studies. BMC Med Res Methodol 2015;15:99",
+    "knapp2003": "Knapp G, Hartung J. Improved tests for a random effects meta-regression with a single "
+                 "covariate. Stat Med 2003;22:2693-2710 (the ad hoc variance factor max(1, q))",
+    "jackson2017": "Jackson D, Law M, Rücker G, Schwarzer G. The Hartung-Knapp modification for random-effects "
+                   "meta-analysis: a useful refinement but are there any residual concerns? Stat Med "
+                   "2017;36:3923-3934",
     "sun2010": "Sun X, Briel M, Walter SD, Guyatt GH. Is a subgroup effect believable? Updating criteria to "
                "evaluate the credibility of subgroup analyses. BMJ 2010;340:c117",
     "wetterslev2017": "Wetterslev J, Jakobsen JC, Gluud C. Trial Sequential Analysis in systematic reviews with "
@@ -100,6 +105,7 @@ SHORT = {
     "handbook51-8.5.3": "Cochrane Handbook 5.1 8.5.3", "handbook51-12.6.2": "Cochrane Handbook 5.1 12.6.2",
     "gradepro": "GRADEpro GDT", "grade26": "Santesso 2020, GRADE 26", "grade34": "Zeng 2022, GRADE 34",
     "rob2": "Sterne 2019, RoB 2", "norman2003": "Norman 2003", "sterne2011": "Sterne 2011", "egger1997": "Egger 1997",
-    "roever2015": "Röver 2015", "sun2010": "Sun 2010", "wetterslev2017": "Wetterslev 2017",
+    "roever2015": "Röver 2015", "knapp2003": "Knapp and Hartung 2003", "jackson2017": "Jackson 2017",
+    "sun2010": "Sun 2010", "wetterslev2017": "Wetterslev 2017",
     "simmonds2017": "Simmonds 2017",
 }

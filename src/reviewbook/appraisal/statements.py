@@ -25,50 +25,14 @@ estimable gets no statement.
 """
 from __future__ import annotations
 
-import re
-
 from .direction import group_names
+from .phrases import in_sentence, outcome_phrase  # noqa: F401 (the outcome phrase: .phrases)
 
 VERBS = {
     "high": ("{x} {verb}s {y}", "{x} results in little to no difference in {y}"),
     "moderate": ("{x} probably {verb}s {y}", "{x} probably results in little to no difference in {y}"),
     "low": ("{x} may {verb} {y}", "{x} may result in little to no difference in {y}"),
 }
-
-
-def in_sentence(text: str) -> str:
-    """``text`` as it reads inside a sentence: a lower-case first letter, kept
-    where the text starts with an abbreviation ('HADS', 'SF-36', 'IV')."""
-    text = re.sub(r"\s+", " ", text or "").strip()
-    if len(text) > 1 and text[0].isupper() and not (text[1].isupper() or text[1].isdigit() or text[1] == "-"):
-        return text[0].lower() + text[1:]
-    return text
-
-
-#: A responder outcome named as RevMan reviews name it: 'Pain intensity (≥ 50% reduction), short term'.
-_RESPONDER = re.compile(r"^(?P<what>.+?) \((?:≥|>=|at least) ?(?P<pct>\d+(?:\.\d+)?%) ?"
-                        r"(?P<kind>reduction|response|improvement|decrease|relief)\)(?P<rest>.*)$", re.I)
-
-
-def outcome_phrase(settings, dichotomous: bool) -> str:
-    """The outcome as it reads inside a sentence: the analysis name without a
-    leading 'A versus B: ' (the comparison, said elsewhere in the sentence), for
-    dichotomous outcomes 'the number of people with <outcome>'; a responder
-    outcome 'X (≥ 50% reduction), ...' reads 'the number of people with a
-    reduction of at least 50% in X, ...'."""
-    name = re.sub(r"\s+", " ", settings.name or "the outcome").strip()
-    head, sep, rest = name.partition(": ")
-    if sep and re.search(r"\b(versus|vs\.?)\b", head, re.I) and rest:
-        name = rest
-    name = in_sentence(name)
-    if not dichotomous:
-        return name
-    m = _RESPONDER.match(name)
-    if m:
-        kind = m["kind"].lower()
-        article = "an" if kind[0] in "aeiou" else "a"
-        return f"the number of people with {article} {kind} of at least {m['pct']} in {m['what']}{m['rest']}"
-    return f"the number of people with {name}"
 
 
 def intervention_phrase(settings) -> tuple:

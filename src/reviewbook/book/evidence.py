@@ -5,10 +5,12 @@ results JSON read the same objects, so no two places can disagree.
 
 Book conventions applied here (each stated on the methods page):
 
-* an analysis whose package asks for the plain Hartung-Knapp-Sidik-Jonkman CI
-  but that has fewer than 3 studies is shown with the ad hoc HKSJ interval
-  (variance factor at least 1), with the reason: the plain interval can be far
-  narrower than the Wald one with two studies (Röver et al. 2015);
+* an analysis whose package asks for the Hartung-Knapp-Sidik-Jonkman CI is
+  shown with its ad hoc form (variance factor ``max(1, q)``, Knapp and Hartung
+  2003), which equals the plain form when ``q >= 1`` and is never narrower than
+  the Wald interval; where ``q < 1`` a note gives the factor and says so (the
+  plain interval can be far narrower than the Wald one: Jackson et al. 2017;
+  Röver et al. 2015);
 * Egger's test is computed only with at least 10 studies (Sterne et al. 2011).
 """
 from __future__ import annotations
@@ -20,9 +22,27 @@ from ..appraisal.counting import count, subgroup_parents
 from ..engine import pooling
 from ..package import analysis as an
 
-HKSJ_MIN_STUDIES = 3
-HKSJ_NOTE = ("fewer than 3 studies: the Hartung-Knapp-Sidik-Jonkman interval is shown in its ad hoc form "
-             "(variance factor at least 1), as the plain form can be narrower than the Wald interval")
+def plain_hksj_narrower(r) -> bool:
+    """Whether the plain HKSJ interval of ``r`` (an HKSJ result) is narrower than the Wald
+    interval with the same tau²: ``sqrt(q) t(k-1) < z`` (Jackson et al. 2017)."""
+    from math import sqrt
+
+    from ..engine import dist
+
+    p = 0.5 + r.level / 2
+    return sqrt(max(r.hksj_q, 0.0)) * dist.t_ppf(p, r.k - 1) < dist.norm_ppf(p)
+
+
+def hksj_note(r) -> str:
+    """The note on an ad hoc HKSJ result whose variance factor was below 1 ('' otherwise)."""
+    if r is None or r.hksj != "adhoc" or r.hksj_q is None or r.hksj_q >= 1:
+        return ""
+    why = (", so the plain HKSJ interval would be narrower than the Wald interval" if plain_hksj_narrower(r)
+           else "")
+    from ..engine.report import fmt
+
+    return (f"the Hartung-Knapp-Sidik-Jonkman variance factor q is {fmt(r.hksj_q, 2)}, below 1{why}; the ad hoc "
+            "form (factor 1) is shown")
 
 
 @dataclass(frozen=True)
@@ -43,12 +63,13 @@ class Judged:
 
 
 def run(pkg, aid: str, settings: dict):
-    """``an.run`` with the book's few-study convention for HKSJ; returns (result, notes)."""
+    """``an.run`` with the book's HKSJ convention (always the ad hoc form); returns (result, notes)."""
     ar = an.run(pkg, aid, **settings)
     notes = ()
-    if ar.hksj == "plain" and ar.result is not None and count(ar).k < HKSJ_MIN_STUDIES:
+    if ar.hksj == "plain" and ar.result is not None:
         ar = an.run(pkg, aid, **{**settings, "ci_method": "HKSJ ad hoc"})
-        notes = (HKSJ_NOTE,)
+        note = hksj_note(ar.result)
+        notes = (note,) if note else ()
     return ar, notes
 
 

@@ -67,7 +67,7 @@ def compare_published(pkg, review, aids, settings) -> list:
                      f"differs: ours − published = {fmt(r.estimate - est)}")
         else:
             agree = f"the review did not pool this ({pub.get('note') or 'no pooled estimate'})"
-        rows.append([aid, outcome, published, certainty, fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high),
+        rows.append([aid, outcome, published, certainty, fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high, label=r.label),
                      f"{r.k} ({ar.participants} participants)", agree])
     return rows
 

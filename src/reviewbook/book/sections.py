@@ -27,12 +27,12 @@ import numpy as np
 
 from ..appraisal.sources import cite
 from ..engine import pooling
-from ..engine.report import fmt, fmt_effect, fmt_i2, fmt_p
+from ..engine.report import fmt, fmt_effect, fmt_i2, fmt_p, measure_text
 from ..package import analysis as an
 from ..package.schema import Package
 from ..views.tables import Dropdown, Figure, Note, Table, cached_figure
 from . import review as rv
-from .evidence import Judged, judged_all
+from .evidence import Judged, judged_all, plain_hksj_narrower
 from .glue import _display, _glue, _shows, slug
 from .pages import rob_of_analysis
 from .paths import load
@@ -73,13 +73,38 @@ def label_of(key: str) -> str:
     return "sec-" + key.replace("_", "-")
 
 
-def measure_label(measure) -> str:
-    return {"GEN": "Estimate", "GENR": "Ratio"}.get(measure, measure)
+#: Two DerSimonian-Laird estimators appear on a page, named apart: RevMan's 'M-H, Random'
+#: (tau² from Q about the Mantel-Haenszel estimate) and the inverse-variance one (tau² from Q
+#: about the inverse-variance fixed-effect estimate), the frequentist twin of the Bayesian model.
+DL_LABELS = {"MH-DL": "Random, M-H with DerSimonian-Laird τ² (RevMan)",
+             "DL": "Random, inverse-variance DerSimonian-Laird"}
+
+
+def measure_label(r) -> str:
+    """The measure of a pooled result (or a measure code) as a reader sees it, never an internal code."""
+    if isinstance(r, str):
+        return measure_text(r)
+    return measure_text(r.measure, r.label)
 
 
 def effect_text(r) -> str:
     """'MD -15.79 (-32.09 to 0.51)': measure, estimate and CI to 2 decimals."""
-    return fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high)
+    return fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high, label=r.label)
+
+
+def pi_text(r) -> str:
+    """'prediction interval -40.12 to 8.54' (Cochrane Handbook 10.10.4.3: mu +/- t(k-2)
+    sqrt(tau² + SE²), on the reporting scale) for a random-effects result of at least 3
+    estimates; '' otherwise (fewer estimates, or a fixed-effect model, which has no tau²)."""
+    if r is None or r.pi_low is None or r.pi_high is None:
+        return ""
+    return f"{int(round(100 * r.level))}% prediction interval {fmt(r.pi_low)} to {fmt(r.pi_high)}"
+
+
+def effect_cell(r) -> str:
+    """The effect with its CI and, where there is one, its prediction interval."""
+    pi = pi_text(r)
+    return effect_text(r) + (f"; {pi}" if pi else "")
 
 
 def studies_word(n: int) -> str:
@@ -146,7 +171,7 @@ class Section:
                     row.append(f"{a.absolute.control} with control, {a.absolute.intervention} with intervention")
                 rows.append(row)
                 continue
-            row = [it.aid, outcome_cell(it), effect_text(r), a.count.text(), a.grade.label, a.statement]
+            row = [it.aid, outcome_cell(it), effect_cell(r), a.count.text(), a.grade.label, a.statement]
             if harms:
                 row.append(_absolute_cell(a.absolute))
             rows.append(row)
@@ -156,6 +181,7 @@ class Section:
                 notes.setdefault(n, []).append(it.aid)
             _glue(f"{base}_estimate", fmt(r.estimate))
             _glue(f"{base}_ci", f"{fmt(r.ci_low)} to {fmt(r.ci_high)}")
+            _glue(f"{base}_pi", f"{fmt(r.pi_low)} to {fmt(r.pi_high)}" if pi_text(r) else "not applicable")
             _glue(f"{base}_k", str(a.count.k))
             _glue(f"{base}_certainty", a.grade.certainty)
             _glue(f"{base}_statement", a.statement)
@@ -165,14 +191,17 @@ class Section:
             _display(Note(f"No analysis of the data package belongs to this section ({self.title}): "
                           "there are no data to pool.", "note"))
             return None
-        header = ["Analysis", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
-                  "What the evidence says"]
+        header = ["Analysis", "Outcome", "Effect (95% CI); prediction interval", "Participants (studies)",
+                  "Certainty", "What the evidence says"]
         if harms:
             header.append("Absolute effect per 1,000 (95% CI)")
         views = sorted(c.aid for cs in self.children.values() for c in cs)
         caption = (f"{self.title}: the outcomes, with the certainty of the evidence (GRADE, by the rules of the "
                    f"methods page) and what it means ({_settings_text(self.settings)}).")
         foot = [(", ".join(aids), text) for text, aids in notes.items()]
+        foot.append(("Prediction interval", "where a random-effects analysis pools at least 3 studies: the range in "
+                                            "which the effect in a new study like these is expected to lie, "
+                                            "μ ± t(k − 2) √(τ² + SE²) (Cochrane Handbook ch. 10.10.4.3)."))
         if views:
             foot.append(("Subgroup analyses", f"{', '.join(views)} split the studies of an outcome above; each is "
                                               "shown in the details of its outcome, not as an outcome of its own."))
@@ -215,7 +244,7 @@ class Section:
             alt = f"Forest plot of analysis {it.aid}, {s.name}: no study is estimable."
         else:
             alt = (f"Forest plot of analysis {it.aid}, {s.name}: {studies_word(a.count.k)}, pooled "
-                   f"{measure_label(r.measure)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
+                   f"{measure_label(r)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
         cap = (f"Forest plot, analysis {it.aid}: " + (f"{s.group_name}, " if s.group_name else "") + f"{s.name}. "
                + _direction_caption(a.direction) + _repeat_note(it.result))
         rob = rob_of_analysis(self.pkg, it.aid)
@@ -265,19 +294,30 @@ class Section:
             return [Note(f"Analysis {it.aid} has one study, so the models cannot differ: no sensitivity analysis.",
                          None)]
         base = dict(level=self.settings["level"])
-        hksj = "HKSJ" if k >= 3 else "HKSJ ad hoc"
-        variants = [("Fixed effect", dict(model="fixed")), ("Random, DL", dict(model="random", estimator="DL")),
+        variants = [("Fixed effect", dict(model="fixed")), ("DL", dict(model="random", estimator="DL")),
                     ("Random, REML", dict(model="random", estimator="REML")),
-                    (f"Random, REML + {hksj}", dict(model="random", estimator="REML", ci_method=hksj))]
+                    ("Random, REML + HKSJ (ad hoc)", dict(model="random", estimator="REML", ci_method="HKSJ ad hoc"))]
         rows, notes = [], []
         for label, kw in variants:
             r = an.run(self.pkg, it.aid, **{**base, **kw}).result
+            if label == "DL":
+                label = DL_LABELS["MH-DL" if r.method == "MH-DL" else "DL"]
             rows.append([label, effect_text(r), "" if r.tau2 is None else fmt(r.tau2, 3)])
             notes += [n for n in r.notes if n not in notes]
-        if k < 3:
-            notes.append(f"With fewer than 3 studies the Hartung-Knapp-Sidik-Jonkman interval is shown only in its ad "
-                         f"hoc form (variance factor at least 1): the plain form can be much narrower than the Wald "
-                         f"interval ({cite('roever2015')}).")
+            if r.hksj == "adhoc" and r.hksj_q is not None:
+                plain = an.run(self.pkg, it.aid, **{**base, **kw, "ci_method": "HKSJ"}).result
+                if r.hksj_q < 1:
+                    span = f"{fmt(plain.ci_low)} to {fmt(plain.ci_high)}"
+                    why = (f"and the plain Hartung-Knapp-Sidik-Jonkman interval ({span}) would be narrower than "
+                           f"the Wald interval" if plain_hksj_narrower(r) else
+                           f"so the ad hoc form differs from the plain Hartung-Knapp-Sidik-Jonkman interval ({span})")
+                    notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, below 1, {why}; the ad hoc "
+                                 f"form, with factor 1, is shown, never narrower than the Wald interval "
+                                 f"({cite('knapp2003', 'jackson2017')}).")
+                else:
+                    notes.append(f"HKSJ: the variance factor q is {fmt(r.hksj_q, 2)}, at least 1, so the ad hoc and "
+                                 f"plain Hartung-Knapp-Sidik-Jonkman intervals are the same "
+                                 f"({cite('knapp2003', 'jackson2017')}).")
         parts = [Table(["Model", "Effect (95% CI)", "Tau²"], rows,
                        caption=f"Analysis {it.aid}: sensitivity to the model and the CI method.",
                        label=f"tbl-{self.key}-{slug(it.aid)}-sensitivity",
@@ -315,22 +355,22 @@ class Section:
         if a.mid.assessed:
             lo_t = math.log(a.mid.low) if ratio else a.mid.low
             hi_t = math.log(a.mid.high) if ratio else a.mid.high
-        rows = [["DerSimonian-Laird (frequentist)", effect_text(dl), "" if dl.tau is None else fmt(dl.tau, 2), "", ""]]
+        rows = [[f"{DL_LABELS['DL']} (frequentist)", effect_text(dl), "" if dl.tau is None else fmt(dl.tau, 2), "", ""]]
         for label, scale in tau_priors(ar):
             fit = by.bayes(es.yi, es.vi, tau_prior=("halfnormal", scale))
             back = (lambda x: math.exp(x)) if ratio else (lambda x: x)
             below = "" if lo_t is None else fmt(by.prob_mu_below(fit, lo_t), 3)
             above = "" if hi_t is None else fmt(1 - by.prob_mu_below(fit, hi_t), 3)
             rows.append([f"Bayes, tau ~ half-normal({fmt(scale, 2)}) [{label}]",
-                         f"{measure_label(r.measure)} {fmt(back(fit.mu))} ({fmt(back(fit.mu_low))} to "
+                         f"{measure_label(r)} {fmt(back(fit.mu))} ({fmt(back(fit.mu_low))} to "
                          f"{fmt(back(fit.mu_high))})", f"{fmt(fit.tau, 2)} ({fmt(fit.tau_low, 2)} to {fmt(fit.tau_high, 2)})",
                          below, above])
             _glue(f"{self.key}_{slug(it.aid)}_bayes_{slug(label)}_p_below", below)
-        m = measure_label(r.measure)
+        m = measure_label(r)
         head_lo = f"P({m} < {fmt(a.mid.low)})" if a.mid.assessed else "P(below the MID)"
         head_hi = f"P({m} > {fmt(a.mid.high)})" if a.mid.assessed else "P(above the MID)"
         return [Table(["Model", "Effect: median (95% CI or CrI)", "Tau: median (95% CrI)", head_lo, head_hi], rows,
-                      caption=f"Analysis {it.aid}: Bayesian random-effects meta-analysis beside DerSimonian-Laird "
+                      caption=f"Analysis {it.aid}: Bayesian random-effects meta-analysis beside inverse-variance DerSimonian-Laird "
                               "(uniform prior on the effect; tau priors as stated in the methods). "
                               + ("The MID thresholds are " + a.mid.text + "." if a.mid.assessed else ""),
                       label=f"tbl-{self.key}-{slug(it.aid)}-bayes")]
@@ -375,11 +415,13 @@ class Section:
         # the last boundary (t = 1) applies, once
         keep = [j for j in range(len(frac)) if j == 0 or min(frac[j - 1], 1.0) < 1.0]
         seen = np.minimum(frac[keep], 1.0)
-        bounds_seen = sq.futility_boundaries(seen, alpha=alpha, beta=1 - power)
-        crossing = sq.first_crossing(np.asarray(cz.z)[keep], bounds_seen)
         future = np.linspace(seen[-1], 1.0, 11)[1:] if seen[-1] < 1 else np.array([])
         looks = np.concatenate([seen, future])
+        # one set of boundaries, over the looks seen and those still to come, is both drawn
+        # and used for the verdict (at the looks seen): the verdict never reads a bound the
+        # figure does not show
         bounds = sq.futility_boundaries(looks, alpha=alpha, beta=1 - power)
+        crossing = sq.first_crossing(np.asarray(cz.z)[keep], sq.first_looks(bounds, len(seen)))
         more = max(0.0, info.ris_adjusted - accrued[-1])
         base = f"{self.key}_{slug(it.aid)}_tsa"
         _glue(f"{base}_ris", fmt(info.ris_adjusted, 0))
@@ -445,11 +487,11 @@ class Section:
         years = [_year(rows.iloc[i]["Study year"]) for i in es.index]
         order = sorted(range(es.k), key=lambda j: (years[j], j))
         steps = cumulative(es, ar.engine_method, order=order, hksj=ar.hksj, level=self.settings["level"])
-        measure = measure_label(ar.result.measure)
+        measure = measure_label(ar.result)
         # the year in brackets unless the study's name carries it
         added = [s.study if years[j] == 9999 or str(years[j]) in s.study else f"{s.study} ({years[j]})"
                  for s, j in zip(steps, order)]
-        table = [[i, x, s.k, fmt_effect(ar.result.measure, s.estimate, s.ci_low, s.ci_high),
+        table = [[i, x, s.k, fmt_effect(ar.result.measure, s.estimate, s.ci_low, s.ci_high, label=ar.result.label),
                   "" if s.tau2 is None else fmt(s.tau2, 3), fmt_i2(s.i2)]
                  for i, (x, s) in enumerate(zip(added, steps), start=1)]
         first, last = steps[0], steps[-1]
@@ -460,12 +502,14 @@ class Section:
                f"{fmt(last.estimate)} ({pct}% CI {fmt(last.ci_low)} to {fmt(last.ci_high)}) with all.")
         drawn = (tuple(added), tuple(s.k for s in steps), tuple(s.estimate for s in steps),
                  tuple(s.ci_low for s in steps), tuple(s.ci_high for s in steps), ar.result.measure,
-                 a.direction.left, a.direction.right, f"Cumulative meta-analysis, analysis {it.aid}")
+                 a.direction.left, a.direction.right, f"Cumulative meta-analysis, analysis {it.aid}",
+                 ar.result.label)
         return [cached_figure(
-                    lambda d=drawn: cumulative_plot(*d[:6], label_left=d[6], label_right=d[7], title=d[8]),
+                    lambda d=drawn: cumulative_plot(*d[:6], label_left=d[6], label_right=d[7], title=d[8],
+                                                    measure_name=d[9]),
                     str(self.figures / f"{self.key}_{slug(it.aid)}_cumulative.svg"),
                     caption=f"Cumulative meta-analysis of analysis {it.aid} ({ar.settings.name}): studies added "
-                            f"in order of year, {pct}% CIs, {ar.engine_method} as in the analysis.",
+                            f"in order of year, {pct}% CIs, {pooling.METHOD_LABELS[ar.engine_method]} as in the analysis.",
                     label=f"fig-{self.key}-{slug(it.aid)}-cumulative", alt=alt, key_parts=drawn, tight=False),
                 Table(["Step", "Study added", "Rows pooled", f"Effect ({pct}% CI)", "Tau²", "I²"], table,
                       caption=f"Cumulative meta-analysis of analysis {it.aid}: the pooled estimate after each study "
@@ -483,7 +527,7 @@ class Section:
             ar = it.result
             es = an.effect_sizes(ar.settings, self.pkg.rows_of(it.aid), labels=ar.labels)
             e = pooling.egger(es)
-            _display(Figure(funnel_plot(e, ar.result.measure, title=f"Analysis {it.aid}"),
+            _display(Figure(funnel_plot(e, ar.result.measure, title=f"Analysis {it.aid}", name=ar.result.label),
                             str(self.figures / f"{self.key}_{slug(it.aid)}_funnel.svg"),
                             caption=f"Funnel plot, analysis {it.aid} (Egger's test: intercept {fmt(e.intercept)}, "
                                     f"t = {fmt(e.t)}, df = {e.df}, {fmt_p(e.p)}).",
@@ -602,5 +646,6 @@ def _settings_text(st) -> str:
     model = ("model as stored" if st["model"] is None else "fixed effect" if st["model"] == "fixed"
              else "random effects")
     est = f", {st['estimator']}" if st["estimator"] and st["model"] != "fixed" else ""
-    ci = f", {st['ci_method']} CI" if st["ci_method"] else ""
+    ci = (", HKSJ CI in its ad hoc form" if st["ci_method"] in ("HKSJ", "HKSJ ad hoc")
+          else f", {st['ci_method']} CI" if st["ci_method"] else "")
     return f"{model}{est}{ci}, {int(round(st['level'] * 100))}% level"

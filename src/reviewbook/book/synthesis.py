@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from ..appraisal.grade import LEVELS, SYMBOLS
 from ..appraisal.sources import cite
-from ..engine.report import fmt
 from ..package.schema import Package
 from ..views.tables import Note, Table
 from . import reproduce
@@ -47,33 +46,39 @@ class Main:
     stated: bool = True  # named by the review file (False: picked by the stated rule)
 
 
-#: The rule that picks the main comparisons and outcomes of a package without a
-#: review file that names them (stated on the methods page).
-RULE = ("every comparison of the package, in its order; as its outcomes, the first seven analyses that are not "
-        "subgroup views, in the package's order (Cochrane reviews list the primary outcomes first), the last of them "
-        "replaced by the first harm when none is among them; as key "
-        "findings, its first analysis that is not a harm and its first harm (the harms section's rule)")
+#: The rule that picks the main comparisons and outcomes (stated on the methods page and
+#: under the key findings); sensitivity and subgroup analyses are found by
+#: reviewbook.appraisal.roles (SECONDARY_RULE).
+RULE = ("every comparison of the package, in its order; as its outcomes, the first seven of its analyses that are "
+        "neither sensitivity nor subgroup analyses, in the package's order (Cochrane reviews list the primary outcomes "
+        "first), the last of them replaced by the first harm when none is among them; as key findings, its first such "
+        "analysis that is not a harm (its main outcome) and its first harm (the harms section's rule); a review file "
+        "may name the comparisons, outcomes and key findings instead, and any it names that is a sensitivity or "
+        "subgroup analysis is left out")
 
 
 def main_comparisons(pkg: Package, rv, judged) -> list:
-    """The review file's ``summary_of_findings``, or the stated :data:`RULE`."""
+    """The review file's ``summary_of_findings``, or the stated :data:`RULE`; never a
+    sensitivity or subgroup analysis (:func:`reviewbook.appraisal.roles.secondary_analyses`)."""
+    from ..appraisal.roles import secondary_analyses
     from .review import claim
 
+    secondary = secondary_analyses(pkg)
     if rv.summary:
         out = []
         for m in rv.summary:
-            ids = [a for a in m.outcomes if a in judged]
+            ids = [a for a in m.outcomes if a in judged and a not in secondary]
             if not ids:
                 continue
             s = judged[ids[0]].settings
             out.append(Main(m.group, m.title or s.group_name or f"Comparison {m.group}", m.population, m.setting,
                             m.intervention or s.experimental_label, m.comparison or s.control_label, tuple(ids),
-                            tuple(a for a in m.key if a in judged), m.limits))
+                            tuple(a for a in m.key if a in judged and a not in secondary), m.limits))
         return out
     owners = claim(pkg, rv)
     groups = {}
     for aid, it in judged.items():
-        if it.appraisal is not None and it.appraisal.parent:
+        if aid in secondary or (it.appraisal is not None and it.appraisal.parent):
             continue
         groups.setdefault(int(aid.split(".")[0]), []).append(aid)
     out = []
@@ -136,9 +141,9 @@ def _cannot_say(main: Main, judged) -> str:
     for aid in main.outcomes:
         it = judged[aid]
         a = it.appraisal
-        from ..appraisal.statements import outcome_phrase
+        from ..appraisal.phrases import outcome_name
 
-        name = outcome_phrase(it.settings, False)
+        name = outcome_name(it.settings.name)
         why = ("not estimable" if it.pooled is None else "very low certainty" if a.grade.certainty == "very low"
                else "a single study" if a.count.k == 1 else None)
         if why:
@@ -368,6 +373,17 @@ def published_estimates(package, *, review="auto", **settings):
     return t
 
 
+def _in_words(text) -> str:
+    """The settings files' generic measure codes in the package's words ('GENR' -> 'Generic
+    (ratio, log scale)'): a reader never sees an internal code."""
+    import re
+
+    from ..package.schema import MEASURE_NAMES
+
+    return re.sub(r"\bGENR?\b", lambda m: MEASURE_NAMES[m.group(0)].lower() if m.start() else MEASURE_NAMES[m.group(0)],
+                  str(text))
+
+
 @_shows
 def settings_table(package):
     """How each analysis's settings were obtained (stored, or inferred from RevMan's per-study results)."""
@@ -383,8 +399,8 @@ def settings_table(package):
         cap = "Settings of every analysis, as stored in the package's settings file."
     else:
         for _, r in inferred.iterrows():
-            rows.append([r["analysis"], r["data_type"], r["measure"], r["method"], r["model"], r["estimator"],
-                         r["status"], ev.get(r["analysis"], "")])
+            rows.append([r["analysis"], r["data_type"], _in_words(r["measure"]), r["method"], r["model"],
+                         r["estimator"], r["status"], _in_words(ev.get(r["analysis"], ""))])
         cap = ("Settings of every analysis, inferred from RevMan's stored per-study results (the package has no "
                "settings file), with the evidence.")
     counts = {}

@@ -19,3 +19,10 @@ METHODS = ("FE", "MH", "MH-DL", "PETO", "DL", "REML", "PM")
 RANDOM_METHODS = ("MH-DL", "DL", "REML", "PM")
 FIXED_METHODS = ("FE", "MH", "PETO")
 HKSJ_VARIANTS = (None, "plain", "adhoc")
+
+#: The one default pair of error rates: two-sided type I error and power of the
+#: required (optimal) information size.  The book's imprecision rating (GRADE 6:
+#: alpha 0.05, beta 0.20), its sequential analysis and ``reviewbook ris`` all read
+#: these (a review file may set others for its book).
+ALPHA = 0.05
+POWER = 0.80

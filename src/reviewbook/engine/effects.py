@@ -87,6 +87,10 @@ class EffectSizes:
         The position (0-based, in the input) of each estimable study, so that
         anything given per input row (subgroup labels, arm data) can be
         filtered along with the studies that are not estimable.
+    label : str
+        How the measure is named to a reader where the code does not name it
+        (``GEN``, ``GENR``): e.g. 'Rate ratio' from a data package; '' for the
+        code's own name (:func:`reviewbook.engine.report.measure_text`).
     """
 
     measure: str
@@ -97,6 +101,7 @@ class EffectSizes:
     tables: np.ndarray | None = field(default=None, repr=False)
     raw_tables: np.ndarray | None = field(default=None, repr=False)
     index: tuple = ()
+    label: str = ""
 
     def __post_init__(self):
         if not self.index and len(self.study):

@@ -99,6 +99,15 @@ class MetaResult:
     studies: tuple = ()
     excluded: tuple = ()
     notes: tuple = ()
+    #: HKSJ variance factor ``q = sum w_i (y_i - mu)^2 / (k - 1)`` before any
+    #: truncation (None without HKSJ); below 1 the plain HKSJ interval can be
+    #: narrower than the Wald one and the ad hoc form uses 1 instead.
+    hksj_q: float | None = None
+    #: standard error without the HKSJ factor, ``1/sqrt(sum w)`` (the Wald SE,
+    #: which RevMan's test for subgroup differences uses); equals ``se`` without HKSJ
+    se_wald: float | None = None
+    #: the measure's name for a reader where its code does not give one (``EffectSizes.label``)
+    label: str = ""
 
     @property
     def tau(self) -> float | None:
@@ -280,6 +289,8 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
     q_df = k - 1
 
     stat_df = None
+    se_wald = se
+    qh = None
     if hksj is not None and k >= 2:
         rss = float(np.sum(weights * (yi - te) ** 2))
         # metafor (rma.uni, test="knha") sets the variance factor to 0 when the
@@ -322,7 +333,8 @@ def meta(es: EffectSizes, method: str = "REML", *, hksj: str | None = None,
         ci_high=backtransform(measure, hi_te), stat=float(stat), stat_df=stat_df, p=p,
         tau2=None if t2 is None else float(t2), q=float(q), q_df=q_df, q_p=_q_p(q, q_df),
         i2=_i2(q, q_df), pi_low=pi_lo, pi_high=pi_hi, level=level, hksj=hksj,
-        studies=studies, excluded=tuple(es.excluded), notes=tuple(notes))
+        studies=studies, excluded=tuple(es.excluded), notes=tuple(notes),
+        hksj_q=None if qh is None else float(qh), se_wald=float(se_wald), label=es.label)
 
 
 def study_weights(es: EffectSizes, method: str) -> np.ndarray:
@@ -384,11 +396,17 @@ def subset(es: EffectSizes, mask) -> EffectSizes:
 
 
 def subgroup_test(results) -> SubgroupTest | None:
-    """Q between subgroup estimates, ``sum w_g (te_g - te_bar)^2`` with ``w_g = 1/se_g^2``."""
+    """Q between subgroup estimates, ``sum w_g (te_g - te_bar)^2`` with ``w_g = 1/se_g^2``.
+
+    ``se_g`` is each subgroup's inverse-variance standard error ``1/sqrt(sum w)``
+    (``MetaResult.se_wald``), also where the subgroups' CIs are HKSJ: RevMan's
+    test (Deeks and Higgins, *Statistical algorithms in Review Manager*;
+    Cochrane Handbook 10.11.3.1) is a chi-squared test on those SEs, and a
+    chi-squared test on HKSJ-scaled SEs has no source."""
     if len(results) < 2:
         return None
     te = np.array([r.te for r in results])
-    w = 1.0 / np.array([r.se for r in results]) ** 2
+    w = 1.0 / np.array([r.se if r.se_wald is None else r.se_wald for r in results]) ** 2
     bar = np.sum(w * te) / np.sum(w)
     q = float(np.sum(w * (te - bar) ** 2))
     df = len(results) - 1

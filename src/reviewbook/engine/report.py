@@ -48,11 +48,23 @@ def fmt_ci(r, digits=2) -> str:
     return f"{fmt(r.estimate, digits)} [{fmt(r.ci_low, digits)}, {fmt(r.ci_high, digits)}]"
 
 
-def fmt_effect(measure: str, estimate, low, high, digits=2) -> str:
+#: Words for the measures whose code is not a reader's abbreviation: generic
+#: inverse-variance estimates whose measure nothing names (on their own scale, or
+#: ratios given on the log scale).  RR, OR, RD, MD, SMD and HR are the Cochrane
+#: Handbook's own abbreviations and are shown as they are.
+UNNAMED = {"GEN": "Estimate", "GENR": "Ratio"}
+
+
+def measure_text(measure: str, label: str = "") -> str:
+    """The measure as a reader sees it: ``label`` (the data package's name for it,
+    e.g. 'Rate ratio') when given, else the abbreviation, never an internal code."""
+    return label or UNNAMED.get(measure, measure)
+
+
+def fmt_effect(measure: str, estimate, low, high, digits=2, label: str = "") -> str:
     """'MD -15.79 (-32.09 to 0.51)': the book's one form of an effect with its CI in
     tables and prose (forest plots keep RevMan's '[low, high]')."""
-    label = {"GEN": "Estimate", "GENR": "Ratio"}.get(measure, measure)
-    return f"{label} {fmt(estimate, digits)} ({fmt(low, digits)} to {fmt(high, digits)})"
+    return f"{measure_text(measure, label)} {fmt(estimate, digits)} ({fmt(low, digits)} to {fmt(high, digits)})"
 
 
 def effect_line(r: MetaResult, digits=2) -> str:

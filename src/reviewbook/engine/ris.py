@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from . import dist
+from .codes import ALPHA, POWER
 
 from ..errors import ArgumentError
 from .effects import check_yi_vi as _check_yi_vi
@@ -115,7 +116,7 @@ def diversity(yi, vi):
     return float(max(0.0, (v_r - v_f) / v_r))
 
 
-def information_size_md(delta, sd, alpha=0.05, beta=0.20):
+def information_size_md(delta, sd, alpha=ALPHA, beta=1 - POWER):
     """Fixed-effect information size for a mean difference (total participants).
 
     ``4 (z_{1-alpha/2} + z_{1-beta})^2 sd^2 / delta^2`` (two equal arms;
@@ -133,7 +134,7 @@ def information_size_md(delta, sd, alpha=0.05, beta=0.20):
     return float(4.0 * _zsum2(alpha, beta) * sd ** 2 / delta ** 2)
 
 
-def information_size_binary(control_risk, rrr, alpha=0.05, beta=0.20):
+def information_size_binary(control_risk, rrr, alpha=ALPHA, beta=1 - POWER):
     """Fixed-effect information size for a dichotomous outcome (total participants).
 
     With ``Pc = control_risk``, ``Pe = Pc (1 - rrr)``, ``pbar = (Pc + Pe)/2``:
@@ -187,7 +188,7 @@ def _check_arms(k, **arrays):
     return out
 
 
-def ris_md(yi, vi, n1, sd1, n2, sd2, *, delta, sd=None, alpha=0.05, beta=0.20):
+def ris_md(yi, vi, n1, sd1, n2, sd2, *, delta, sd=None, alpha=ALPHA, beta=1 - POWER):
     """Diversity-adjusted required information size for a mean difference.
 
     Parameters
@@ -220,7 +221,7 @@ def ris_md(yi, vi, n1, sd1, n2, sd2, *, delta, sd=None, alpha=0.05, beta=0.20):
                      alpha, beta)
 
 
-def ris_rr(yi, vi, n1, n2, *, control_risk, rrr, alpha=0.05, beta=0.20):
+def ris_rr(yi, vi, n1, n2, *, control_risk, rrr, alpha=ALPHA, beta=1 - POWER):
     """Diversity-adjusted required information size for a risk ratio.
 
     Parameters

@@ -42,7 +42,7 @@ sidedness) are stated in :func:`futility_boundaries`; validated against rpact
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from scipy import optimize, special
@@ -58,7 +58,7 @@ __all__ = [
     "CumulativeZ",
     "FutilityBoundaries",
     "cumulative_z",
-    "first_crossing",
+    "first_crossing", "first_looks",
     "futility_boundaries",
     "obf_beta_spending",
     "obf_spending",
@@ -714,6 +714,19 @@ class Crossing:
     def conclusive(self):
         """True only when a boundary was crossed."""
         return self.boundary != "none"
+
+
+def first_looks(bounds, n: int):
+    """The first ``n`` looks of ``bounds`` (Boundaries or FutilityBoundaries), with
+    the boundaries as computed over all the looks: the looks seen so far of a
+    design planned to ``t = 1``, so that a verdict at the looks seen reads the
+    same boundaries as a figure of the whole design.  (Computed over the looks
+    seen alone, the last of them would be treated as the final look.)"""
+    if not 1 <= n <= np.asarray(bounds.information).size:
+        raise ArgumentError(f"n must be from 1 to {np.asarray(bounds.information).size}; got {n!r}")
+    cut = {f.name: getattr(bounds, f.name)[:n] for f in fields(bounds)
+           if isinstance(getattr(bounds, f.name), np.ndarray)}
+    return replace(bounds, **cut)
 
 
 def first_crossing(z, bounds):

@@ -28,7 +28,7 @@ with ``result=None`` and shown as RevMan does, "Not estimable".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -126,6 +126,47 @@ def _num(rows, col):
     return np.asarray(rows[col], float)
 
 
+#: Effect measures a data package may name that the engine pools as generic
+#: inverse-variance estimates, in a reader's words (the Cochrane Handbook's names).
+PACKAGE_MEASURE_NAMES = {"RaR": "Rate ratio", "ROM": "Ratio of means"}
+#: Names of measures an analysis name may state, for generic inverse-variance data whose
+#: package does not name the measure (import-rows writes 'Generic (...)'): the first
+#: pattern found in the analysis name gives the name; none found, the measure stays
+#: unnamed ('Ratio' or 'Estimate').  Abbreviations only in capitals, as whole words.
+NAMED_IN_NAME = (
+    (r"(?i:\bhazard ratios?\b)|\bHRs?\b", "HR"),
+    (r"(?i:\b(?:incidence )?rate ratios?\b)|\bIRRs?\b", "Rate ratio"),
+    (r"(?i:\bratios? of (?:geometric )?means\b)|\bRoMs?\b|\bROMs?\b", "Ratio of means"),
+    (r"(?i:\bodds ratios?\b)|\bORs?\b", "OR"),
+    (r"(?i:\b(?:risk ratios?|relative risks?)\b)|\bRRs?\b", "RR"),
+    (r"(?i:\bstandardi[sz]ed mean differences?\b)|\bSMDs?\b", "SMD"),
+    (r"(?i:\bmean differences?\b)|\bMDs?\b", "MD"),
+    (r"(?i:\brisk differences?\b)|\bRDs?\b", "RD"),
+)
+RATIO_NAMES = ("HR", "Rate ratio", "Ratio of means", "OR", "RR")
+
+
+def measure_name(s: AnalysisSettings, code: str) -> str:
+    """How a reader sees the measure of analysis ``s`` pooled under engine ``code``
+    ('' where the code is itself the reader's abbreviation: RR, OR, RD, MD, SMD, HR).
+
+    Generic inverse-variance data (``GEN``, ``GENR``) are named from the package's
+    'Effect measure' ('Rate Ratio' -> 'Rate ratio', 'Ratio of Means' -> 'Ratio of
+    means'), else from the analysis name (:data:`NAMED_IN_NAME`, a ratio name only
+    for log-scale data and a difference name only for the others), else left ''
+    (shown as 'Ratio' or 'Estimate')."""
+    import re
+
+    if code not in ("GEN", "GENR"):
+        return ""
+    if s.measure_code in PACKAGE_MEASURE_NAMES:
+        return PACKAGE_MEASURE_NAMES[s.measure_code]
+    for pattern, name in NAMED_IN_NAME:
+        if re.search(pattern, s.name or "") and ((name in RATIO_NAMES) == (code == "GENR")):
+            return name
+    return ""
+
+
 def effect_sizes(s: AnalysisSettings, rows, measure=None, smd_correction=None, labels=None):
     """Effect sizes of the rows of one analysis (labels: :func:`row_labels`).
 
@@ -150,7 +191,8 @@ def effect_sizes(s: AnalysisSettings, rows, measure=None, smd_correction=None, l
                                   smd_correction=smd_correction or s.smd_formula)
     if s.data_type in ("Contrast level", "Generic inverse variance"):
         gen = measure if measure in effects.MEASURES else ("GENR" if s.log_scale else "GEN")
-        return effects.generic_se(_num(rows, "GIV Mean"), _num(rows, "GIV SE"), study=study, measure=gen)
+        es = effects.generic_se(_num(rows, "GIV Mean"), _num(rows, "GIV SE"), study=study, measure=gen)
+        return replace(es, label=measure_name(s, gen))
     if s.data_type == "O-E and variance":
         return effects.oe(_num(rows, "O-E"), _num(rows, "Variance"), study=study)
     raise NotComputable(f"data type '{s.data_type}' is not known")

@@ -53,7 +53,7 @@ def read_pool_table(path, measure: str, subgroup: str | None = None, smd_correct
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(name, None, None, f"an unreadable file ({exc.__class__.__name__})",
                                   "a UTF-8 CSV file")]) from None
-    layout = LAYOUT_OF_MEASURE[measure]
+    layout = LAYOUT_OF_MEASURE.get(measure, "generic")  # HR, GENR: study,yi,vi (log scale)
     if "yi" in header and "vi" in header and not set(LAYOUTS[layout][1:]) <= set(header):
         layout = "generic"
     need = list(LAYOUTS[layout]) + ([subgroup] if subgroup else [])

@@ -19,7 +19,7 @@ SHORT = {"GEN": "Estimate", "GENR": "Ratio"}
 
 
 def cumulative_plot(labels, k, estimate, ci_low, ci_high, measure, *, label_left="", label_right="",
-                    title=None):
+                    title=None, measure_name=""):
     """``labels``: the study added at each step (in order); ``k``: studies pooled
     after each step; ``estimate``/``ci_low``/``ci_high`` on the reporting scale.
     Ratios are drawn on a log axis, with the line of no effect at 1 (else 0)."""
@@ -71,7 +71,7 @@ def cumulative_plot(labels, k, estimate, ci_low, ci_high, measure, *, label_left
     head = 1 - (top_in - 0.15) / height
     fig.text(0.02, head, "Study added (in order of year)", fontsize=8, weight="bold", va="center")
     fig.text(0.765, head, "k", fontsize=8, weight="bold", va="center", ha="right")
-    fig.text(0.79, head, f"{SHORT.get(measure, measure)} [95% CI]", fontsize=8, weight="bold", va="center")
+    fig.text(0.79, head, f"{measure_name or SHORT.get(measure, measure)} [95% CI]", fontsize=8, weight="bold", va="center")
     for yy, lab, kk, e, a, b in zip(y, labels, k, est, lo, hi):
         yf = bottom + (yy - ylo) / (yhi - ylo) * axh
         fig.text(0.02, yf, "+ " + plain(lab, 38), fontsize=8, va="center")

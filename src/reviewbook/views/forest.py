@@ -123,6 +123,7 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
     apply_style()
     s, r = ar.settings, ar.result
     measure = r.measure if r is not None else (s.measure_code or "")
+    mlabel = r.label if r is not None else ""  # the package's name for a generic measure
     ratio = r.is_ratio if r is not None else measure in ("RR", "OR", "HR", "GENR")
     level = r.level if r is not None else s.level
     weights = ar.weights()
@@ -130,7 +131,9 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
     rows = _rows_of(ar)
     n_subtotals = sum(1 for x in rows if x[0] == "subtotal")
     show_test = ar.totals and ar.subgroups is not None and len(ar.subgroups.groups) > 1 and r is not None
-    show_pi = r is not None and r.pi_low is not None and s.prediction_interval
+    # the prediction interval wherever there is one (random effects, k >= 3; Cochrane
+    # Handbook 10.10.4.3), whether or not the package asked RevMan to draw it
+    show_pi = r is not None and r.pi_low is not None
     n_text = 2 + (1 if show_test else 0) + (1 if show_pi else 0)
     title_lines = textwrap.wrap(str(title), 105) if title else []
     domains = _rob_domains(rob)
@@ -178,10 +181,11 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
     for h, x, _, _ in heads:
         ax.text(x, y, h, ha="right", va="center", fontweight="bold", fontsize=9)
     ax.text(wcol, y, "Weight", ha="right", va="center", fontweight="bold", fontsize=9)
-    meas = MEASURE_NAMES.get(measure, measure)
+    meas = mlabel or MEASURE_NAMES.get(measure, measure)
     random = r.tau2 is not None if r is not None else s.model == "random"
     method = {"MH": "M-H", "MH-DL": "M-H", "PETO": "Peto"}.get(ar.engine_method, "IV")
-    head2 = f"{method}, {'Random' if random else 'Fixed'}, {int(round(level * 100))}% CI"
+    hk = {"plain": " (HKSJ)", "adhoc": " (HKSJ, ad hoc)"}.get(getattr(r, "hksj", None), "")
+    head2 = f"{method}, {'Random' if random else 'Fixed'}, {int(round(level * 100))}% CI{hk}"
     for xx, ha in ((ecol, "right"), ((px0 + px1) / 2, "center")):
         ax.text(xx, y + 0.45, meas, ha=ha, va="bottom", fontweight="bold", fontsize=9)
         ax.text(xx, y, head2, ha=ha, va="center", fontweight="bold", fontsize=SMALL)
@@ -218,7 +222,7 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
             box.set_gid(gid)
             ax.add_patch(box)
             titles[gid] = _tooltip(lab, s, arm, None if kind == "excluded" else x[2], weights, measure, level,
-                                   domains, judged)
+                                   domains, judged, name=meas)
             if kind == "excluded":
                 ax.text(ecol, yy, "Not estimable", ha="right", va="center", fontsize=9, color="0.35")
             else:
@@ -357,7 +361,7 @@ def _present(v) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
-def _tooltip(label, s, arm, study, weights, measure, level, domains, judged) -> str:
+def _tooltip(label, s, arm, study, weights, measure, level, domains, judged, name="") -> str:
     """The hover text of a study row: study, arms, weight, estimate, risk of bias."""
     parts = [str(label)]
     if arm is not None:
@@ -377,7 +381,7 @@ def _tooltip(label, s, arm, study, weights, measure, level, domains, judged) -> 
         est, lo, hi = _study_ci(measure, study.yi, study.vi, level)
         w = weights.get(label, study.weight)
         parts.append(f"weight {fmt(w, 1)}%")
-        parts.append(f"{MEASURE_NAMES.get(measure, measure)} {fmt(est)} [{fmt(lo)}, {fmt(hi)}]")
+        parts.append(f"{name or MEASURE_NAMES.get(measure, measure)} {fmt(est)} [{fmt(lo)}, {fmt(hi)}]")
     if domains:
         if judged:
             parts.append("risk of bias: " + "; ".join(f"{_rob_code(d)} {_rob_level(judged.get(d)).lower()}"
@@ -446,7 +450,7 @@ def _overall(r):
     return f"Test for overall effect: {stat} ({fmt_p(r.p)})"
 
 
-def funnel_plot(egger_result, measure: str, *, title: str | None = None):
+def funnel_plot(egger_result, measure: str, *, title: str | None = None, name: str = ""):
     """Funnel plot: effect (analysis scale) against standard error, with the
     95% pseudo-confidence region around the fixed-effect estimate."""
     apply_style()
@@ -460,8 +464,12 @@ def funnel_plot(egger_result, measure: str, *, title: str | None = None):
     ax.scatter(e.yi, e.sei, color=COLORS["study"], s=22, zorder=3)
     ax.set_ylim(se_max, 0)
     ax.set_ylabel("Standard error")
-    ax.set_xlabel({"RR": "log risk ratio", "OR": "log odds ratio", "HR": "log hazard ratio"}.get(
-        measure, f"{measure} (analysis scale)"))
+    # a generic measure by its name (``name``, from the package), never by its code
+    label = {"RR": "log risk ratio", "OR": "log odds ratio", "HR": "log hazard ratio"}.get(measure)
+    if label is None:
+        shown = name or MEASURE_NAMES.get(measure, measure)
+        label = f"log {shown[0].lower() + shown[1:]}" if measure == "GENR" else f"{shown} (analysis scale)"
+    ax.set_xlabel(label)
     if title:
         ax.set_title(plain(title), fontsize=10)
     fig.tight_layout()
