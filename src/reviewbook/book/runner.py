@@ -474,8 +474,11 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         + (_rel(rvw.path) if rvw.path else "none (the book takes what it can from the package)"))
     review_param = _rel(rvw.path) if rvw.path else "auto"
     code = _code_hash()
+    from ..package.tabular import read_bytes
+
     review_hash = sha(rvw.path.read_bytes() if rvw.path else "generic", *(
-        p.read_bytes() for p in (rvw.published, rvw.independent_map) if p is not None and p.exists()))
+        read_bytes(p, "a CSV file named by the review file") for p in (rvw.published, rvw.independent_map)
+        if p is not None))
     nb_pages = [p for p in pages if p.template]
     keys = {}
     for p in nb_pages:
@@ -805,7 +808,8 @@ def load_previous(path) -> dict:
     path = Path(path)
     expected = "a results.json of an earlier build (book/_build/results.json)"
     try:
-        data = json.loads(decode(read_bytes(path, expected), path.name, expected))
+        text = decode(read_bytes(path, expected), path.name, expected)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path.name, exc.lineno, None, f"text that is not JSON ({exc.msg})",
                                   expected)]) from None
@@ -814,7 +818,43 @@ def load_previous(path) -> dict:
     if not (isinstance(data, dict) and isinstance(data.get("analyses"), dict)
             and all(isinstance(v, dict) for v in data["analyses"].values())):
         raise InputError([Problem(path.name, None, None, "JSON without an 'analyses' mapping", expected)])
+    problems = _previous_problems(data, text, path.name)
+    if problems:
+        raise InputError(problems)
     return data
+
+
+def _previous_problems(data: dict, text: str, name: str) -> list:
+    """Each computed entry of an earlier results JSON must carry what the comparison
+    reads: ``estimate``, ``ci_low`` and ``ci_high`` (finite numbers), ``measure``
+    (text), and ``studies`` (a list) and ``mid`` (a mapping) where present; each
+    problem is located by the line of the entry and its key."""
+    import math
+
+    problems = []
+    fmt_ = data.get("results_format", 1)
+    if isinstance(fmt_, bool) or not isinstance(fmt_, int):
+        problems.append(Problem(name, None, "results_format", repr(fmt_)[:40], "a whole number (1, 2)"))
+    for aid, entry in data["analyses"].items():
+        at = text.find(json.dumps(str(aid)) + ":")
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        if "studies" in entry and not isinstance(entry["studies"], list):
+            problems.append(Problem(name, line, f"analyses.{aid}.studies", repr(entry["studies"])[:40],
+                                    "a list of study names"))
+        if entry.get("status") != "computed":
+            continue
+        for key in ("estimate", "ci_low", "ci_high"):
+            v = entry.get(key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                problems.append(Problem(name, line, f"analyses.{aid}.{key}",
+                                        "no value" if key not in entry else repr(v)[:40],
+                                        "a finite number (a computed entry of results.json)"))
+        if not isinstance(entry.get("measure", ""), str):
+            problems.append(Problem(name, line, f"analyses.{aid}.measure", repr(entry["measure"])[:40], "text"))
+        if entry.get("mid") is not None and not isinstance(entry["mid"], dict):
+            problems.append(Problem(name, line, f"analyses.{aid}.mid", repr(entry["mid"])[:40],
+                                    "a mapping (low, high, ...)"))
+    return problems[:50]
 
 
 def read_previous(previous=None):
@@ -833,9 +873,14 @@ def read_previous(previous=None):
         if path is None:
             return None, None
         try:
-            prev = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            prev = json.loads(text)
         except ValueError:
             return None, None
+        if not (isinstance(prev, dict) and isinstance(prev.get("analyses"), dict)
+                and all(isinstance(v, dict) for v in prev["analyses"].values())) \
+                or _previous_problems(prev, text, path.name):
+            return None, None  # the published site's own results, unreadable: no comparison
     pid = str(prev.get("package", ""))
     name = package_zip_name(pid)
     data = next((p for p in (path.parent / "downloads" / name, path.parent / name) if p.is_file()), None)
