@@ -922,8 +922,19 @@ def _write_results(staging, results, previous, pages, executed, pkg=None, previo
 
 
 def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warnings=False) -> int:
+    from ..package.lock import Terminated, terminated_as_exception, writer_lock
+
     try:
-        build(data, review=review, jobs=jobs, force=force, previous=previous, allow_warnings=allow_warnings)
+        with terminated_as_exception():
+            BUILD.mkdir(parents=True, exist_ok=True)
+            # one build at a time: a second waits (LOCK_TIMEOUT), then stops, so that
+            # neither removes the other's staging folder or Sphinx work tree
+            with writer_lock(BUILD, "the book's build folder (book/_build)", log=log):
+                build(data, review=review, jobs=jobs, force=force, previous=previous,
+                      allow_warnings=allow_warnings)
+    except Terminated:
+        print("error: terminated; the previous site is unchanged", file=sys.stderr)
+        return 143
     except InputError as exc:
         exc.report()
         print("error: the input is invalid; the previous site is unchanged", file=sys.stderr)
