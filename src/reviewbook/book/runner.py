@@ -588,6 +588,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         log(f"      site built in {time.perf_counter() - t_sphinx:.1f} s ({reread} source files new or changed)")
         html = staging / "_site"
         shutil.copytree(WORK / "html", html)
+        _prune(html, WORK / "src")  # only the files of this build (Sphinx keeps what earlier builds wrote)
         _downloads(html, pkg, staging, nb_pages)
         (html / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
         shutil.copy2(staging / "changes.json", html / "changes.json")
@@ -616,6 +617,44 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     log(f"done in {time.perf_counter() - t_start:.1f} s")
     log(f"site: {SITE / 'index.html'}")
     return SITE / "index.html"
+
+
+#: Pages Sphinx writes for every build (no source file of their own).
+GENERATED_PAGES = ("genindex", "search", "index", "py-modindex")
+_ASSET = re.compile(r"(_images|_downloads)/([^\"'\s<>()?#]+)")
+
+
+def _prune(html: Path, sources: Path) -> list:
+    """Remove from the site ``html`` what an earlier build left in Sphinx's work tree
+    (Sphinx adds and rewrites, never deletes): pages whose source is gone, their
+    copied sources, and images and downloads no page of this build links to.
+    Returns the removed paths (relative), sorted."""
+    removed = []
+    for page in sorted(html.rglob("*.html")):
+        rel = page.relative_to(html)
+        if rel.parts[0].startswith("_") or str(rel.with_suffix("")) in GENERATED_PAGES:
+            continue
+        if not any((sources / rel).with_suffix(s).is_file() for s in (".md", ".ipynb")):
+            page.unlink()
+            removed.append(str(rel))
+    for src in sorted((html / "_sources").rglob("*")) if (html / "_sources").is_dir() else []:
+        rel = src.relative_to(html / "_sources")
+        if src.is_file() and not (html / rel.parent / (rel.name.split(".")[0] + ".html")).is_file():
+            src.unlink()
+            removed.append(f"_sources/{rel}")
+    linked = set()
+    for page in html.rglob("*.html"):
+        linked.update(f"{a}/{b}" for a, b in _ASSET.findall(page.read_text(encoding="utf-8", errors="replace")))
+    for folder in ("_images", "_downloads"):
+        for f in sorted((html / folder).rglob("*")) if (html / folder).is_dir() else []:
+            rel = f.relative_to(html).as_posix()
+            if f.is_file() and rel not in linked:
+                f.unlink()
+                removed.append(rel)
+        for d in sorted((html / folder).rglob("*"), reverse=True) if (html / folder).is_dir() else []:
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+    return sorted(removed)
 
 
 def _link_or_copy(src, dest) -> None:
