@@ -283,6 +283,26 @@ def test_a_new_site_holds_only_the_files_of_its_own_build(two_books, tmp_path):
     assert images and all(i in linked for i in images), set(images) - linked
 
 
+def test_sigterm_during_book_keeps_the_site_and_leaves_no_staging_folder(two_books):
+    repo, _, _ = two_books
+    build = repo / "book" / "_build"
+    before = tree_state(build / "html")
+    e = env()
+    e["PYTHONPATH"] = str(repo / "src")
+    p = subprocess.Popen([sys.executable, "-m", "reviewbook", "book", "--data", FIX / "Fleiss1993.zip", "--force"],
+                         cwd=repo, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = ""
+    while "executed in" not in seen and p.poll() is None:
+        seen += p.stdout.readline()
+    assert list(build.glob("staging-*")), seen  # a build under way
+    p.send_signal(signal.SIGTERM)
+    out = p.communicate(timeout=120)[0]
+    assert p.returncode == 143, seen + out
+    assert "error: terminated; the previous site is unchanged" in out
+    assert tree_state(build / "html") == before
+    assert not list(build.glob("staging-*")) and not (build / "html.old").exists()
+
+
 def test_prune_removes_what_an_earlier_build_left(tmp_path):
     site, src = tmp_path / "html", tmp_path / "src"
     for rel, text in {"intro.html": '<img src="_images/a.svg">', "gone.html": '<img src="_images/old.svg">',
