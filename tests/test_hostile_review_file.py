@@ -231,3 +231,32 @@ def test_the_books_patterns_claim_the_same_analyses_as_before():
             assert patterns.search(p, name) == bool(re.search(p, name, re.I)), (p, name)
             checked += 1
     assert checked == len(pkg.analysis_ids()) * len(pats) and len(pkg.analysis_ids()) == 95
+
+
+# ------------------------------------------------------------------ --previous: every entry it compares
+
+def test_previous_results_with_an_entry_lacking_estimate_is_located(tmp_path):
+    """Was "unexpected KeyError" (issue #23): each computed entry must carry estimate, ci_low and ci_high."""
+    import json
+
+    from reviewbook.book import runner
+
+    good = {"status": "computed", "measure": "RR", "estimate": 1.2, "ci_low": 1.0, "ci_high": 1.5, "studies": ["A"]}
+    bad = {k: v for k, v in good.items() if k != "estimate"}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"package": "FLEISS", "analyses": {"1.1": good, "1.2": bad,
+                                                                 "1.3": dict(good, ci_high="x"),
+                                                                 "1.4": dict(good, studies="A")}}, indent=2))
+    with pytest.raises(InputError) as exc:
+        runner.load_previous(old)
+    assert [str(p) for p in exc.value.problems] == [
+        "old.json, line 14, column 'analyses.1.2.estimate': found no value; expected a finite number (a computed "
+        "entry of results.json)",
+        "old.json, line 23, column 'analyses.1.3.ci_high': found 'x'; expected a finite number (a computed entry of "
+        "results.json)",
+        "old.json, line 33, column 'analyses.1.4.studies': found 'A'; expected a list of study names"]
+    res = subprocess.run([sys.executable, "-m", "reviewbook", "book", "--data", FIX / "Fleiss1993.zip",
+                          "--previous", old], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT / "src")), cwd=tmp_path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "unexpected" not in res.stderr
+    assert res.stderr.startswith("error: old.json, line 14, column 'analyses.1.2.estimate': found no value")
