@@ -317,3 +317,20 @@ def test_prune_removes_what_an_earlier_build_left(tmp_path):
                                         "_images/old.svg", "_sources/gone.md.txt", "gone.html"]
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()) == [
         "_images/a.svg", "_sources/intro.ipynb", "genindex.html", "intro.html"]
+
+
+def test_a_full_temporary_folder_while_add_rows_checks_is_exit_2(package, tmp_path, monkeypatch):
+    """The rows are checked on a copy of the package in TMPDIR; ENOSPC there is located, exit 2."""
+    rows = tmp_path / "t.csv"
+    rows.write_text(trial(1), encoding="utf-8")
+    before = tree_state(package)
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copytree", full)
+    code, out, err = run("add-rows", package, rows, "--source", "x")
+    assert code == 2 and out == ""
+    assert err == ("error: CD015373: found a package that could not be checked (No space left on device; nothing "
+                   "was changed); expected room in the temporary folder (TMPDIR) for a copy of the package\n")
+    assert tree_state(package) == before and hidden(package) == []

@@ -476,7 +476,12 @@ def main(package, rows_csv, *, source, note="") -> int:
             if Path(package).is_dir():
                 for stale in _stale_temporaries(Path(package)):
                     stale.unlink(missing_ok=True)
-            added, files = add_rows(package, rows_csv, source=source, note=note)
+            try:
+                added, files = add_rows(package, rows_csv, source=source, note=note)
+            except OSError as exc:  # e.g. a full disk where the copy of the package is checked
+                raise InputError([Problem(Path(package).name, None, None, f"a package that could not be checked "
+                                          f"({exc.strerror or exc}; nothing was changed)",
+                                          "room in the temporary folder (TMPDIR) for a copy of the package")]) from None
             try:
                 write_files(files)
             except OSError as exc:
