@@ -334,3 +334,29 @@ def test_a_full_temporary_folder_while_add_rows_checks_is_exit_2(package, tmp_pa
     assert err == ("error: CD015373: found a package that could not be checked (No space left on device; nothing "
                    "was changed); expected room in the temporary folder (TMPDIR) for a copy of the package\n")
     assert tree_state(package) == before and hidden(package) == []
+
+
+def test_a_really_full_disk_during_add_rows(tmp_path):
+    """A tmpfs with room for the package and 64 KiB more (provenance.csv alone is about 380 KiB, and
+    add-rows writes a new copy of it beside the old): the kernel's own ENOSPC, not a simulated one.
+    Needs permission to mount (root); skipped otherwise."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    size = sum(p.stat().st_size for p in EMBEDDED.rglob("*") if p.is_file()) + 64 * 1024
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        package = disk / "CD015373"
+        shutil.copytree(EMBEDDED, package)
+        before = tree_state(package)
+        rows = tmp_path / "t.csv"
+        rows.write_text(trial(1), encoding="utf-8")
+        res = subprocess.run([sys.executable, "-m", "reviewbook", "add-rows", package, rows, "--source", "x"],
+                             capture_output=True, text=True, timeout=120, env=env())
+        assert res.returncode == 2, res.stdout + res.stderr
+        assert res.stderr == ("error: CD015373: found a folder that cannot be written (No space left on device; "
+                              "nothing was changed); expected a package folder add-rows can write into\n")
+        assert tree_state(package) == before and hidden(package) == []
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
