@@ -360,3 +360,33 @@ def test_a_really_full_disk_during_add_rows(tmp_path):
         assert tree_state(package) == before and hidden(package) == []
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+SLOW_IMPORT = """
+import sys, time
+from reviewbook.package import importer
+real = importer.write_import
+def slow(result, folder):
+    real(result, folder)
+    print("WROTE", flush=True)
+    time.sleep(60)
+importer.write_import = slow
+from reviewbook import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_during_import_rows_leaves_the_folder_as_it_was(tmp_path):
+    rows = tmp_path / "r.csv"
+    rows.write_text("Analysis group,Analysis number,Analysis name,Study,Experimental cases,Experimental N,"
+                    "Control cases,Control N\n1,1,Deaths,A 2001,1,10,2,10\n", encoding="utf-8")
+    out = tmp_path / "new" / "out"
+    p = subprocess.Popen([sys.executable, "-c", SLOW_IMPORT, "import-rows", str(rows), str(out), "--id", "P1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+    line = p.stdout.readline()
+    assert line == "WROTE\n", line + p.stderr.read()
+    assert [q.name for q in out.iterdir()][0].startswith(".import-")  # the package is being written
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143 and err == "error: terminated (nothing was half-written)\n", err
+    assert not (tmp_path / "new").exists()  # the folders the run created are gone again
