@@ -351,7 +351,11 @@ def load(path) -> Review:
     The file must be a regular UTF-8 file of at most :data:`MAX_REVIEW_BYTES`
     (a folder, pipe or device is refused before it is opened), YAML whose
     aliases expand to at most :data:`MAX_REVIEW_NODES` values, with text (not
-    lists or mappings) where text is expected.
+    lists or mappings) where text is expected.  It is data, never markup: its
+    prose keeps to the whitelist of :mod:`.prose`, every file it names is a
+    regular file of at most :data:`MAX_NAMED_FILE_BYTES`, and its patterns are
+    compiled by RE2 (:mod:`reviewbook.package.patterns`, linear time).  Every
+    problem names the key and its line in the file.
     """
     from ..package.tabular import decode, read_bytes
 
