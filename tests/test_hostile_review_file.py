@@ -120,8 +120,8 @@ def test_every_refusal_is_reported_at_once(tmp_path):
 
 
 def test_book_refuses_the_review_file_with_exit_2(tmp_path):
-    """Through the command line: exit 2, located, nothing built (checked before the build lock)."""
-    review = _review(tmp_path, "package: FLEISS\ntitle: T\nquestion: '<script>alert(1)</script>'\nsections: []\n")
+    """Through the command line: exit 2, located, nothing built."""
+    review = _review(tmp_path, "package: 921923100913455418\ntitle: T\nquestion: '<script>alert(1)</script>'\nsections: []\n")
     res = subprocess.run([sys.executable, "-m", "reviewbook", "book", "--data", FIX / "Fleiss1993.zip",
                           "--review", review], capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, PYTHONPATH=str(ROOT / "src")), cwd=tmp_path)
@@ -155,7 +155,7 @@ def test_book_with_a_fifo_or_dev_zero_as_published_never_hangs(tmp_path):
     fifo = tmp_path / "published.csv"
     os.mkfifo(fifo)
     for target in (fifo, "/dev/zero"):
-        review = _review(tmp_path, f"package: FLEISS\ntitle: T\npublished: {target}\nsections: []\n")
+        review = _review(tmp_path, f"package: 921923100913455418\ntitle: T\npublished: {target}\nsections: []\n")
         res = subprocess.run([sys.executable, "-m", "reviewbook", "book", "--data", FIX / "Fleiss1993.zip",
                               "--review", review], capture_output=True, text=True, timeout=60,
                              env=dict(os.environ, PYTHONPATH=str(ROOT / "src")), cwd=tmp_path)

@@ -345,7 +345,11 @@ def _parse_yaml(text: str, name: str):
         loader.dispose()
 
 
-def load(path) -> Review:
+class OtherPackage(InputError):
+    """The review file names another package than the one being built."""
+
+
+def load(path, package: str | None = None) -> Review:
     """Read and check a review file; :class:`InputError` names the key that is wrong.
 
     The file must be a regular UTF-8 file of at most :data:`MAX_REVIEW_BYTES`
@@ -355,7 +359,9 @@ def load(path) -> Review:
     prose keeps to the whitelist of :mod:`.prose`, every file it names is a
     regular file of at most :data:`MAX_NAMED_FILE_BYTES`, and its patterns are
     compiled by RE2 (:mod:`reviewbook.package.patterns`, linear time).  Every
-    problem names the key and its line in the file.
+    problem names the key and its line in the file.  ``package`` given: a file
+    naming another package is refused at once (:class:`OtherPackage`), before
+    the files it names are looked at.
     """
     from ..package.tabular import decode, read_bytes
 
@@ -364,6 +370,11 @@ def load(path) -> Review:
     cfg, lines = _parse_yaml(decode(data, path.name, "a UTF-8 review file (YAML)"), path.name)
     if not isinstance(cfg, dict):
         raise InputError([_problem(path, None, "no mapping at the top", "keys package, title, sections, ...")])
+    if package is not None and "package" in cfg and str(cfg["package"]) != package:
+        # for another package: nothing else of it matters (its files are not looked at)
+        raise OtherPackage([Problem(path.name, None, "package", f"'{cfg['package']}'",
+                                    f"the id of the package being built, '{package}' (a review file is used "
+                                    "only with the package it names)")])
     try:
         review = _load(cfg, path)
     except InputError as exc:
@@ -579,16 +590,17 @@ def for_package(pkg, path=None) -> Review:
     the generic description of the package.
     """
     if path is not None:
-        review = load(path)
+        review = load(path, package=pkg.id)
         if review.package != pkg.id:
             raise InputError([Problem(Path(path).name, None, "package", f"'{review.package}'",
                                       f"the id of the package being built, '{pkg.id}' (a review file is used "
                                       "only with the package it names)")])
         return review
     if DEFAULT_REVIEW.exists():
-        review = load(DEFAULT_REVIEW)
-        if review.package == pkg.id:
-            return review
+        try:
+            return load(DEFAULT_REVIEW, package=pkg.id)
+        except OtherPackage:
+            pass
     return generic(pkg)
 
 

@@ -964,10 +964,6 @@ def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warni
     from ..package.lock import Terminated, terminated_as_exception, writer_lock
 
     try:
-        if review:
-            from . import review as rv
-
-            rv.load(Path(review).resolve())  # a bad review file is refused before any wait for the lock
         if previous:
             load_previous(previous)
         with terminated_as_exception():
