@@ -68,11 +68,11 @@ ATTACKS = [
     ("a substitution", "question: 'see {{ title }}'\nsections: []\n", 3, "question", "a substitution ('title')"),
     ("a target", "question: |\n  (x)=\n  text\nsections: []\n", 3, "question", "a target ('x')"),
     ("a link to a local file", "question: '[x](/etc/passwd)'\nsections: []\n",
-     3, "question", "a link to '/etc/passwd' (not an http or https address)"),
+     3, "question", "a link to '/etc/passwd' (not an http(s) address or a DOI)"),
     ("a link definition to a local file", "question: |\n  [x]\n\n  [x]: /etc/passwd\nsections: []\n",
-     3, "question", "a link to '/etc/passwd' (not an http or https address)"),
+     3, "question", "a link to '/etc/passwd' (not an http(s) address or a DOI)"),
     ("a mailto link", "question: '[x](mailto:a@example.org)'\nsections: []\n",
-     3, "question", "a link to 'mailto:a@example.org' (not an http or https address)"),
+     3, "question", "a link to 'mailto:a@example.org' (not an http(s) address or a DOI)"),
     ("an image", "question: '![x](/etc/passwd)'\nsections: []\n", 3, "question", "an image ('x')"),
     ("a folded directive is code, refused too", "question: >-\n  ```{include} /etc/passwd\n  ```\nsections: []\n",
      3, "question", "code ('{include} /etc/passwd')"),
@@ -260,3 +260,13 @@ def test_previous_results_with_an_entry_lacking_estimate_is_located(tmp_path):
                          env=dict(os.environ, PYTHONPATH=str(ROOT / "src")), cwd=tmp_path)
     assert res.returncode == 2 and "Traceback" not in res.stderr and "unexpected" not in res.stderr
     assert res.stderr.startswith("error: old.json, line 14, column 'analyses.1.2.estimate': found no value")
+
+
+def test_doi_links_become_doi_org_links(tmp_path):
+    r = rv.load(_review(tmp_path, HEAD + "question: 'see [the review](doi:10.1002/14651858.CD015373.pub2) and "
+                        "<doi:10.1000/xyz>'\nsections: []\n"))
+    assert r.question == ("see [the review](https://doi.org/10.1002/14651858.CD015373.pub2) and "
+                          "[doi:10.1000/xyz](https://doi.org/10.1000/xyz)")
+    assert _refused(tmp_path, HEAD + "question: '[x](doi:../../etc/passwd)'\nsections: []\n").startswith(
+        "review.yml, line 3, column 'question': found a link to 'doi:../../etc/passwd' (not an http(s) address "
+        "or a DOI)")

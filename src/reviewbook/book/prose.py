@@ -10,8 +10,9 @@ uses (markdown-it-py with the book's extensions) and every token must be one of
 
 * plain text, soft and hard line breaks, paragraphs (blank lines);
 * emphasis and strong emphasis (``*text*``, ``**text**``);
-* links whose target is an ``http://`` or ``https://`` address (a DOI as
-  ``https://doi.org/...``), inline or as ``<https://...>``;
+* links whose target is an ``http://`` or ``https://`` address, inline or as
+  ``<https://...>``, or a DOI (``[text](doi:10.1002/...)``, ``<doi:10.1002/...>``;
+  :func:`with_doi_links` makes it a link to ``https://doi.org/...``);
 * the book's own roles: ``{ref}`` to one of the book's labels (``sec-...``,
   ``tbl-...``, ``fig-...``: lower-case letters, digits, ``-`` and ``_``, with an
   optional title ``{ref}`text <sec-x>```), and ``{glue}``/``{glue:text}`` of a
@@ -41,7 +42,7 @@ BLOCK = {"paragraph_open", "paragraph_close", "inline"}
 INLINE = {"text", "text_special", "softbreak", "hardbreak", "em_open", "em_close", "strong_open", "strong_close",
           "link_close", "link_open", "myst_role"}
 #: What the messages say is allowed.
-ALLOWED = ("text with *emphasis*, **strong**, links to http(s) addresses, {ref} to a label of the book and "
+ALLOWED = ("text with *emphasis*, **strong**, links to http(s) addresses or DOIs, {ref} to a label of the book and "
            "{glue:text} of the book's own notebooks (directives, other roles, raw HTML, images, code, math, "
            "substitutions and targets are not allowed)")
 
@@ -56,6 +57,18 @@ _WORDS = {
     "blockquote_open": "a block quote", "hr": "a rule", "footnote_ref": "a footnote",
     "dl_open": "a definition list", "front_matter": "front matter",
 }
+
+
+#: A DOI link target (``doi:10.<registrant>/<suffix>``), inline or as an autolink.
+_DOI_INLINE = re.compile(r"\]\(doi:(10\.\d{4,9}/[^\s()<>\[\]]+)\)")
+_DOI_AUTO = re.compile(r"<doi:(10\.\d{4,9}/[^\s()<>\[\]]+)>")
+
+
+def with_doi_links(text: str) -> str:
+    """``text`` with each DOI link target made an https://doi.org address (Sphinx
+    knows no ``doi:`` scheme); nothing else is changed."""
+    text = _DOI_INLINE.sub(lambda m: f"](https://doi.org/{m.group(1)})", str(text))
+    return _DOI_AUTO.sub(lambda m: f"[doi:{m.group(1)}](https://doi.org/{m.group(1)})", text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,7 +110,7 @@ def refusal(text: str) -> str | None:
             if child.type == "link_open":
                 href = str(child.attrs.get("href", ""))
                 if not LINK.fullmatch(href):
-                    return f"a link to '{_snippet(href)}' (not an http or https address)"
+                    return f"a link to '{_snippet(href)}' (not an http(s) address or a DOI)"
             if child.type == "myst_role":
                 name = child.meta.get("name", "")
                 rule = ROLES.get(name)

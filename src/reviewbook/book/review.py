@@ -375,6 +375,7 @@ def load(path, package: str | None = None) -> Review:
         raise OtherPackage([Problem(path.name, None, "package", f"'{cfg['package']}'",
                                     f"the id of the package being built, '{package}' (a review file is used "
                                     "only with the package it names)")])
+    cfg = _doi_links(cfg)
     try:
         review = _load(cfg, path)
     except InputError as exc:
@@ -401,6 +402,24 @@ NOT_PROSE = {"outcome", "group", "pattern", "primary_outcome", "pain_outcome", "
 ESCAPED = {"title", "short_title", "sections[].title"}
 
 
+def _is_prose(where: str) -> bool:
+    last = re.split(r"[.\[]", where)[-1]
+    return last not in NOT_PROSE and re.sub(r"\[\d+\]", "[]", where) not in ESCAPED
+
+
+def _doi_links(value, where=""):
+    """``value`` with the DOI links of its prose made https://doi.org links."""
+    from .prose import with_doi_links
+
+    if isinstance(value, dict):
+        return {k: _doi_links(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_doi_links(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str) and _is_prose(where):
+        return with_doi_links(value)
+    return value
+
+
 def _strings(value, where=""):
     """Every text of a YAML value, with its key path (``sections[0].intro``)."""
     if isinstance(value, dict):
@@ -420,8 +439,7 @@ def _prose_problems(cfg: dict, path: Path) -> list:
 
     out = []
     for where, text in _strings(cfg):
-        last = re.split(r"[.\[]", where)[-1]
-        if last in NOT_PROSE or re.sub(r"\[\d+\]", "[]", where) in ESCAPED:
+        if not _is_prose(where):
             continue
         why = refusal(text)
         if why:
