@@ -604,11 +604,14 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
                 for f in own:
                     shutil.copy2(f, c / "figures" / f.name)
         log("[5/5] publishing the new site")
-        _swap(html, SITE)
-        (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
-        shutil.copy2(WORK / "src" / "_toc.yml", BUILD / "toc.yml")  # the published site's pages (for the PDF)
-        STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title, "seconds": seconds,
-                                     "citation": rvw.citation}, indent=2))
+        from ..package.lock import sigterm_held
+
+        with sigterm_held():  # the two renames of the swap, and what records them, are never cut in two
+            _swap(html, SITE)
+            (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+            shutil.copy2(WORK / "src" / "_toc.yml", BUILD / "toc.yml")  # the published site's pages (for the PDF)
+            STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title,
+                                         "seconds": seconds, "citation": rvw.citation}, indent=2))
     finally:
         sphinx.cancel()
         if kernels is not None:
