@@ -58,6 +58,10 @@ SOURCES = ("*.md", "_static", "references.bib")
 STATIC_PAGES = ("methods.md", "rerun.md")
 
 
+#: Set (non-empty) once a build of this process has published its site.
+_PUBLISHED: list = []
+
+
 class BuildError(RuntimeError):
     """A step of the build failed; the message says which notebook, cell and why."""
 
@@ -608,6 +612,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
 
         with sigterm_held():  # the two renames of the swap, and what records them, are never cut in two
             _swap(html, SITE)
+            _PUBLISHED.append(SITE)
             (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
             shutil.copy2(WORK / "src" / "_toc.yml", BUILD / "toc.yml")  # the published site's pages (for the PDF)
             STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title,
@@ -977,7 +982,8 @@ def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warni
                 build(data, review=review, jobs=jobs, force=force, previous=previous,
                       allow_warnings=allow_warnings)
     except Terminated:
-        print("error: terminated; the previous site is unchanged", file=sys.stderr)
+        print("error: terminated; " + ("the new site was published first" if _PUBLISHED else
+                                       "the previous site is unchanged"), file=sys.stderr)
         return 143
     except InputError as exc:
         exc.report()
