@@ -270,3 +270,20 @@ def test_doi_links_become_doi_org_links(tmp_path):
     assert _refused(tmp_path, HEAD + "question: '[x](doi:../../etc/passwd)'\nsections: []\n").startswith(
         "review.yml, line 3, column 'question': found a link to 'doi:../../etc/passwd' (not an http(s) address "
         "or a DOI)")
+
+
+def test_prose_is_bounded_in_length(tmp_path):
+    """Markdown parsing takes time that grows faster than the length on runs of '_' (32,000 of them took
+    9 s when measured): one field is at most 5,000 characters, a file's prose at most 50,000."""
+    assert (rv.MAX_PROSE_CHARS, rv.MAX_PROSE_TOTAL) == (5_000, 50_000)
+    t0 = time.perf_counter()
+    msg = _refused(tmp_path, HEAD + "question: '" + "_a_" * 100_000 + "'\nsections: []\n")
+    assert msg == ("review.yml, line 3, column 'question': found a text of 300,000 characters; expected at most "
+                   "5,000 characters")
+    many = "".join(f"  - key: s{i}\n    title: S\n    intro: '{'_a_' * 1600}'\n" for i in range(12))
+    with pytest.raises(InputError) as exc:
+        rv.load(_review(tmp_path, HEAD + "sections:\n" + many))
+    assert [str(p) for p in exc.value.problems] == [
+        "review.yml, line 36, column 'sections[10].intro': found more than 50,000 characters of text in all; "
+        "expected a review file of at most 50,000 characters of text"]
+    assert time.perf_counter() - t0 < 10

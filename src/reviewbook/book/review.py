@@ -237,6 +237,11 @@ def _problem(path, key, found, expected):
 FILE_KEYS = ("published", "independent_map")
 #: Largest file a review file may name, in bytes (a package file's bound).
 MAX_NAMED_FILE_BYTES = 64 * 2 ** 20
+#: Longest text of one prose field, in characters (book/review.yml's longest is about 900): Markdown
+#: parsers take time that grows faster than the length on some texts (runs of '_' or '*').
+MAX_PROSE_CHARS = 5_000
+#: Most characters of prose in one review file (book/review.yml has about 7,000).
+MAX_PROSE_TOTAL = 50_000
 #: Keys of a review file whose value is text.
 TEXT_KEYS = ("package", "title", "short_title", "citation", "question", "data", "population", "interventions",
              "comparators", "published", "independent", "independent_map", "primary_outcome", "pain_outcome")
@@ -438,9 +443,19 @@ def _prose_problems(cfg: dict, path: Path) -> list:
     from .prose import ALLOWED, refusal
 
     out = []
+    total = 0
     for where, text in _strings(cfg):
         if not _is_prose(where):
             continue
+        total += len(text)
+        if len(text) > MAX_PROSE_CHARS:
+            out.append(_problem(path, where, f"a text of {len(text):,} characters",
+                                f"at most {MAX_PROSE_CHARS:,} characters"))
+            continue
+        if total > MAX_PROSE_TOTAL:
+            out.append(_problem(path, where, f"more than {MAX_PROSE_TOTAL:,} characters of text in all",
+                                f"a review file of at most {MAX_PROSE_TOTAL:,} characters of text"))
+            break
         why = refusal(text)
         if why:
             out.append(_problem(path, where, why, ALLOWED))
