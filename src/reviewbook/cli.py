@@ -412,6 +412,8 @@ def main(argv=None) -> int:
     No traceback reaches a user: invalid input is reported by the command
     (exit 2, file, line and column); an error nobody foresaw is reported on one
     line naming the command and its input, with exit 1."""
+    from .package.lock import Terminated
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "level", 0.95) is not None and not (0 < getattr(args, "level", 0.95) < 1):
@@ -425,6 +427,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Terminated:  # SIGTERM while writing: temporary files removed, nothing half-written
+        print("error: terminated (nothing was half-written)", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # e.g. output piped into `head`
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback

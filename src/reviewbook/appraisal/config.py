@@ -6,10 +6,10 @@ reads no files); every default is stated here with its source.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ..engine.codes import ALPHA, POWER  # noqa: F401
+from ..package.patterns import search
 
 #: ALPHA, POWER: two-sided type I error and power of the optimal information size (GRADE 6),
 #: of the trial sequential analysis (Wetterslev 2017) and of ``reviewbook ris``: one pair for
@@ -35,7 +35,7 @@ class StudyIndirectness:
     outcome: str | None = None
 
     def applies(self, name: str) -> bool:
-        return self.outcome is None or bool(re.search(self.outcome, name or "", re.I))
+        return self.outcome is None or search(self.outcome, name)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class MissingEvidence:
     def matches(self, aid: str, name: str) -> bool:
         if self.analyses is not None and aid not in self.analyses:
             return False
-        if self.outcome and not re.search(self.outcome, name or "", re.I):
+        if self.outcome and not search(self.outcome, name):
             return False
         return True
 
@@ -106,7 +106,7 @@ class Config:
         return next((m for m in self.missing_evidence if m.matches(aid, name)), None)
 
     def prespecified_for(self, name: str) -> Prespecified | None:
-        return next((p for p in self.prespecified if re.search(p.pattern, name or "", re.I)), None)
+        return next((p for p in self.prespecified if search(p.pattern, name)), None)
 
     def assumed_risk_for(self, name: str) -> AssumedRisk | None:
-        return next((a for a in self.assumed_risks if re.search(a.outcome, name or "", re.I)), None)
+        return next((a for a in self.assumed_risks if search(a.outcome, name)), None)

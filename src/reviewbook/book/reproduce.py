@@ -20,11 +20,16 @@ from ..package import audit as au
 def read_csv(path) -> list:
     """Rows (dicts) of a CSV file the review file names, such as its published
     estimates (``analysis`` names the analysis id) or the second extractor's map;
-    ``[]`` when it names none or the file is absent."""
-    if path is None or not Path(path).exists():
+    ``[]`` when it names none.  Read as a regular file within the size bound of a
+    package file (a pipe, device or folder is refused, :class:`InputError`)."""
+    if path is None:
         return []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return list(csv.DictReader(f))
+    import io
+
+    from ..package.tabular import decode, read_bytes
+
+    data = read_bytes(path, "a CSV file named by the review file")
+    return list(csv.DictReader(io.StringIO(decode(data, Path(path).name), newline="")))
 
 
 def _num(x):

@@ -29,6 +29,8 @@ import yaml
 from ..appraisal import config as ac
 from ..errors import InputError, Problem
 from ..package.outcomes import parse_rules
+from ..package.patterns import check as check_pattern
+from ..package.patterns import search as search_pattern
 from ..views.tables import escape
 from .paths import ROOT
 
@@ -52,9 +54,9 @@ class SectionRule:
     def matches(self, group_number: int, group_name: str, name: str) -> bool:
         if self.groups is not None and group_number not in self.groups:
             return False
-        if self.group and not re.search(self.group, group_name or "", re.I):
+        if self.group and not search_pattern(self.group, group_name):
             return False
-        if self.outcome and not re.search(self.outcome, name or "", re.I):
+        if self.outcome and not search_pattern(self.outcome, name):
             return False
         return True
 
@@ -156,6 +158,10 @@ def _appraisal_config(cfg: dict, path: Path, problems: list) -> ac.Config:
                     problems.append(_problem(path, f"indirectness.studies[{i}]", repr(st)[:60],
                                              "study, domain, reason and source"))
                     continue
+                if st.get("outcome") is not None and check_pattern(st["outcome"]):
+                    problems.append(_problem(path, f"indirectness.studies[{i}].outcome", repr(st["outcome"])[:80],
+                                             f"a regular expression RE2 can run ({check_pattern(st['outcome'])})"))
+                    continue
                 studies.append(ac.StudyIndirectness(_text(st["study"]), _text(st["domain"]), _text(st["reason"]),
                                                     _text(st["source"]), st.get("outcome")))
             indirectness = ac.Indirectness(True, _text(ind["basis"]), _text(ind["source"]), tuple(studies))
@@ -165,6 +171,10 @@ def _appraisal_config(cfg: dict, path: Path, problems: list) -> ac.Config:
         if not isinstance(n, int) or n < 0 or not _text(m.get("source")) or not (m.get("analyses") or m.get("outcome")):
             problems.append(_problem(path, f"missing_evidence[{i}]", repr(m)[:60],
                                      "studies_without_data (a whole number), source, and analyses or outcome"))
+            continue
+        if m.get("outcome") and check_pattern(m["outcome"]):
+            problems.append(_problem(path, f"missing_evidence[{i}].outcome", repr(m["outcome"])[:80],
+                                     f"a regular expression RE2 can run ({check_pattern(m['outcome'])})"))
             continue
         missing.append(ac.MissingEvidence(n, _text(m["source"]),
                                           tuple(str(x) for x in m["analyses"]) if m.get("analyses") else None,
@@ -176,6 +186,10 @@ def _appraisal_config(cfg: dict, path: Path, problems: list) -> ac.Config:
             problems.append(_problem(path, f"subgroups[{i}]", repr(m)[:60], "pattern, prespecified (true or false) and "
                                                                             "source"))
             continue
+        if check_pattern(m["pattern"]):
+            problems.append(_problem(path, f"subgroups[{i}].pattern", repr(m["pattern"])[:80],
+                                     f"a regular expression RE2 can run ({check_pattern(m['pattern'])})"))
+            continue
         pre.append(ac.Prespecified(_text(m["pattern"]), m["prespecified"], _text(m["source"])))
     risks = []
     for i, m in enumerate(cfg.get("assumed_risks") or []):
@@ -183,6 +197,10 @@ def _appraisal_config(cfg: dict, path: Path, problems: list) -> ac.Config:
         if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0 <= r <= 1 or not _text(m.get("outcome")) \
                 or not _text(m.get("source")):
             problems.append(_problem(path, f"assumed_risks[{i}]", repr(m)[:60], "outcome, risk (0 to 1) and source"))
+            continue
+        if check_pattern(m["outcome"]):
+            problems.append(_problem(path, f"assumed_risks[{i}].outcome", repr(m["outcome"])[:80],
+                                     f"a regular expression RE2 can run ({check_pattern(m['outcome'])})"))
             continue
         risks.append(ac.AssumedRisk(_text(m["outcome"]), float(r), _text(m["source"])))
     return ac.Config(outcomes=rules, indirectness=indirectness, missing_evidence=tuple(missing),
@@ -215,6 +233,15 @@ def _problem(path, key, found, expected):
     return Problem(Path(path).name, None, key, found, expected)
 
 
+#: Keys of a review file that name a file (a CSV file beside the review file).
+FILE_KEYS = ("published", "independent_map")
+#: Largest file a review file may name, in bytes (a package file's bound).
+MAX_NAMED_FILE_BYTES = 64 * 2 ** 20
+#: Longest text of one prose field, in characters (book/review.yml's longest is about 900): Markdown
+#: parsers take time that grows faster than the length on some texts (runs of '_' or '*').
+MAX_PROSE_CHARS = 5_000
+#: Most characters of prose in one review file (book/review.yml has about 7,000).
+MAX_PROSE_TOTAL = 50_000
 #: Keys of a review file whose value is text.
 TEXT_KEYS = ("package", "title", "short_title", "citation", "question", "data", "population", "interventions",
              "comparators", "published", "independent", "independent_map", "primary_outcome", "pain_outcome")
@@ -274,6 +301,24 @@ def _children(node) -> list:
     return []
 
 
+def _scalar_lines(root) -> dict:
+    """The line (1-based) of every value of the YAML node graph ``root``, by its
+    key path as the messages name it (``sections[0].intro``)."""
+    out = {}
+    stack = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        out.setdefault(where, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+                stack.append((v, f"{where}.{key}" if where else key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                stack.append((v, f"{where}[{i}]"))
+    return out
+
+
 def _parse_yaml(text: str, name: str):
     """``yaml.safe_load`` of ``text`` with the expansion of aliases bounded:
     the node graph is composed first (aliases are shared, not copied), its
@@ -283,7 +328,7 @@ def _parse_yaml(text: str, name: str):
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return None, {}
         size = _expanded_nodes(node)
         if size is None:
             mark = node.start_mark
@@ -292,7 +337,7 @@ def _parse_yaml(text: str, name: str):
         if size > MAX_REVIEW_NODES:
             raise InputError([Problem(name, None, None, f"aliases that expand to more than {MAX_REVIEW_NODES:,} "
                                       "values", "a review file of reasonable size (YAML aliases are expanded)")])
-        return loader.construct_document(node)
+        return loader.construct_document(node), _scalar_lines(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError([Problem(name, None if mark is None else mark.line + 1, None,
@@ -305,21 +350,144 @@ def _parse_yaml(text: str, name: str):
         loader.dispose()
 
 
-def load(path) -> Review:
+class OtherPackage(InputError):
+    """The review file names another package than the one being built."""
+
+
+def load(path, package: str | None = None) -> Review:
     """Read and check a review file; :class:`InputError` names the key that is wrong.
 
     The file must be a regular UTF-8 file of at most :data:`MAX_REVIEW_BYTES`
     (a folder, pipe or device is refused before it is opened), YAML whose
     aliases expand to at most :data:`MAX_REVIEW_NODES` values, with text (not
-    lists or mappings) where text is expected.
+    lists or mappings) where text is expected.  It is data, never markup: its
+    prose keeps to the whitelist of :mod:`.prose`, every file it names is a
+    regular file of at most :data:`MAX_NAMED_FILE_BYTES`, and its patterns are
+    compiled by RE2 (:mod:`reviewbook.package.patterns`, linear time).  Every
+    problem names the key and its line in the file.  ``package`` given: a file
+    naming another package is refused at once (:class:`OtherPackage`), before
+    the files it names are looked at.
     """
     from ..package.tabular import decode, read_bytes
 
     path = Path(path)
     data = read_bytes(path, "a review file (YAML), e.g. book/review.yml", limit=MAX_REVIEW_BYTES)
-    cfg = _parse_yaml(decode(data, path.name, "a UTF-8 review file (YAML)"), path.name)
+    cfg, lines = _parse_yaml(decode(data, path.name, "a UTF-8 review file (YAML)"), path.name)
     if not isinstance(cfg, dict):
         raise InputError([_problem(path, None, "no mapping at the top", "keys package, title, sections, ...")])
+    if package is not None and "package" in cfg and str(cfg["package"]) != package:
+        # for another package: nothing else of it matters (its files are not looked at)
+        raise OtherPackage([Problem(path.name, None, "package", f"'{cfg['package']}'",
+                                    f"the id of the package being built, '{package}' (a review file is used "
+                                    "only with the package it names)")])
+    cfg = _doi_links(cfg)
+    try:
+        review = _load(cfg, path)
+    except InputError as exc:
+        raise InputError([_locate(p, lines) for p in exc.problems]) from None
+    problems = [_locate(p, lines) for p in _prose_problems(cfg, path) + _file_problems(cfg, path)]
+    if problems:
+        raise InputError(problems)
+    return review
+
+
+def _locate(p: Problem, lines: dict) -> Problem:
+    """``p`` with the line of its key in the YAML file, where it names one."""
+    if p.line is None and p.column and p.column in lines:
+        from dataclasses import replace
+
+        return replace(p, line=lines[p.column])
+    return p
+
+
+#: Keys whose text is not prose: patterns, paths, ids and keywords (each checked as what it is),
+#: and titles, which are always shown as text (escaped).
+NOT_PROSE = {"outcome", "group", "pattern", "primary_outcome", "pain_outcome", "published", "independent",
+             "independent_map", "package", "key", "kind", "better"}
+ESCAPED = {"title", "short_title", "sections[].title"}
+
+
+def _is_prose(where: str) -> bool:
+    last = re.split(r"[.\[]", where)[-1]
+    return last not in NOT_PROSE and re.sub(r"\[\d+\]", "[]", where) not in ESCAPED
+
+
+def _doi_links(value, where=""):
+    """``value`` with the DOI links of its prose made https://doi.org links."""
+    from .prose import with_doi_links
+
+    if isinstance(value, dict):
+        return {k: _doi_links(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_doi_links(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str) and _is_prose(where):
+        return with_doi_links(value)
+    return value
+
+
+def _strings(value, where=""):
+    """Every text of a YAML value, with its key path (``sections[0].intro``)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{where}[{i}]")
+    elif isinstance(value, str):
+        yield where, value
+
+
+def _prose_problems(cfg: dict, path: Path) -> list:
+    """Every text of the review file that is shown as Markdown must keep to the
+    whitelist of :mod:`.prose` (directives, raw HTML, other roles ... refused)."""
+    from .prose import ALLOWED, refusal
+
+    out = []
+    total = 0
+    for where, text in _strings(cfg):
+        if not _is_prose(where):
+            continue
+        total += len(text)
+        if len(text) > MAX_PROSE_CHARS:
+            out.append(_problem(path, where, f"a text of {len(text):,} characters",
+                                f"at most {MAX_PROSE_CHARS:,} characters"))
+            continue
+        if total > MAX_PROSE_TOTAL:
+            out.append(_problem(path, where, f"more than {MAX_PROSE_TOTAL:,} characters of text in all",
+                                f"a review file of at most {MAX_PROSE_TOTAL:,} characters of text"))
+            break
+        why = refusal(text)
+        if why:
+            out.append(_problem(path, where, why, ALLOWED))
+    return out
+
+
+def _file_problems(cfg: dict, path: Path) -> list:
+    """Every file the review file names must be a regular file within the size
+    bound of a package file (a folder, pipe, socket or device is refused before it
+    is opened; :func:`~reviewbook.package.tabular.read_bytes`); ``independent`` must
+    be a folder (a package)."""
+    from ..package.tabular import read_bytes
+
+    out = []
+    for key in FILE_KEYS:
+        v = cfg.get(key)
+        if not v:
+            continue
+        target = path.parent / str(v)
+        try:
+            read_bytes(target, "a CSV file", limit=MAX_NAMED_FILE_BYTES)
+        except InputError as exc:
+            found = exc.problems[0].found if exc.problems else "a file that cannot be read"
+            out.append(_problem(path, key, f"{found} ('{v}')", f"a regular CSV file of at most "
+                                                                f"{MAX_NAMED_FILE_BYTES // 2 ** 20} MiB"))
+    v = cfg.get("independent")
+    if v and not (path.parent / str(v)).is_dir():
+        out.append(_problem(path, "independent", f"no folder ('{v}')", "the folder of a data package"))
+    return out
+
+
+def _load(cfg: dict, path: Path) -> Review:
     problems = [_problem(path, k, "no such key", f"a key '{k}'") for k in ("package", "title", "sections")
                 if k not in cfg]
     for k in TEXT_KEYS:
@@ -329,10 +497,9 @@ def load(path) -> Review:
         problems.append(_problem(path, "mcid", repr(cfg["mcid"])[:40], "a number"))
     for k in ("primary_outcome", "pain_outcome"):
         if isinstance(cfg.get(k), str):
-            try:
-                re.compile(cfg[k])
-            except re.error as exc:
-                problems.append(_problem(path, k, repr(cfg[k])[:60], f"a regular expression ({exc})"))
+            why = check_pattern(cfg[k])
+            if why:
+                problems.append(_problem(path, k, repr(cfg[k])[:80], f"a regular expression RE2 can run ({why})"))
     if cfg.get("sections") is not None and not isinstance(cfg["sections"], list):
         problems.append(_problem(path, "sections", f"{_kind(cfg['sections'])} ({repr(cfg['sections'])[:40]})",
                                  "a list of section rules"))
@@ -360,10 +527,10 @@ def load(path) -> Review:
             problems.append(_problem(path, f"{where}.kind", repr(kind), "one of " + ", ".join(KINDS)))
         for k in ("group", "outcome"):
             if s.get(k):
-                try:
-                    re.compile(s[k])
-                except re.error as exc:
-                    problems.append(_problem(path, f"{where}.{k}", repr(s[k]), f"a regular expression ({exc})"))
+                why = check_pattern(s[k])
+                if why:
+                    problems.append(_problem(path, f"{where}.{k}", repr(s[k])[:80],
+                                             f"a regular expression RE2 can run ({why})"))
         groups = s.get("groups")
         if groups is not None and not (isinstance(groups, list) and all(isinstance(g, int) for g in groups)):
             problems.append(_problem(path, f"{where}.groups", repr(groups), "a list of analysis group numbers"))
@@ -469,16 +636,17 @@ def for_package(pkg, path=None) -> Review:
     the generic description of the package.
     """
     if path is not None:
-        review = load(path)
+        review = load(path, package=pkg.id)
         if review.package != pkg.id:
             raise InputError([Problem(Path(path).name, None, "package", f"'{review.package}'",
                                       f"the id of the package being built, '{pkg.id}' (a review file is used "
                                       "only with the package it names)")])
         return review
     if DEFAULT_REVIEW.exists():
-        review = load(DEFAULT_REVIEW)
-        if review.package == pkg.id:
-            return review
+        try:
+            return load(DEFAULT_REVIEW, package=pkg.id)
+        except OtherPackage:
+            pass
     return generic(pkg)
 
 

@@ -58,6 +58,10 @@ SOURCES = ("*.md", "_static", "references.bib")
 STATIC_PAGES = ("methods.md", "rerun.md")
 
 
+#: Set (non-empty) once a build of this process has published its site.
+_PUBLISHED: list = []
+
+
 class BuildError(RuntimeError):
     """A step of the build failed; the message says which notebook, cell and why."""
 
@@ -502,8 +506,11 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         + (_rel(rvw.path) if rvw.path else "none (the book takes what it can from the package)"))
     review_param = _rel(rvw.path) if rvw.path else "auto"
     code = _code_hash()
+    from ..package.tabular import read_bytes
+
     review_hash = sha(rvw.path.read_bytes() if rvw.path else "generic", *(
-        p.read_bytes() for p in (rvw.published, rvw.independent_map) if p is not None and p.exists()))
+        read_bytes(p, "a CSV file named by the review file") for p in (rvw.published, rvw.independent_map)
+        if p is not None))
     nb_pages = [p for p in pages if p.template]
     keys = {}
     for p in nb_pages:
@@ -613,6 +620,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         log(f"      site built in {time.perf_counter() - t_sphinx:.1f} s ({reread} source files new or changed)")
         html = staging / "_site"
         shutil.copytree(WORK / "html", html)
+        _prune(html, WORK / "src")  # only the files of this build (Sphinx keeps what earlier builds wrote)
         _downloads(html, pkg, staging, nb_pages, rvw)
         (html / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
         shutil.copy2(staging / "changes.json", html / "changes.json")
@@ -628,11 +636,15 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
                 for f in own:
                     shutil.copy2(f, c / "figures" / f.name)
         log("[5/5] publishing the new site")
-        _swap(html, SITE)
-        (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
-        shutil.copy2(WORK / "src" / "_toc.yml", BUILD / "toc.yml")  # the published site's pages (for the PDF)
-        STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title, "seconds": seconds,
-                                     "citation": rvw.citation}, indent=2))
+        from ..package.lock import sigterm_held
+
+        with sigterm_held():  # the two renames of the swap, and what records them, are never cut in two
+            _swap(html, SITE)
+            _PUBLISHED.append(SITE)
+            (BUILD / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+            shutil.copy2(WORK / "src" / "_toc.yml", BUILD / "toc.yml")  # the published site's pages (for the PDF)
+            STATE.write_text(json.dumps({"key": total_key, "package": pkg.id, "title": rvw.title,
+                                         "seconds": seconds, "citation": rvw.citation}, indent=2))
     finally:
         sphinx.cancel()
         if kernels is not None:
@@ -641,6 +653,44 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     log(f"done in {time.perf_counter() - t_start:.1f} s")
     log(f"site: {SITE / 'index.html'}")
     return SITE / "index.html"
+
+
+#: Pages Sphinx writes for every build (no source file of their own).
+GENERATED_PAGES = ("genindex", "search", "index", "py-modindex")
+_ASSET = re.compile(r"(_images|_downloads)/([^\"'\s<>()?#]+)")
+
+
+def _prune(html: Path, sources: Path) -> list:
+    """Remove from the site ``html`` what an earlier build left in Sphinx's work tree
+    (Sphinx adds and rewrites, never deletes): pages whose source is gone, their
+    copied sources, and images and downloads no page of this build links to.
+    Returns the removed paths (relative), sorted."""
+    removed = []
+    for page in sorted(html.rglob("*.html")):
+        rel = page.relative_to(html)
+        if rel.parts[0].startswith("_") or str(rel.with_suffix("")) in GENERATED_PAGES:
+            continue
+        if not any((sources / rel).with_suffix(s).is_file() for s in (".md", ".ipynb")):
+            page.unlink()
+            removed.append(str(rel))
+    for src in sorted((html / "_sources").rglob("*")) if (html / "_sources").is_dir() else []:
+        rel = src.relative_to(html / "_sources")
+        if src.is_file() and not (html / rel.parent / (rel.name.split(".")[0] + ".html")).is_file():
+            src.unlink()
+            removed.append(f"_sources/{rel}")
+    linked = set()
+    for page in html.rglob("*.html"):
+        linked.update(f"{a}/{b}" for a, b in _ASSET.findall(page.read_text(encoding="utf-8", errors="replace")))
+    for folder in ("_images", "_downloads"):
+        for f in sorted((html / folder).rglob("*")) if (html / folder).is_dir() else []:
+            rel = f.relative_to(html).as_posix()
+            if f.is_file() and rel not in linked:
+                f.unlink()
+                removed.append(rel)
+        for d in sorted((html / folder).rglob("*"), reverse=True) if (html / folder).is_dir() else []:
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+    return sorted(removed)
 
 
 def _link_or_copy(src, dest) -> None:
@@ -841,7 +891,8 @@ def load_previous(path) -> dict:
     path = Path(path)
     expected = "a results.json of an earlier build (book/_build/results.json)"
     try:
-        data = json.loads(decode(read_bytes(path, expected), path.name, expected))
+        text = decode(read_bytes(path, expected), path.name, expected)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError([Problem(path.name, exc.lineno, None, f"text that is not JSON ({exc.msg})",
                                   expected)]) from None
@@ -850,7 +901,43 @@ def load_previous(path) -> dict:
     if not (isinstance(data, dict) and isinstance(data.get("analyses"), dict)
             and all(isinstance(v, dict) for v in data["analyses"].values())):
         raise InputError([Problem(path.name, None, None, "JSON without an 'analyses' mapping", expected)])
+    problems = _previous_problems(data, text, path.name)
+    if problems:
+        raise InputError(problems)
     return data
+
+
+def _previous_problems(data: dict, text: str, name: str) -> list:
+    """Each computed entry of an earlier results JSON must carry what the comparison
+    reads: ``estimate``, ``ci_low`` and ``ci_high`` (finite numbers), ``measure``
+    (text), and ``studies`` (a list) and ``mid`` (a mapping) where present; each
+    problem is located by the line of the entry and its key."""
+    import math
+
+    problems = []
+    fmt_ = data.get("results_format", 1)
+    if isinstance(fmt_, bool) or not isinstance(fmt_, int):
+        problems.append(Problem(name, None, "results_format", repr(fmt_)[:40], "a whole number (1, 2)"))
+    for aid, entry in data["analyses"].items():
+        at = text.find(json.dumps(str(aid)) + ":")
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        if "studies" in entry and not isinstance(entry["studies"], list):
+            problems.append(Problem(name, line, f"analyses.{aid}.studies", repr(entry["studies"])[:40],
+                                    "a list of study names"))
+        if entry.get("status") != "computed":
+            continue
+        for key in ("estimate", "ci_low", "ci_high"):
+            v = entry.get(key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                problems.append(Problem(name, line, f"analyses.{aid}.{key}",
+                                        "no value" if key not in entry else repr(v)[:40],
+                                        "a finite number (a computed entry of results.json)"))
+        if not isinstance(entry.get("measure", ""), str):
+            problems.append(Problem(name, line, f"analyses.{aid}.measure", repr(entry["measure"])[:40], "text"))
+        if entry.get("mid") is not None and not isinstance(entry["mid"], dict):
+            problems.append(Problem(name, line, f"analyses.{aid}.mid", repr(entry["mid"])[:40],
+                                    "a mapping (low, high, ...)"))
+    return problems[:50]
 
 
 def read_previous(previous=None):
@@ -869,9 +956,14 @@ def read_previous(previous=None):
         if path is None:
             return None, None
         try:
-            prev = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            prev = json.loads(text)
         except ValueError:
             return None, None
+        if not (isinstance(prev, dict) and isinstance(prev.get("analyses"), dict)
+                and all(isinstance(v, dict) for v in prev["analyses"].values())) \
+                or _previous_problems(prev, text, path.name):
+            return None, None  # the published site's own results, unreadable: no comparison
     pid = str(prev.get("package", ""))
     name = package_zip_name(pid)
     data = next((p for p in (path.parent / "downloads" / name, path.parent / name) if p.is_file()), None)
@@ -913,8 +1005,22 @@ def _write_results(staging, results, previous, pages, executed, pkg=None, previo
 
 
 def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warnings=False) -> int:
+    from ..package.lock import Terminated, terminated_as_exception, writer_lock
+
     try:
-        build(data, review=review, jobs=jobs, force=force, previous=previous, allow_warnings=allow_warnings)
+        if previous:
+            load_previous(previous)
+        with terminated_as_exception():
+            BUILD.mkdir(parents=True, exist_ok=True)
+            # one build at a time: a second waits (LOCK_TIMEOUT), then stops, so that
+            # neither removes the other's staging folder or Sphinx work tree
+            with writer_lock(BUILD, "the book's build folder (book/_build)", log=log):
+                build(data, review=review, jobs=jobs, force=force, previous=previous,
+                      allow_warnings=allow_warnings)
+    except Terminated:
+        print("error: terminated; " + ("the new site was published first" if _PUBLISHED else
+                                       "the previous site is unchanged"), file=sys.stderr)
+        return 143
     except InputError as exc:
         exc.report()
         print("error: the input is invalid; the previous site is unchanged", file=sys.stderr)

@@ -29,6 +29,7 @@ from ..appraisal.sources import cite
 from ..engine import pooling
 from ..engine.report import fmt, fmt_effect, fmt_i2, fmt_p, measure_text
 from ..package import analysis as an
+from ..package.patterns import search as search_pattern
 from ..package.schema import Package
 from ..views.tables import Dropdown, Figure, Note, Table, cached_figure
 from . import review as rv
@@ -388,7 +389,7 @@ class Section:
 
         pattern = self.review.primary_outcome
         ar, a = it.result, it.appraisal
-        if (pattern is None or not re.search(pattern, ar.settings.name, re.I) or ar.result.measure != "MD"
+        if (pattern is None or not search_pattern(pattern, ar.settings.name) or ar.result.measure != "MD"
                 or ar.subgroups is not None or not a.mid.assessed):
             return []
         if a.count.k < 2:
@@ -480,7 +481,7 @@ class Section:
         pattern = self.review.primary_outcome
         ar, a = it.result, it.appraisal
         if (pattern is None or ar.subgroups is not None or a.count.k < 2
-                or not re.search(pattern, ar.settings.name, re.I)):
+                or not search_pattern(pattern, ar.settings.name)):
             return []
         rows = self.pkg.rows_of(it.aid)
         es = an.effect_sizes(ar.settings, rows, labels=ar.labels)

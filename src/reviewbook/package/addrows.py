@@ -432,17 +432,34 @@ def _validate(folder: Path, files: dict, data_path: Path, table, header_of) -> l
     return [locate(p) for p in found]
 
 
+def _stale_temporaries(folder: Path) -> list:
+    """Temporary files an earlier add-rows left in the package (killed outright,
+    SIGKILL): under the writer lock no other add-rows is writing, so every one is stale."""
+    out = []
+    for d in [folder, *[p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()]]:
+        out += [p for p in d.iterdir() if p.name.startswith(".") and ".add-rows-" in p.name and p.is_file()
+                and not p.is_symlink()]
+    return out
+
+
 def write_files(files: dict) -> None:
-    """Replace each file by its new text: written beside it, then renamed over it."""
+    """Replace each file by its new text: written beside it, then renamed over it.
+    A temporary file is registered before it is written, so that a failed write
+    (a full disk) or SIGTERM (:class:`~.lock.Terminated`) removes it too."""
     staged = []
     try:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.add-rows-{os.getpid()}")
-            tmp.write_bytes(text.encode("utf-8"))
             staged.append((tmp, path))
-        for tmp, path in staged:
-            os.replace(tmp, path)
+            tmp.write_bytes(text.encode("utf-8"))
+        # the renames run with SIGTERM held back, so the package is never half-updated:
+        # a SIGTERM that arrives meanwhile takes effect once every file is in place
+        from .lock import sigterm_held
+
+        with sigterm_held():
+            for tmp, path in staged:
+                os.replace(tmp, path)
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -450,13 +467,27 @@ def write_files(files: dict) -> None:
 
 def main(package, rows_csv, *, source, note="") -> int:
     """The ``add-rows`` command; returns the exit code."""
+    from .lock import terminated_as_exception, writer_lock
+
     try:
-        added, files = add_rows(package, rows_csv, source=source, note=note)
-        try:
-            write_files(files)
-        except OSError as exc:
-            raise InputError([Problem(Path(package).name, None, None, f"a folder that cannot be written "
-                                      f"({exc.strerror or exc})", "a package folder add-rows can write into")]) from None
+        # one writer at a time: the package is read, its next version numbered and the
+        # files written under one lock (a second add-rows waits, then stops with exit 2)
+        with terminated_as_exception(), writer_lock(package, f"the package {Path(package).name}"):
+            if Path(package).is_dir():
+                for stale in _stale_temporaries(Path(package)):
+                    stale.unlink(missing_ok=True)
+            try:
+                added, files = add_rows(package, rows_csv, source=source, note=note)
+            except OSError as exc:  # e.g. a full disk where the copy of the package is checked
+                raise InputError([Problem(Path(package).name, None, None, f"a package that could not be checked "
+                                          f"({exc.strerror or exc}; nothing was changed)",
+                                          "room in the temporary folder (TMPDIR) for a copy of the package")]) from None
+            try:
+                write_files(files)
+            except OSError as exc:
+                raise InputError([Problem(Path(package).name, None, None, f"a folder that cannot be written "
+                                          f"({exc.strerror or exc}; nothing was changed)",
+                                          "a package folder add-rows can write into")]) from None
     except InputError as exc:
         return exc.report()
     n = len(added.rows)

@@ -451,12 +451,16 @@ def main(rows_csv, out_dir, *, pkg_id=None, groups_csv=None, force=False) -> int
     ``force`` only the previous import of the same package is replaced (other
     files are kept).
     """
+    from .lock import terminated_as_exception, writer_lock
+
     try:
         out = Path(out_dir)
         _check_out(out, None, force)
         result = build(rows_csv, pkg_id=pkg_id, groups_csv=groups_csv)
-        _check_out(out, result.package.id, force)
-        _publish(result, out)
+        # one writer at a time: the folder is checked again and written under the lock
+        with terminated_as_exception(), writer_lock(out, f"the folder {out.name or out}"):
+            _check_out(out, result.package.id, force)
+            _publish(result, out)
     except InputError as exc:
         return exc.report()
     counts = {}
@@ -557,6 +561,11 @@ def _publish(result: ImportResult, out: Path) -> None:
             placed.append(name)
     except OSError as exc:
         fail(exc, undo)
+    except BaseException:  # SIGTERM (lock.Terminated), Ctrl-C: undone as a failure is, then passed on
+        undo()
+        for p in reversed(created):
+            shutil.rmtree(p, ignore_errors=True)
+        raise
     shutil.rmtree(tmp, ignore_errors=True)
 
 

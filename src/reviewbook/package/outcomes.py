@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import InputError, Problem
+from .patterns import check as check_pattern
+from .patterns import search
 
 BETTER = ("lower", "higher")
 #: Extension columns of overall-estimates-and-settings.csv that carry a direction
@@ -56,7 +58,7 @@ class OutcomeRule:
             return False
         if self.groups is not None and int(aid.split(".")[0]) not in self.groups:
             return False
-        if self.outcome and not re.search(self.outcome, name or "", re.I):
+        if self.outcome and not search(self.outcome, name):
             return False
         return True
 
@@ -111,10 +113,10 @@ def parse_rules(items, file: str, key: str = "outcomes") -> tuple:
                 analyses = tuple(str(a) for a in analyses)
         pattern = item.get("outcome")
         if pattern is not None:
-            try:
-                re.compile(str(pattern))
-            except re.error as exc:
-                problems.append(Problem(file, None, f"{where}.outcome", repr(pattern), f"a regular expression ({exc})"))
+            why = check_pattern(pattern) if isinstance(pattern, str) else "not text"
+            if why:
+                problems.append(Problem(file, None, f"{where}.outcome", repr(pattern)[:80],
+                                        f"a regular expression RE2 can run ({why})"))
                 pattern = None
         groups = item.get("groups")
         if groups is not None and not (isinstance(groups, list) and all(isinstance(g, int) for g in groups)):
