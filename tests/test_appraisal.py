@@ -344,9 +344,10 @@ def test_statement_without_an_mid_keeps_the_verb_form():
     """GRADE 26: 'X probably reduces Y' (moderate) even where the size cannot be judged."""
     s = replace(FLEISS.analysis("1.1"), name="Pain", experimental_label="Drug", control_label="Placebo")
     none = Mid(None, None, None, "", "not assessed", "", "t")
-    assert statement(s, "moderate", -1.0, 0.0, none, False).startswith("Drug probably reduces pain")
-    assert statement(s, "low", 1.0, 0.0, none, False).startswith("Drug may increase pain")
-    assert statement(s, "high", 1.0, 0.0, none, False).startswith("Drug increases pain")
+    # the outcome reads 'the measured pain' where the direction is not assessed (reviewbook.appraisal.phrases)
+    assert statement(s, "moderate", -1.0, 0.0, none, False).startswith("Drug probably reduces the measured pain")
+    assert statement(s, "low", 1.0, 0.0, none, False).startswith("Drug may increase the measured pain")
+    assert statement(s, "high", 1.0, 0.0, none, False).startswith("Drug increases the measured pain")
 
 
 @pytest.mark.parametrize("certainty,estimate,expected", [

@@ -56,6 +56,7 @@ class Book:
     mains: list
     secondary: dict
     pages: dict  # page -> Markdown a page shows (key findings, summary of findings, sections)
+    results: dict  # the results JSON a build of the book writes (runner.collect_results)
 
     def text(self) -> str:
         """The pages' text, Markdown escapes removed."""
@@ -85,7 +86,10 @@ def _book(review: str, tmp: Path) -> Book:
              "settings (reproduction)": settings_table(pkg)._repr_markdown_()}
     for key in dict.fromkeys(rv.claim(pkg, r).values()):
         pages[f"section {key}"] = Section(pkg, key, review=r).main_outcomes()._repr_markdown_()
-    return Book(review, pkg, judged, main_comparisons(pkg, r, judged), secondary_analyses(pkg), pages)
+    from reviewbook.book.runner import collect_results
+
+    return Book(review, pkg, judged, main_comparisons(pkg, r, judged), secondary_analyses(pkg), pages,
+                collect_results(pkg, r))
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +164,39 @@ def measures_named_in_words(b: Book):
     assert named_ratios == NAMED_RATIOS.get(b.review, 0), (b.review, named_ratios)
 
 
+def verbs_match_ratings(b: Book):
+    """Every narrative statement's verb matches its certainty (GRADE 26; tests/grade_checks.py)."""
+    from grade_checks import statement_verbs
+
+    checked, problems = statement_verbs(b.results)
+    assert not problems, (b.review, problems[:5])
+    # every analysis the results carry with a certainty and a statement was read
+    rated = sum(1 for a in b.results["analyses"].values() if a.get("certainty") and a.get("statement"))
+    assert checked == rated >= 1, (b.review, checked, rated)
+
+
+def absolute_effects_point_with_ratios(b: Book):
+    """No absolute effect whose estimate or CI points against the relative effect's
+    (Cochrane Handbook 5.1, 12.5.4; tests/grade_checks.py)."""
+    from grade_checks import absolute_directions
+
+    checked, problems = absolute_directions(b.results)
+    assert not problems, (b.review, problems[:5])
+    ratios = sum(1 for a in b.results["analyses"].values() if (a.get("absolute") or {}).get("kind") == "ratio")
+    assert checked <= ratios and (checked >= 1 or ratios == 0), (b.review, checked, ratios)
+
+
+def no_upper_bound(b: Book):
+    """A rating is a rating (issue #21): no 'upper bound' in the results or on a page."""
+    from grade_checks import UPPER, no_upper_bound_in_results
+
+    checked, problems = no_upper_bound_in_results(b.results)
+    assert not problems and checked == len(b.results["analyses"]) >= 1, (b.review, problems[:5])
+    assert not UPPER.search(b.text()), b.review
+
+
 CHECKS = [no_internal_code, no_secondary_analysis_as_main_outcome, phrases_read_as_english,
-          measures_named_in_words]
+          measures_named_in_words, verbs_match_ratings, absolute_effects_point_with_ratios, no_upper_bound]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)

@@ -277,7 +277,7 @@ RULE_ENTRIES = {
     "sterne2011": "sterne2011", "egger1997": "egger1997", "roever2015": "roever2015", "sun2010": "sun2010",
     "wetterslev2017": "wetterslev2017", "simmonds2017": "simmonds2017", "grade9": "guyatt2011grade9",
     "grade35": "schunemann2022grade35", "handbook51-8.5.3": "handbook51-ch08", "handbook51-12.6.2": "handbook51-ch12",
-    "kce-imprecision": "kce-processbook", "gradepro": "gradepro",
+    "kce-imprecision": "kce-processbook", "gradepro": "gradepro", "knapp2003": "knapp2003", "jackson2017": "jackson2017",
 }
 
 #: Most characters of a review file read for the sources it names.
