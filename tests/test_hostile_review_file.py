@@ -10,10 +10,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from needs import no_hang
 
 from reviewbook.book import prose
 from reviewbook.book import review as rv
@@ -142,9 +143,8 @@ def test_a_named_pipe_device_or_folder_is_refused_and_never_read(tmp_path, key):
              (tmp_path / "folder.csv", "a folder"), (tmp_path / "none.csv", "no such file")]
     for target, found in cases:
         text = HEAD + f"{key}: {target}\nsections: []\n"
-        t0 = time.perf_counter()
-        msg = _refused(tmp_path, text)
-        assert time.perf_counter() - t0 < 5  # never opened, never read (it would block or grow without end)
+        with no_hang():  # never opened, never read (it would block or grow without end)
+            msg = _refused(tmp_path, text)
         assert msg == (f"review.yml, line 3, column '{key}': found {found} ('{target}'); expected a regular CSV "
                        "file of at most 64 MiB"), msg
     assert len(cases) == 4
@@ -184,11 +184,10 @@ def test_a_catastrophic_pattern_runs_in_linear_time(tmp_path):
     r = rv.load(_review(tmp_path, HEAD + "sections:\n  - key: a\n    title: A\n    outcome: '(.*)*Z'\n"
                         "primary_outcome: '(a|aa)*b'\n"))
     name = "a" * 200_000
-    t0 = time.perf_counter()
-    assert not r.sections[0].matches(1, "g", name)
-    assert not patterns.search(r.primary_outcome, name)
-    assert r.sections[0].matches(1, "g", name + "z")  # case-insensitive, as before
-    assert time.perf_counter() - t0 < 2
+    with no_hang():  # Python's re would not finish on these (how fast RE2 is: benchmarks/hostile.py)
+        assert not r.sections[0].matches(1, "g", name)
+        assert not patterns.search(r.primary_outcome, name)
+        assert r.sections[0].matches(1, "g", name + "z")  # case-insensitive, as before
 
 
 @pytest.mark.parametrize("text, line, key, why", [
@@ -276,14 +275,13 @@ def test_prose_is_bounded_in_length(tmp_path):
     """Markdown parsing takes time that grows faster than the length on runs of '_' (32,000 of them took
     9 s when measured): one field is at most 5,000 characters, a file's prose at most 50,000."""
     assert (rv.MAX_PROSE_CHARS, rv.MAX_PROSE_TOTAL) == (5_000, 50_000)
-    t0 = time.perf_counter()
-    msg = _refused(tmp_path, HEAD + "question: '" + "_a_" * 100_000 + "'\nsections: []\n")
+    with no_hang():
+        msg = _refused(tmp_path, HEAD + "question: '" + "_a_" * 100_000 + "'\nsections: []\n")
     assert msg == ("review.yml, line 3, column 'question': found a text of 300,000 characters; expected at most "
                    "5,000 characters")
     many = "".join(f"  - key: s{i}\n    title: S\n    intro: '{'_a_' * 1600}'\n" for i in range(12))
-    with pytest.raises(InputError) as exc:
+    with no_hang(), pytest.raises(InputError) as exc:
         rv.load(_review(tmp_path, HEAD + "sections:\n" + many))
     assert [str(p) for p in exc.value.problems] == [
         "review.yml, line 36, column 'sections[10].intro': found more than 50,000 characters of text in all; "
         "expected a review file of at most 50,000 characters of text"]
-    assert time.perf_counter() - t0 < 10
