@@ -112,7 +112,8 @@ def main(argv=None):
                   + ("" if ratio <= TARGET else "   NOT MET"))
     if args.json:
         print(json.dumps(out))
+    return 0 if all(t / ref <= TARGET for k, t in out.items() if k != "reference_s") else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
