@@ -96,15 +96,17 @@ class AnalysisResult:
 
 def row_labels(studies) -> tuple:
     """One distinct label per row: the study name, numbered ``(1)``, ``(2)``, ...
-    in row order where the same study appears more than once in the analysis."""
+    in row order where the same study (by :func:`.names.study_key`) appears more
+    than once in the analysis."""
     names = [str(s) for s in studies]
-    counts = {n: names.count(n) for n in set(names)}
+    keys = [study_key(n) for n in names]  # one study, however spelled (names.study_key)
+    counts = {k: keys.count(k) for k in set(keys)}
     seen: dict = {}
     out = []
-    for n in names:
-        if counts[n] > 1:
-            seen[n] = seen.get(n, 0) + 1
-            out.append(f"{n} ({seen[n]})")
+    for n, k in zip(names, keys):
+        if counts[k] > 1:
+            seen[k] = seen.get(k, 0) + 1
+            out.append(f"{n} ({seen[k]})")
         else:
             out.append(n)
     return tuple(out)
