@@ -60,9 +60,10 @@ def char_name(ch: str) -> str:
 
 
 def escaped(text: str) -> str:
-    """``text`` with every refused or invisible character shown as an escape
-    (messages never carry them)."""
-    return "".join(f"\\u{ord(c):04x}" if FORBIDDEN.match(c) or c in ZERO_WIDTH else c for c in str(text))
+    """``text`` with every refused or invisible character (and every space other
+    than U+0020) shown as an escape: messages never carry them."""
+    return "".join(f"\\u{ord(c):04x}" if FORBIDDEN.match(c) or c in ZERO_WIDTH or (
+        c != " " and unicodedata.category(c) in ("Zs", "Zl", "Zp", "Cf")) else c for c in str(text))
 
 
 def name_problem(name) -> tuple | None:
