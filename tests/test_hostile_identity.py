@@ -389,3 +389,14 @@ def test_an_atlas_written_into_its_rows_folder_never_reads_its_own_table(tmp_pat
 def test_messages_never_carry_bidi_or_line_separators():
     text = str(Problem("f.csv", 2, "Study", "'A\u202eB\u2028C\u2066D\ufeff'", "x"))
     assert text == "f.csv, line 2, column 'Study': found 'A\\u202eB\\u2028C\\u2066D\\ufeff'; expected x"
+
+
+def test_pool_refuses_look_alikes_and_line_separators(tmp_path):
+    """pool's study labels follow the same identity and the same refusals."""
+    f = tmp_path / "lk.csv"
+    f.write_text('study,yi,vi\nSmith 2001,1,0.1\nsmith  2001,2,0.2\n"A\u2028B",1,0.3\n', encoding="utf-8")
+    code, _, err = run("pool", f, "--measure", "MD", "--method", "DL")
+    assert code == 2
+    assert ("lk.csv, line 3, column 'study': found 'smith  2001' again, a look-alike of 'Smith 2001'; expected each "
+            "study once (first on line 2)") in err
+    assert "lk.csv, line 4, column 'study': found a line break, LINE SEPARATOR (U+2028)" in err
