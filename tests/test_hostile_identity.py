@@ -400,3 +400,13 @@ def test_pool_refuses_look_alikes_and_line_separators(tmp_path):
     assert ("lk.csv, line 3, column 'study': found 'smith  2001' again, a look-alike of 'Smith 2001'; expected each "
             "study once (first on line 2)") in err
     assert "lk.csv, line 4, column 'study': found a line break, LINE SEPARATOR (U+2028)" in err
+
+
+def test_a_comparison_name_with_a_line_separator_is_refused(tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(ROWS_HEADER + "1,1,Pain,A 2001,3,30,1,32\n", encoding="utf-8")
+    groups = tmp_path / "groups.csv"
+    groups.write_text("Analysis group,Analysis group name\n1,Ketamine\u2028versus placebo\n", encoding="utf-8")
+    code, _, err = run("import-rows", rows, tmp_path / "out", "--groups", groups)
+    assert code == 2, err
+    assert "groups.csv, line 2, column 'Analysis group name': found a line break, LINE SEPARATOR (U+2028)" in err
