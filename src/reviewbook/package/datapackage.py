@@ -593,7 +593,8 @@ def validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems, *, li
             problems.append(Problem(name, line, col("Study"), "an empty cell", "a study name"))
         for c in ("Study", "Subgroup", "Analysis name"):
             text = row[c] if c in row and isinstance(row[c], str) else ""
-            bad_name = name_problem(text)
+            bad_name = name_problem(text, what="a study name" if c == "Study" else f"a {c.lower()}",
+                                    spaces_allowed=c != "Study")
             if bad_name:
                 problems.append(Problem(name, line, col(c), *bad_name))
             limit = MAX_STUDY_CHARS if c == "Study" else MAX_NAME_CHARS

@@ -142,9 +142,9 @@ def read_groups(path, analysis_groups) -> dict:
         if not cells.text("Analysis group name"):
             cells.problem("Analysis group name", "an empty cell", "the comparison's name")
         for c in GROUP_COLUMNS[1:]:
-            bad = name_problem(cells.text(c))
+            bad = name_problem(cells.text(c), what="a name", spaces_allowed=True)
             if bad:
-                cells.problem(c, bad[0], "a name on one line, without control or bidirectional formatting characters")
+                cells.problem(c, *bad)
         out[g] = {c: cells.text(c) for c in GROUP_COLUMNS[1:]}
     if problems:
         raise InputError(problems)

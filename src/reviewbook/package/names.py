@@ -66,13 +66,19 @@ def escaped(text: str) -> str:
         c != " " and unicodedata.category(c) in ("Zs", "Zl", "Zp", "Cf")) else c for c in str(text))
 
 
-def name_problem(name) -> tuple | None:
+def name_problem(name, *, what="a study name", spaces_allowed=False) -> tuple | None:
     """``(found, expected)`` when ``name`` holds a character a study name may not
-    hold (see the module docstring), else None."""
-    m = FORBIDDEN.search(str(name))
+    hold (see the module docstring), else None.  ``spaces_allowed``: a tab, line
+    feed or carriage return is allowed (an analysis or subgroup name, shown with its
+    whitespace collapsed; RevMan exports may wrap them); the other line breaks
+    (NEL, U+2028, U+2029), bidirectional and control characters are not."""
+    text = str(name)
+    if spaces_allowed:
+        text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    m = FORBIDDEN.search(text)
     if m is None:
         return None
     kind = ("a bidirectional control" if "\u202a" <= m.group() <= "\u202e" or "\u2066" <= m.group() <= "\u2069"
             else "a line break" if m.group() in "\n\r\x85\u2028\u2029" else "a control character")
     return (f"{kind}, {char_name(m.group())}, at character {m.start() + 1} of '{escaped(name)}'",
-            "a study name on one line, without control or bidirectional formatting characters")
+            f"{what} on one line, without control or bidirectional formatting characters")
