@@ -98,7 +98,9 @@ def test_jobs_2_gives_the_rows_of_import_rows_and_audit_one_by_one(rows_dir, job
             continue
         assert {k: row[k] for k in want} == want
         assert float(row["seconds"]) > 0
-    assert got["broken"]["reason"] == "broken.csv, line 2, column 'Experimental N': found 'thirty'; expected a number"
+    assert got["broken"]["reason"] == ("broken.csv, line 2, column 'Experimental N': found 'thirty'; expected a number "
+                                       "(ASCII digits, an optional sign, decimal point and exponent, e.g. 12, -0.5, "
+                                       "1e-3)")  # schema.NUMBER_RULE
     assert "the package id 'x<b>'" in got["x<b>"]["reason"]
     totals = json.loads((out / "atlas.json").read_text(encoding="utf-8"))
     assert totals["reviews"] == 5 and totals["refused"] == 2 and totals["ok"] + totals["mismatch"] == 3

@@ -343,3 +343,57 @@ def test_study_weights_are_those_of_meta(method):
                              measure="OR")
     want = [s.weight for s in pooling.meta(es, method).studies]
     assert np.allclose(pooling.study_weights(es, method), want, rtol=1e-12, atol=0)
+
+
+# ------------------------------------------------------------------ multi-arm studies with a shared arm
+
+@needs_train
+def test_multi_arm_rows_share_the_combined_rows_weight(tmp_path):
+    """CD011535.pub7 (RevMan Web): a multi-arm study has a row per comparison in the
+    subgroups and a row outside every subgroup that combines its arms.  In 1.4 CIMPACT
+    2018 (certolizumab 108/332, etanercept 46/170, one placebo arm 0/57) has stored
+    weights 0.406226 and 0.404306 in two subgroups and 0.828564 for the combined row
+    154/502 vs 0/57; the column adds up to 100.828566.  In 5.7 (SMD, DL) Reich 2020's
+    two rows share the ixekizumab arm: stored 15.647952 and 19.706445, combined
+    19.780686.  In 2.8 (tau² = 0) Reich 2020: 3.683488, 2.432492, combined 6.115980.
+    Before the rule, 414 of 969 stored results of the review were
+    'multi-arm-shared-control'; with it every stored weight of these analyses is
+    reproduced within its rounding (RevMan's values, the Weight column)."""
+    path = extract("CD011535_pub7", ["1.4", "2.8", "5.7"], tmp_path / "r.csv")
+    out, a = import_and_audit(path, tmp_path)
+    # rows with a stored result: 1.4 all 35, 2.8 11 of 13 (two with no events), 5.7 all 7
+    assert {k: (v["studies"]["checked"], v["studies"]["matched"]) for k, v in a.items()} == {
+        "1.4": (35, 35), "2.8": (11, 11), "5.7": (7, 7)}
+    from reviewbook.package import analysis as an
+    from reviewbook.package.load import read_any
+    pkg = read_any(out)
+    expected = {"1.4": {"CIMPACT 2018 (1)": 0.406226, "CIMPACT 2018 (2)": 0.404306, "CIMPACT 2018 (3)": 0.828564,
+                        "REVEAL 2008": 9.342176},
+                "5.7": {"Reich 2020 (1)": 15.647952, "Reich 2020 (2)": 19.706445, "Reich 2020 (3)": 19.780686,
+                        "CHAMPION 2008": 16.887842},
+                "2.8": {"Reich 2020 (1)": 3.683488, "Reich 2020 (2)": 2.432492, "Reich 2020 (3)": 6.115980}}
+    for aid, want in expected.items():
+        w = an.run(pkg, aid).weights()
+        for label, stored in want.items():
+            assert abs(w[label] - stored) <= 5e-7 + 1e-12, (aid, label, w[label], stored)
+    w14 = an.run(pkg, "1.4").weights()
+    assert len(w14) == 35 and abs(sum(w14.values()) - 100.828566) < 35 * 5e-7
+
+
+def test_shared_arm_weights_apply_only_to_their_layout():
+    """The rule needs a row outside the subgroups that combines rows of one study in
+    the subgroups; a row outside the subgroups naming a study found nowhere else, or
+    no such row, is another layout (None: the weights of the pool of every row)."""
+    import numpy as np
+    from reviewbook.engine import effects, pooling
+
+    es = effects.generic_se(np.array([0.1, 0.2, 0.3, 0.15]), np.array([0.2, 0.3, 0.25, 0.18]),
+                            study=["a", "b", "c", "d"], measure="GEN")
+    assert pooling.shared_arm_weights(es, ["g1", "g2", "g2", "g1"], ["a", "b", "c", "d"], "DL") is None
+    assert pooling.shared_arm_weights(es, ["g1", "g2", "g2", ""], ["a", "b", "c", "d"], "DL") is None
+    w = pooling.shared_arm_weights(es, ["g1", "g2", "g2", ""], ["a", "b", "a", "a"], "FE")
+    # FE: the rows of 'a' (positions 0, 2) share 1/0.18^2 in proportion to 1/vi; 'b' keeps 1/0.3^2
+    raw = np.array([1 / 0.18 ** 2 * (1 / 0.04) / (1 / 0.04 + 1 / 0.0625), 1 / 0.09,
+                    1 / 0.18 ** 2 * (1 / 0.0625) / (1 / 0.04 + 1 / 0.0625)])
+    assert np.allclose(w[[0, 1, 2]], 100 * raw / raw.sum())
+    assert np.isclose(w[3], 100 * (1 / 0.18 ** 2) / (1 / 0.18 ** 2 + 1 / 0.09))

@@ -64,7 +64,8 @@ def test_bayes_log_scale_and_normal_mu_prior(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--tau-prior", "normal:7"], "--tau-prior 'normal:7' is not allowed; expected halfnormal:X or halfcauchy:X"),
-    (["--tau-prior", "halfnormal:-1"], "tau_prior scale must be finite and > 0"),
+    (["--tau-prior", "halfnormal:-1"], "--tau-prior 'halfnormal:-1' is not allowed; expected a scale greater than 0 "
+                                       "and at most 1e+06"),  # cli.MAX_PRIOR_SCALE
     (["--tau-prior", "halfnormal:7", "--mu-prior", "normal:1"], "--mu-prior 'normal:1' is not allowed"),
 ])
 def test_bayes_bad_arguments_exit_2(md_csv, args, message):

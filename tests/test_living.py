@@ -150,7 +150,7 @@ def test_add_rows_appends_a_new_trial_with_its_provenance_and_version(package, t
     last = versions.iloc[-1]
     assert (last["version"], last["rows_added"], last["source"], last["note"]) == (
         "2", "1", "doi:10.0000/madeup.2026", "a made-up trial")
-    assert last["date"] in during
+    assert last["date"] in during  # add-rows writes UTC dates (dates_now: UTC and local)
     info = pkg.studies[pkg.studies["Study"] == "Madeup 2026"].iloc[0]
     assert info["Year"] == "2026" and info["Char: Methods"] == "" and info["Char: Participants"] == ""
     rob = pkg.risk_of_bias[pkg.risk_of_bias["Study"] == "Madeup 2026"]

@@ -9,11 +9,89 @@ import sys
 
 from .engine.codes import ALPHA as RIS_ALPHA, MEASURES, METHODS, POWER as RIS_POWER
 from .errors import ArgumentError, InputError
+from .package.schema import MAX_NOTE_CHARS, MAX_SOURCE_CHARS
 
 
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
+
+
+# ------------------------------------------------------------------ bounds on what a user sets
+#: Most information fractions (looks) of ``boundaries``: one look per trial, and a
+#: Cochrane analysis rarely pools 100 trials; 100 looks take about 11 s (25 s with
+#: --beta) on a 2-core machine, and the cost grows faster than the square of the
+#: looks (400 looks: 70 s; 2,000: more than 120 s and 695 MB).
+MAX_LOOKS = 100
+#: Largest prior scale (tau's half-normal or half-Cauchy scale, mu's normal SD) on the
+#: analysis scale: beyond it the prior is flat over any effect and the integration
+#: over tau loses every digit (halfnormal:1e200 gave NaN).
+MAX_PRIOR_SCALE = 1e6
+#: Longest --timeout of atlas, in seconds (a day); the default is 1,800.
+MAX_TIMEOUT = 86_400.0
+#: Most --jobs of atlas even with --force-jobs.
+MAX_FORCED_JOBS = 256
+
+
+def cpus_available() -> int:
+    """CPUs this process may run on (its affinity mask, else os.cpu_count())."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _number(low=None, high=None, *, low_open=True, high_open=True, integer=False):
+    """An argparse type: a number by the one grammar (``schema.NUMBER``: ASCII
+    digits, sign, decimal point, exponent; never 'nan', 'inf', '1_2'), within
+    ``low``/``high`` (open or closed).  argparse names the argument in the message
+    and exits 2."""
+    import math
+
+    from .package.schema import NUMBER_RULE, parse_number
+
+    def convert(text):
+        raw = str(text).strip()
+        value = parse_number(raw) if not integer else (float(raw) if raw.isascii() and raw.isdigit() else None)
+        shown = raw.encode("unicode_escape").decode("ascii") if not raw.isprintable() else raw
+        if value is None or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(
+                f"found '{shown}'; expected " + ("a whole number (ASCII digits)" if integer else
+                                                  "a finite " + NUMBER_RULE.removeprefix("a ")))
+        below = low is not None and (value <= low if low_open else value < low)
+        above = high is not None and (value >= high if high_open else value > high)
+        if below or above:
+            lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
+            hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
+            raise argparse.ArgumentTypeError(f"found '{shown}'; expected a number " + " and ".join(x for x in (lo, hi) if x))
+        return int(value) if integer else value
+    convert.__name__ = "number"
+    return convert
+
+
+def _finite_or_fail(command: str, out, path="") -> int | None:
+    """Exit 1 with a message when a result to be printed is NaN or infinite (a
+    computation outside what the method can do): no command prints NaN with exit 0."""
+    import math
+
+    if isinstance(out, dict):
+        for k, v in out.items():
+            code = _finite_or_fail(command, v, f"{path}.{k}" if path else str(k))
+            if code is not None:
+                return code
+    elif isinstance(out, (list, tuple)):
+        for i, v in enumerate(out):
+            code = _finite_or_fail(command, v, f"{path}[{i}]")
+            if code is not None:
+                return code
+    elif isinstance(out, float) and not math.isfinite(out):
+        print(f"error: {command}: the result {path} is not a finite number ({out!r}); expected finite results "
+              "(the input is outside what the method can compute: try smaller scales or fewer extremes)",
+              file=sys.stderr)
+        return 1
+    return None
 
 
 def cmd_pool(args) -> int:
@@ -61,20 +139,30 @@ def cmd_pool(args) -> int:
         return exc.report()
     except ArgumentError as exc:
         return _fail(str(exc))
+    bad = _finite_or_fail("pool", out)
+    if bad is not None:
+        return bad
     print(dumps(out) if args.json else text)
     return 0
 
 
 def _prior(text: str, kinds, n_values, option):
     """``kind:v1,v2`` -> ``(kind, v1, v2)``; an ArgumentError names the option."""
+    from .package.schema import MAX_MAGNITUDE, parse_number
+
     kind, _, rest = text.partition(":")
-    try:
-        values = tuple(float(v) for v in rest.split(","))
-    except ValueError:
-        values = ()
-    if kind not in kinds or len(values) != n_values:
+    values = tuple(parse_number(v) for v in rest.split(","))
+    if kind not in kinds or len(values) != n_values or None in values:
         raise ArgumentError(f"{option} {text!r} is not allowed; expected "
                             + " or ".join(f"{k}:" + ",".join(["X"] * n_values) for k in kinds))
+    # the last value is a scale (tau's scale, or mu's SD); mu's mean is bounded like any number read
+    *means, scale = values
+    if not 0 < scale <= MAX_PRIOR_SCALE:
+        raise ArgumentError(f"{option} {text!r} is not allowed; expected a scale greater than 0 and at most "
+                            f"{MAX_PRIOR_SCALE:g} (on the analysis scale)")
+    if any(not abs(m) <= MAX_MAGNITUDE for m in means):
+        raise ArgumentError(f"{option} {text!r} is not allowed; expected a mean of at most {MAX_MAGNITUDE:g} in "
+                            "absolute value")
     return (kind, *values)
 
 
@@ -95,6 +183,9 @@ def cmd_bayes(args) -> int:
     out = {"mu": {"median": fit.mu, "lower": fit.mu_low, "upper": fit.mu_high},
            "tau": {"median": fit.tau, "lower": fit.tau_low, "upper": fit.tau_high},
            "p_mu_below_0": fit.p_mu_below_0}
+    bad = _finite_or_fail("bayes", out)
+    if bad is not None:
+        return bad
     if args.json:
         print(dumps(out))
     else:
@@ -113,11 +204,15 @@ def cmd_boundaries(args) -> int:
     from .engine import sequential
     from .engine.report import fmt
 
-    try:
-        info = [float(x) for x in args.information.split(",")]
-    except ValueError:
+    from .package.schema import parse_number
+
+    info = [parse_number(x) for x in args.information.split(",")]
+    if None in info:
         return _fail(f"--information {args.information!r} is not allowed; expected comma-separated fractions, "
                      "e.g. 0.2,0.4,0.6,0.8,1")
+    if len(info) > MAX_LOOKS:
+        return _fail(f"--information gives {len(info):,} looks; expected at most {MAX_LOOKS} (one look per trial; "
+                     "the computation grows faster than the square of the looks)")
     try:
         if args.beta is None:
             b = sequential.obrien_fleming_boundaries(info, alpha=args.alpha)
@@ -125,6 +220,9 @@ def cmd_boundaries(args) -> int:
             b = sequential.futility_boundaries(info, alpha=args.alpha, beta=args.beta)
     except ArgumentError as exc:
         return _fail(str(exc))
+    bad = _finite_or_fail("boundaries", {"z": list(b.z), "alpha_spent": list(b.alpha_spent)})
+    if bad is not None:
+        return bad
     if args.beta is None:
         if args.json:
             print(dumps({"z": [float(z) for z in b.z], "alpha_spent": [float(a) for a in b.alpha_spent]}))
@@ -180,6 +278,9 @@ def cmd_ris(args) -> int:
     except ArgumentError as exc:
         return _fail(str(exc))
     out = {"sd": r.sd, "ris": r.ris, "d2": r.d2, "ris_adjusted": r.ris_adjusted, "accrued": r.accrued}
+    bad = _finite_or_fail("ris", out)
+    if bad is not None:
+        return bad
     if args.json:
         print(dumps(out))
     else:
@@ -211,6 +312,11 @@ def cmd_add_rows(args) -> int:
 def cmd_atlas(args) -> int:
     from .package.atlas import main as atlas_main
     from .views.atlas import html
+
+    cpus = cpus_available()
+    if args.jobs > (MAX_FORCED_JOBS if args.force_jobs else cpus):
+        return _fail(f"--jobs {args.jobs} is not allowed; expected at most {cpus} (the CPUs available to this "
+                     f"process), or with --force-jobs at most {MAX_FORCED_JOBS}")
 
     return atlas_main(args.rows_dir, args.out_dir, jobs=args.jobs, dask=args.dask, timeout=args.timeout,
                       render_html=html)
@@ -268,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "factor max(1, q), never narrower than the Wald interval (metafor test='adhoc'); the form "
                         "the book shows")
     p.add_argument("--subgroup", metavar="COLUMN", help="pool by the values of this column and test differences")
-    p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--level", type=_number(0, 1), default=0.95, help="confidence level, in (0, 1) (default 0.95)")
     p.add_argument("--smd-correction", choices=("revman", "exact"), default="revman",
                    help="SMD small-sample correction: RevMan 5's approximate (default) or metafor's exact")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -278,16 +384,19 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("file", help="CSV in the layouts of pool")
     y.add_argument("--measure", required=True, choices=("MD", "SMD", "RR", "OR", "RD"))
     y.add_argument("--tau-prior", required=True, metavar="KIND:S",
-                   help="halfnormal:S or halfcauchy:S (scale S on the analysis scale)")
-    y.add_argument("--mu-prior", default=None, metavar="normal:M,SD", help="normal prior on mu (default: uniform)")
-    y.add_argument("--level", type=float, default=0.95, help="level of the equal-tailed intervals (default 0.95)")
+                   help=f"halfnormal:S or halfcauchy:S (scale S on the analysis scale, 0 < S <= {MAX_PRIOR_SCALE:g})")
+    y.add_argument("--mu-prior", default=None, metavar="normal:M,SD",
+                   help=f"normal prior on mu (default: uniform; 0 < SD <= {MAX_PRIOR_SCALE:g}, |M| <= 1e12)")
+    y.add_argument("--level", type=_number(0, 1), default=0.95,
+                   help="level of the equal-tailed intervals, in (0, 1) (default 0.95)")
     y.add_argument("--json", action="store_true")
     y.set_defaults(func=cmd_bayes)
 
     q = sub.add_parser("boundaries", help="Lan-DeMets O'Brien-Fleming-type group-sequential boundaries")
-    q.add_argument("--information", required=True, metavar="t1,t2,...,1", help="information fractions in (0, 1]")
-    q.add_argument("--alpha", type=float, default=0.05, help="two-sided type I error (default 0.05)")
-    q.add_argument("--beta", type=float, default=None,
+    q.add_argument("--information", required=True, metavar="t1,t2,...,1",
+                   help=f"information fractions in (0, 1], at most {MAX_LOOKS} looks")
+    q.add_argument("--alpha", type=_number(0, 1), default=0.05, help="two-sided type I error, in (0, 1) (default 0.05)")
+    q.add_argument("--beta", type=_number(0, 1), default=None,
                    help="type II error (1 - power) of the required information size: also print non-binding "
                         "futility boundaries (O'Brien-Fleming-type beta-spending) and the beta spent")
     q.add_argument("--json", action="store_true")
@@ -296,22 +405,25 @@ def build_parser() -> argparse.ArgumentParser:
     s_ = sub.add_parser("ris", help="required information size, adjusted for heterogeneity (diversity D²)")
     s_.add_argument("file", help="CSV in the layouts of pool (arm-level)")
     s_.add_argument("--measure", required=True, choices=("MD", "RR"))
-    s_.add_argument("--delta", type=float, default=None, help="mean difference to detect (MD)")
-    s_.add_argument("--sd", type=float, default=None,
-                    help="within-arm SD (default: square root of the participant-weighted mean of the arm variances)")
-    s_.add_argument("--control-risk", type=float, default=None, help="control-group risk P (RR)")
-    s_.add_argument("--rrr", type=float, default=None, help="relative risk reduction R (RR)")
-    s_.add_argument("--alpha", type=float, default=RIS_ALPHA,
-                    help=f"two-sided type I error (default {RIS_ALPHA:g}, as the book)")
-    s_.add_argument("--power", type=float, default=RIS_POWER,
-                    help=f"power (default {RIS_POWER:g}, as the book's imprecision rating and sequential analysis)")
+    s_.add_argument("--delta", type=_number(-1e12, 1e12, low_open=False, high_open=False), default=None,
+                    help="mean difference to detect (MD), at most 1e12 in absolute value")
+    s_.add_argument("--sd", type=_number(0, 1e12, high_open=False), default=None,
+                    help="within-arm SD, > 0 (default: square root of the participant-weighted mean of the arm "
+                         "variances)")
+    s_.add_argument("--control-risk", type=_number(0, 1), default=None, help="control-group risk P (RR), in (0, 1)")
+    s_.add_argument("--rrr", type=_number(0, 1), default=None, help="relative risk reduction R (RR), in (0, 1)")
+    s_.add_argument("--alpha", type=_number(0, 1), default=RIS_ALPHA,
+                    help=f"two-sided type I error, in (0, 1) (default {RIS_ALPHA:g}, as the book)")
+    s_.add_argument("--power", type=_number(0, 1), default=RIS_POWER,
+                    help=f"power, in (0, 1) (default {RIS_POWER:g}, as the book's imprecision rating and sequential "
+                         "analysis)")
     s_.add_argument("--json", action="store_true")
     s_.set_defaults(func=cmd_ris)
 
     a = sub.add_parser("audit", help="recompute every analysis of a Cochrane data package and compare")
     a.add_argument("package", help="zip file or folder of a Cochrane data package, a RevMan 5 CSV, or a table of data rows")
     a.add_argument("--json", action="store_true")
-    a.add_argument("--tolerance", type=float, default=None,
+    a.add_argument("--tolerance", type=_number(0, 1e12, high_open=False), default=None,
                    help="absolute tolerance on estimates and CI limits (default: half a unit "
                         "in the last stored decimal, i.e. the rounding of stored values)")
     a.set_defaults(func=cmd_audit)
@@ -333,19 +445,26 @@ def build_parser() -> argparse.ArgumentParser:
                                         "provenance and a new version in versions.csv")
     n.add_argument("package", metavar="PACKAGE", help="the package folder to extend (e.g. data/CD015373)")
     n.add_argument("rows", metavar="ROWS.csv", help="the new data rows (RevMan or R make.names headers)")
-    n.add_argument("--source", required=True, help="citation, DOI or URL of the report the rows come from")
-    n.add_argument("--note", default="", help="what the change is, for versions.csv")
+    n.add_argument("--source", required=True, help="citation, DOI or URL of the report the rows come from "
+                                                    f"(at most {MAX_SOURCE_CHARS:,} characters)")
+    n.add_argument("--note", default="", help=f"what the change is, for versions.csv (at most {MAX_NOTE_CHARS:,} "
+                                              "characters)")
     n.set_defaults(func=cmd_add_rows)
 
     t = sub.add_parser("atlas", help="import and audit every table of data rows in a folder "
                                      "(one task per review) and write atlas.csv, atlas.json and atlas.html")
     t.add_argument("rows_dir", metavar="ROWS_DIR", help="folder of *.csv data-rows files, one per review")
     t.add_argument("out_dir", metavar="OUT_DIR", help="folder to write atlas.csv, atlas.json, atlas.html into")
-    t.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    t.add_argument("--jobs", type=_number(1, None, low_open=False, integer=True), default=1,
+                   help="worker processes (default 1; at most the CPUs available to this process, "
+                        f"{cpus_available()} here, unless --force-jobs)")
+    t.add_argument("--force-jobs", action="store_true",
+                   help=f"allow --jobs above the CPUs available (at most {MAX_FORCED_JOBS})")
     t.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run the tasks on the Dask distributed scheduler at ADDRESS (e.g. tcp://host:8786)")
-    t.add_argument("--timeout", type=float, default=1800.0,
-                   help="seconds after which one review's task is stopped and reported refused (default 1800)")
+    t.add_argument("--timeout", type=_number(0, MAX_TIMEOUT, high_open=False), default=1800.0,
+                   help="seconds after which one review's task is stopped and reported refused: > 0 and at most "
+                        f"{MAX_TIMEOUT:,.0f} (default 1800)")
     t.set_defaults(func=cmd_atlas)
 
     v = sub.add_parser("build-review", help="build the embedded package from the review's data rows and "

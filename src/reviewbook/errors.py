@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: Shown escaped in every message: C0 and C1 controls, line and paragraph separators,
+#: bidirectional controls, zero-width characters and the byte-order mark (a message
+#: never reorders, splits or hides text on a terminal).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 class ArgumentError(ValueError):

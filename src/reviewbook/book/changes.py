@@ -241,7 +241,7 @@ def _no_data(reason) -> dict:
 
 
 def _aid_key(aid):
-    return tuple(int(x) if x.isdigit() else 0 for x in str(aid).split("."))
+    return tuple(int(x) if x.isascii() and x.isdigit() else 0 for x in str(aid).split("."))
 
 
 # ------------------------------------------------------------------ data

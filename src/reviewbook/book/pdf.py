@@ -123,7 +123,7 @@ def build_pdf(output: Path, site: Path = SITE) -> Path:
         raise RuntimeError("Debian's chromium is needed to print the PDF (apt-get install chromium)")
     if not (site / "index.html").exists():
         raise RuntimeError("no built site: run `make book` first")
-    today = dt.date.today().isoformat()
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()  # UTC, as every date the project writes
     tmp = site.parent / "appendix.html"
     tmp.write_text(combined_html(site, today))
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -607,8 +607,15 @@ def _not_estimable_note(ar) -> str:
 
 
 def _year(text) -> int:
-    m = re.search(r"(\d{4})", str(text))
-    return int(m.group(1)) if m else 9999
+    """The study's year for the cumulative order: the first run of four ASCII digits
+    in the year cell ('2019a', '1989 Oct') that is a year by the stated rule
+    (:func:`reviewbook.package.schema.year_of`); 9999 (unknown: added last, shown
+    without a year) otherwise, e.g. '²⁰²⁴' or '2999'."""
+    from ..package.schema import year_of
+
+    m = re.search(r"(?<![0-9])([0-9]{4})(?![0-9])", str(text))
+    y = year_of(m.group(1)) if m else None
+    return 9999 if y is None else y
 
 
 #: Multiplier from SD units to the log odds ratio scale (Chinn 2000, Stat Med 19:3127).

@@ -342,6 +342,15 @@ def study_weights(es: EffectSizes, method: str) -> np.ndarray:
     (``MetaResult.studies[i].weight``), without the rest of the pooled result: the
     settings inference compares thousands of candidate weightings with RevMan's
     stored weights.  Checked against :func:`meta` in tests/test_audit_rules.py."""
+    w = raw_weights(es, method)
+    return 100.0 * w / np.sum(w)
+
+
+def raw_weights(es: EffectSizes, method: str) -> np.ndarray:
+    """The studies' weights under ``method`` before they are made percentages:
+    ``1/(vi + tau2)`` for random effects (tau2 of these studies), ``1/vi`` for
+    ``FE``, the Mantel-Haenszel or Peto weights (:func:`study_weights` divides
+    them by their sum)."""
     check_choice("method", method, METHODS)
     if es.k < 1:
         raise ArgumentError("no estimable study to pool (k = 0)")
@@ -358,7 +367,65 @@ def study_weights(es: EffectSizes, method: str) -> np.ndarray:
         w = 1.0 / vi
     else:
         w = 1.0 / (vi + tau2_mod.estimate(method, yi, vi))
-    return 100.0 * w / np.sum(w)
+    return np.asarray(w, float)
+
+
+def shared_arm_weights(es: EffectSizes, groups, keys, method: str):
+    """RevMan's study weights (percent) in a subgrouped analysis where a multi-arm
+    study has a row per comparison in the subgroups and one more row, outside
+    every subgroup, that combines its arms (RevMan Web's layout of a study whose
+    shared arm would otherwise be counted twice in the total); ``None`` when the
+    rows are not laid out so.
+
+    ``groups``: the subgroup of each study of ``es`` (``''`` for none);
+    ``keys``: each study's identity (rows of one study share it).  The rule,
+    read off RevMan's stored weights (Cochrane review CD011535.pub7, 16
+    analyses, every stored weight reproduced within its rounding,
+    ``tests/test_audit_rules.py``):
+
+    * the combined row's weight is its weight in the total, the pool of every
+      row except the multi-arm study's subgroup rows (``B``), with that pool's
+      tau²;
+    * a row of another study has the weight ``1/(vi + tau2_A)`` (or the
+      method's fixed-effect weight), where ``tau2_A`` is that of the pool of
+      every subgroup row, each taken as independent (``A``);
+    * the multi-arm study's subgroup rows share its combined row's weight
+      ``1/(v_combined + tau2_B)`` in proportion to their inverse variances
+      ``1/vi``;
+    * the subgroup rows' weights are percentages of their sum (they add up to
+      100; the combined row's weight is shown beside them, so RevMan's column
+      adds up to more than 100).
+    """
+    groups = [str(g) for g in groups]
+    keys = [str(k) for k in keys]
+    if len(groups) != es.k or len(keys) != es.k:
+        raise ArgumentError(f"groups and keys need one value per study ({es.k})")
+    outside = [i for i in range(es.k) if groups[i] == ""]
+    inside = [i for i in range(es.k) if groups[i] != ""]
+    if not outside or not inside:
+        return None
+    combined = {}
+    for i in outside:
+        rows = [j for j in inside if keys[j] == keys[i]]
+        if not rows or keys[i] in combined:
+            return None  # a row outside the subgroups that combines nothing, or twice: another layout
+        combined[keys[i]] = i
+    vi = np.asarray(es.vi, float)
+    mask_a = np.array([groups[i] != "" for i in range(es.k)])
+    mask_b = np.array([groups[i] == "" or keys[i] not in combined for i in range(es.k)])
+    raw_a = np.full(es.k, np.nan)
+    raw_a[mask_a] = raw_weights(subset(es, mask_a), method)
+    raw_b = np.full(es.k, np.nan)
+    raw_b[mask_b] = raw_weights(subset(es, mask_b), method)
+    raw = raw_a.copy()
+    for key, c in combined.items():
+        rows = [j for j in inside if keys[j] == key]
+        share = 1.0 / vi[rows]
+        raw[rows] = raw_b[c] * share / share.sum()
+    out = np.full(es.k, np.nan)
+    out[mask_a] = 100.0 * raw[mask_a] / raw[mask_a].sum()
+    out[~mask_a] = 100.0 * raw_b[~mask_a] / raw_b[mask_b].sum()
+    return out
 
 
 # ---------------------------------------------------------------- subgroups

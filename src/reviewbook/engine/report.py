@@ -11,10 +11,15 @@ def fmt(x, digits=2) -> str:
     """Round half away from zero, deterministic; ``None`` -> 'n/a'."""
     if x is None:
         return "n/a"
-    from decimal import ROUND_HALF_UP, Decimal
+    from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+    x = float(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        return {"nan": "NaN", "inf": "inf", "-inf": "-inf"}[repr(x)]
     q = Decimal(1).scaleb(-digits)
-    return str(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+    with localcontext() as ctx:
+        ctx.prec = 330 + max(digits, 0)  # every float's digits (up to 1.8e308) and the decimals asked for
+        return str(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
 
 
 def fmt_p(p) -> str:

@@ -42,7 +42,10 @@ def dl_about(yi, vi, centre=None) -> float:
     if centre is None:
         centre = np.sum(w * yi) / np.sum(w)
     q = np.sum(w * (yi - centre) ** 2)
-    c = np.sum(w) - np.sum(w ** 2) / np.sum(w)
+    # c = sum(w) - sum(w^2)/sum(w) = 2 sum_{i<j} w_i w_j / sum(w), summed without the
+    # subtraction, which cancels to 0 when one weight dwarfs the others (1/1e-12 beside 1/1e12)
+    before = np.concatenate([[0.0], np.cumsum(w)[:-1]])
+    c = 2.0 * np.sum(w * before) / np.sum(w)
     return float(max(0.0, (q - (k - 1)) / c))
 
 
@@ -106,8 +109,12 @@ def pm(yi: np.ndarray, vi: np.ndarray) -> float:
     target = k - 1
     if generalised_q(0.0, yi, vi) <= target:
         return 0.0
-    hi = _upper(yi, vi)
-    while generalised_q(hi, yi, vi) > target:
+    # Q(tau2) <= spread^2 * sum(w) <= k spread^2 / tau2, so Q <= k - 1 from 2 spread^2 on: a
+    # finite bracket whatever the data (the DL term of _upper can overflow when the weights
+    # differ by 24 orders of magnitude, and Q(inf) is NaN)
+    spread = float(np.max(yi) - np.min(yi))
+    hi = max(10.0 * spread ** 2, 10.0 * float(np.max(vi)), 1e-8)
+    while generalised_q(hi, yi, vi) > target and hi < 1e300:
         hi *= 10.0
     return float(_brentq()(lambda t: generalised_q(t, yi, vi) - target, 0.0, hi,
                         xtol=1e-300, rtol=1e-15, maxiter=500))

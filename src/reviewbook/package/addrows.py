@@ -57,7 +57,9 @@ from .analysis import row_labels
 from .datapackage import INTEGER_COLUMNS, _fmt
 from .datapackage import read as read_package
 from .rows import make_names, read_rows_table
-from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC, STUDY_INFO_COLUMNS, analysis_id
+from .names import escaped, name_problem, study_key
+from .schema import (DATA_ROW_COLUMNS, DATA_ROW_NUMERIC, MAX_NOTE_CHARS, MAX_SOURCE_CHARS, STUDY_INFO_COLUMNS,
+                     YEAR_RULE, analysis_id, year_of)
 from .tabular import read_csv_text
 
 VERSION_COLUMNS = ["version", "date", "rows_added", "source", "note"]
@@ -152,6 +154,17 @@ def add_rows(package, rows_csv, *, source: str, note: str = "", today: str | Non
     """Check the new rows and compute the new content of each file; nothing is
     written.  Returns ``(Added, {path: new text})``; raises :class:`InputError`."""
     folder, rows_path = Path(package), Path(rows_csv)
+    arg_problems = []
+    for arg, value, limit in (("--source", source, MAX_SOURCE_CHARS), ("--note", note, MAX_NOTE_CHARS)):
+        bad = name_problem(str(value or "").replace("\t", " ").replace("\n", " ").replace("\r", " "))
+        if bad:
+            arg_problems.append(Problem(arg, None, None, bad[0], "text on one line, without control or "
+                                                                 "bidirectional formatting characters"))
+        elif len(" ".join(str(value or "").split())) > limit:
+            arg_problems.append(Problem(arg, None, None, f"a text of {len(' '.join(str(value).split())):,} "
+                                        "characters", f"at most {limit:,} characters"))
+    if arg_problems:
+        raise InputError(arg_problems)
     source, note = " ".join(str(source or "").split()), " ".join(str(note or "").split())
     if not source:
         raise InputError([Problem("--source", None, None, "an empty text",
@@ -175,6 +188,10 @@ def add_rows(package, rows_csv, *, source: str, note: str = "", today: str | Non
     problems = []
     declared = {aid: pkg.analysis(aid) for aid in pkg.analysis_ids()}
     known_years = _years(pkg)
+    spelled = {study_key(x): str(x).strip() for x in pkg.rows["Study"]} if not pkg.rows.empty else {}
+    if not pkg.studies.empty and "Study" in pkg.studies.columns:
+        for x in pkg.studies["Study"]:
+            spelled.setdefault(study_key(x), str(x).strip())
     labels_new = {}
     combined_labels = {}
     for i, line in enumerate(table.lines):
@@ -202,17 +219,27 @@ def add_rows(package, rows_csv, *, source: str, note: str = "", today: str | Non
                     f"one of the subgroups of analysis {aid}: " + ", ".join(f"'{x}'" for x in subgroups))
         elif not subgroups and sub:
             problem("Subgroup", f"'{sub}'", f"an empty cell (analysis {aid} has no subgroups)")
-        if study and study in {str(x).strip() for x in old["Study"]}:
+        skey = study_key(study)
+        known = spelled.get(skey)
+        if study and known is not None and known != study:
+            # the same study spelled another way (case, spaces, Unicode form, invisible characters)
+            problem("Study", f"'{escaped(study)}', a look-alike of the package's study '{escaped(known)}'",
+                    f"'{escaped(known)}' spelled as in the package, or a study name that is not a look-alike "
+                    "(names that differ only in case, spaces, Unicode form or invisible characters are one study)")
+        elif study and skey in {study_key(x) for x in old["Study"]}:
             problem("Study", f"'{study}', which already has a row in analysis {aid}",
                     "a study new to the analysis (add-rows adds trials; correct a study's values in the "
                     "package's data rows)")
         year = str(r["Study year"]).strip()
-        if study in known_years:
-            if year and known_years[study] and year != known_years[study]:
-                problem("Study year", f"'{year}'", f"{known_years[study]}, the year of '{study}' in the package")
+        if skey in known_years:
+            if year and known_years[skey] and year != known_years[skey]:
+                problem("Study year", f"'{escaped(year)}'",
+                        f"{known_years[skey]}, the year of '{escaped(study)}' in the package")
         elif study and not _is_year(year):
-            problem("Study year", f"'{year}'" if year else "an empty cell",
-                    f"the year of '{study}', a study new to the package (four digits)")
+            problem("Study year", f"'{escaped(year)}'" if year else "an empty cell",
+                    f"the year of '{escaped(study)}', a study new to the package ({YEAR_RULE})")
+        if study and known is None:
+            spelled[skey] = study  # a second new row of the same study must be spelled alike
         labels_new.setdefault(aid, []).append(i)
     if any(i not in {j for idx in labels_new.values() for j in idx} for i in range(len(new))):
         # rows of undeclared analyses: the rest is still checked, so that every problem is listed
@@ -280,7 +307,7 @@ def add_rows(package, rows_csv, *, source: str, note: str = "", today: str | Non
     fresh = []
     for i in range(len(new)):
         study = str(new.iloc[i]["Study"]).strip()
-        if study not in known_years and study not in fresh:
+        if study_key(study) not in known_years and study not in fresh:
             fresh.append(study)
     years = {str(new.iloc[i]["Study"]).strip(): str(new.iloc[i]["Study year"]).strip() for i in range(len(new))}
     info_rows = [[s if h == "Study" else years[s] if h == "Year" else "" for h in info_header] for s in fresh]
@@ -332,22 +359,23 @@ def _file_headers(path: Path) -> dict:
 
 
 def _years(pkg) -> dict:
-    """Study -> year ('' when unknown), from study information, else the data rows."""
+    """Study key (:func:`.names.study_key`) -> year ('' when unknown), from study
+    information, else the data rows."""
     out = {}
     if not pkg.rows.empty:
         for s, y in zip(pkg.rows["Study"], pkg.rows.get("Study year", [""] * len(pkg.rows))):
             y = "" if y is None or (isinstance(y, float) and np.isnan(y)) else str(y).strip()
-            out.setdefault(str(s).strip(), y.removesuffix(".0"))
+            out.setdefault(study_key(s), y.removesuffix(".0"))
     if not pkg.studies.empty and "Study" in pkg.studies.columns:
         for _, r in pkg.studies.iterrows():
             y = str(r.get("Year", "")).strip()
-            if y or str(r["Study"]).strip() not in out:
-                out[str(r["Study"]).strip()] = y
+            if y or study_key(r["Study"]) not in out:
+                out[study_key(r["Study"])] = y
     return out
 
 
 def _is_year(text: str) -> bool:
-    return len(text) == 4 and text.isdigit()
+    return year_of(text) is not None
 
 
 def _list(ids) -> str:
@@ -355,7 +383,7 @@ def _list(ids) -> str:
 
 
 def _today(today) -> str:
-    return today or dt.date.today().isoformat()
+    return today or dt.datetime.now(dt.timezone.utc).date().isoformat()  # UTC: one date whatever TZ says
 
 
 def _versions(folder: Path, pkg, n_new: int, source: str, note: str, today):
@@ -370,7 +398,7 @@ def _versions(folder: Path, pkg, n_new: int, source: str, note: str, today):
         numbers = []
         for line, r in rows:
             v = r.get("version", "").strip()
-            if not v.isdigit():
+            if not (v.isascii() and v.isdigit()):
                 raise InputError([Problem(path.name, line, "version", f"'{v}'", "a whole number (1, 2, ...)")])
             numbers.append(int(v))
         version = str(max(numbers, default=0) + 1)

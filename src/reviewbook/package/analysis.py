@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..engine import effects, pooling
+from .names import study_key
 from .schema import AnalysisSettings, Package
 
 
@@ -65,6 +66,7 @@ class AnalysisResult:
     totals: bool = True
     row_subgroup: tuple = ()  # subgroup of every row ('' if none), input order
     row_arms: tuple = ()  # arm data of every row (estimable or not), input order
+    shared_weights: tuple | None = None  # (label, percent) by RevMan's multi-arm rule, where it applies
 
     @property
     def estimable(self) -> bool:
@@ -79,9 +81,14 @@ class AnalysisResult:
 
     def weights(self) -> dict:
         """Study weight in percent by label, as RevMan shows it: relative to the
-        overall total, or to the subgroup total when the review shows subtotals only."""
+        overall total, or to the subgroup total when the review shows subtotals only;
+        in a subgrouped analysis where a multi-arm study has a row per subgroup and a
+        row combining its arms outside the subgroups, by RevMan's rule for that layout
+        (:func:`reviewbook.engine.pooling.shared_arm_weights`)."""
         if self.result is None:
             return {}
+        if self.totals and self.shared_weights is not None:
+            return dict(self.shared_weights)
         if self.totals or self.subgroups is None:
             return {s.study: s.weight for s in self.result.studies}
         return {s.study: s.weight for _, g in self.subgroups.groups for s in g.studies}
@@ -89,15 +96,17 @@ class AnalysisResult:
 
 def row_labels(studies) -> tuple:
     """One distinct label per row: the study name, numbered ``(1)``, ``(2)``, ...
-    in row order where the same study appears more than once in the analysis."""
+    in row order where the same study (by :func:`.names.study_key`) appears more
+    than once in the analysis."""
     names = [str(s) for s in studies]
-    counts = {n: names.count(n) for n in set(names)}
+    keys = [study_key(n) for n in names]  # one study, however spelled (names.study_key)
+    counts = {k: keys.count(k) for k in set(keys)}
     seen: dict = {}
     out = []
-    for n in names:
-        if counts[n] > 1:
-            seen[n] = seen.get(n, 0) + 1
-            out.append(f"{n} ({seen[n]})")
+    for n, k in zip(names, keys):
+        if counts[k] > 1:
+            seen[k] = seen.get(k, 0) + 1
+            out.append(f"{n} ({seen[k]})")
         else:
             out.append(n)
     return tuple(out)
@@ -224,8 +233,14 @@ def run(pkg: Package, aid: str, *, model=None, estimator=None, ci_method=None, l
                               tuple(subgroup_col), row_arms)
     result = pooling.meta(es, method, hksj=hksj, level=lvl)
     sub = pooling.subgroups(es, groups, method, hksj=hksj, level=lvl) if any(groups) else None
+    shared = None
+    if sub is not None:
+        keys = [study_key(rows["Study"].iloc[i]) for i in es.index]
+        w = pooling.shared_arm_weights(es, groups, keys, method)
+        if w is not None:
+            shared = tuple((labels[i], float(x)) for i, x in zip(es.index, w))
     return AnalysisResult(s, method, hksj, result, sub, arms, tuple(groups), labels, tuple(es.excluded),
-                          s.totals, tuple(subgroup_col), row_arms)
+                          s.totals, tuple(subgroup_col), row_arms, shared)
 
 
 def _arm(r) -> dict:

@@ -217,8 +217,10 @@ def _exception_text(exc) -> str:
 
 # ------------------------------------------------------------------ running many
 
-def rows_files(rows_dir) -> list:
-    """The ``*.csv`` files directly inside ``rows_dir``, sorted by name.
+def rows_files(rows_dir, out_dir=None) -> list:
+    """The ``*.csv`` files directly inside ``rows_dir``, sorted by name; never the
+    atlas's own ``atlas.csv`` in ``out_dir`` (when OUT_DIR is ROWS_DIR, a second run
+    does not audit the first run's table as a review).
 
     Raises
     ------
@@ -231,7 +233,9 @@ def rows_files(rows_dir) -> list:
         raise InputError([Problem(str(rows_dir), None, None, "no such folder", expected)])
     if not p.is_dir():
         raise InputError([Problem(str(rows_dir), None, None, "a file, not a folder", expected)])
-    files = sorted((f for f in p.iterdir() if f.suffix.lower() == ".csv" and f.is_file()), key=lambda f: f.name)
+    own = (Path(out_dir) / "atlas.csv").resolve() if out_dir is not None else None
+    files = sorted((f for f in p.iterdir() if f.suffix.lower() == ".csv" and f.is_file() and f.resolve() != own),
+                   key=lambda f: f.name)
     if not files:
         raise InputError([Problem(str(rows_dir), None, None, "a folder with no .csv file", expected)])
     return files
@@ -412,7 +416,7 @@ def main(rows_dir, out_dir, *, jobs: int = 1, dask: str | None = None, timeout: 
          render_html=None) -> int:
     """The ``atlas`` command; returns the exit code (see the module docstring)."""
     try:
-        files = rows_files(rows_dir)
+        files = rows_files(rows_dir, out_dir)
         if Path(out_dir).exists() and not Path(out_dir).is_dir():
             raise InputError([Problem(str(out_dir), None, None, "a file", "a folder to write the atlas into")])
         if jobs < 1:

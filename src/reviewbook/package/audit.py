@@ -46,6 +46,7 @@ from ..engine.report import dumps, fmt
 from ..errors import ArgumentError, InputError
 from . import analysis as an
 from .load import read_any as read
+from .names import study_key
 from .infer import column_tolerance
 from .schema import StoredEstimate
 
@@ -257,9 +258,10 @@ def _shares_an_arm(rows) -> bool:
     experimental) arm: a multi-arm study whose shared arm is counted again."""
     arm_cols = {"Control": ("Control cases", "Control N", "Control mean", "Control SD"),
                 "Experimental": ("Experimental cases", "Experimental N", "Experimental mean", "Experimental SD")}
+    study = rows["Study"].map(study_key)
     for cols in arm_cols.values():
         cols = [c for c in cols if c in rows.columns]
-        key = rows[["Study"] + cols].astype(str).agg("|".join, axis=1)
+        key = study + "|" + rows[cols].astype(str).agg("|".join, axis=1) if cols else study
         if key.duplicated().any():
             return True
     return False

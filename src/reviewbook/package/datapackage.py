@@ -34,10 +34,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
+from .names import escaped, name_problem, study_key
 from .schema import (CI_METHODS, DATA_ROW_NUMERIC, DATA_TYPES, ESTIMATORS, FILES, ID_PATTERN, ID_RULE,
                      MAX_ANALYSIS_NUMBER, MAX_ZIP_BYTES, MAX_ZIP_MEMBERS, MAX_ZIP_RATIO, MEASURE_CODES, METHODS,
                      MODELS, OVERALL_NUMERIC, OVERALL_REQUIRED, REQUIRED_FILES, RIS_KINDS, SUBGROUP_COLUMNS,
-                     SUBGROUP_NUMERIC, ZIP_RATIO_FROM, Package, analysis_id)
+                     SUBGROUP_NUMERIC, ZIP_RATIO_FROM, Package, analysis_id, parse_number, MAX_ANALYSES,
+                     MAX_NAME_CHARS, MAX_STUDY_CHARS)
 from .tabular import Cells, _shown, decode, kind_of, read_bytes, read_csv_text, size_text
 
 
@@ -566,6 +568,7 @@ def validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems, *, li
     stored = stored_result_mask(r)
     revman = bool(stored.any())  # RevMan's rows: a blank or events > N row is one it left uncomputed
     seen = {}
+    spelling = {}  # study_key -> (first spelling, its line)
     counts = {}
     bad = r.attrs.get("bad", set())
     n_before = len(problems)
@@ -588,6 +591,26 @@ def validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems, *, li
         study = str(row["Study"]).strip()
         if not study:
             problems.append(Problem(name, line, col("Study"), "an empty cell", "a study name"))
+        for c in ("Study", "Subgroup", "Analysis name"):
+            text = row[c] if c in row and isinstance(row[c], str) else ""
+            bad_name = name_problem(text, what="a study name" if c == "Study" else f"a {c.lower()}",
+                                    spaces_allowed=c != "Study")
+            if bad_name:
+                problems.append(Problem(name, line, col(c), *bad_name))
+            limit = MAX_STUDY_CHARS if c == "Study" else MAX_NAME_CHARS
+            if len(text.strip()) > limit:
+                problems.append(Problem(name, line, col(c), f"a name of {len(text.strip()):,} characters "
+                                        f"('{_shown(text.strip())}')", f"a name of at most {limit:,} characters"))
+        # one study, one spelling (RevMan keeps one study per name in a review): names
+        # equal under study_key but spelled differently are look-alikes
+        skey = study_key(study)
+        first = spelling.setdefault(skey, (study, line))
+        if study and first[0] != study:
+            problems.append(Problem(
+                name, line, col("Study"),
+                f"'{escaped(study)}', a look-alike of the study '{escaped(first[0])}' (line {first[1]})",
+                "one spelling per study: names that differ only in case, spaces, Unicode form or invisible "
+                "characters are one study (write it as on the first line)"))
         # the same study may appear twice in one analysis (separate participant
         # groups or arms): legal, and rows are keyed by row; a row identical to
         # an earlier one in every field is most likely entered twice
@@ -692,6 +715,9 @@ def validate_rows(r: pd.DataFrame, analyses: pd.DataFrame, name, problems, *, li
                 blank("Variance", "a number >= 0")
     # a cell that could not be read was reported already: drop follow-on reports
     problems[n_before:] = [p for p in problems[n_before:] if (p.line, p.column) not in bad]
+    if len(counts) > MAX_ANALYSES:
+        problems.append(Problem(name, None, col("Analysis number"), f"{len(counts):,} analyses",
+                                f"at most {MAX_ANALYSES:,} analyses in one package"))
     if not analyses.empty:
         for g, n in zip(analyses["Analysis group"], analyses["Analysis number"]):
             if (g, n) not in counts:
@@ -755,11 +781,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return parse_number(text) is not None
 
 
 def spreadsheet_safe(text: str) -> str:

@@ -56,6 +56,7 @@ from ..errors import InputError, Problem
 from . import infer as inf
 from .analysis import row_labels
 from .datapackage import validate_rows, write
+from .names import name_problem
 from .rows import make_names, read_rows_table
 from .schema import (DATA_ROW_COLUMNS, MEASURE_NAMES, OVERALL_COLUMNS_OLD, OVERALL_NEW_EXTRA,
                      SMD_FORMULAS, SUBGROUP_COLUMNS, Package)
@@ -140,6 +141,10 @@ def read_groups(path, analysis_groups) -> dict:
             continue
         if not cells.text("Analysis group name"):
             cells.problem("Analysis group name", "an empty cell", "the comparison's name")
+        for c in GROUP_COLUMNS[1:]:
+            bad = name_problem(cells.text(c), what="a name", spaces_allowed=True)
+            if bad:
+                cells.problem(c, *bad)
         out[g] = {c: cells.text(c) for c in GROUP_COLUMNS[1:]}
     if problems:
         raise InputError(problems)

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ..engine import dist, effects, pooling
+from .names import study_key
 
 CONTINUOUS, DICHOTOMOUS, GIV, OE = "Continuous", "Dichotomous", "Generic inverse variance", "O-E and variance"
 LEVELS = (0.95, 0.90, 0.99)
@@ -239,13 +240,21 @@ def predicted_cis(es, level, n_rows):
     return out
 
 
-def predicted_weights(es, cand: Candidate, groups, n_rows):
-    """Per-row weight (percent) under ``cand``; NaN where not estimable."""
+def predicted_weights(es, cand: Candidate, groups, n_rows, keys=None):
+    """Per-row weight (percent) under ``cand``; NaN where not estimable.  ``keys``:
+    each row's study identity (:func:`.names.study_key`), for RevMan's rule on a
+    multi-arm study with a combined row outside the subgroups
+    (:func:`reviewbook.engine.pooling.shared_arm_weights`)."""
     out = np.full(n_rows, np.nan)
     if es.k == 0:
         return out
     method = cand.engine_method
     index = np.asarray(es.index)
+    if cand.weights_rule == "overall" and keys is not None and any(groups):
+        w = pooling.shared_arm_weights(es, [groups[i] for i in es.index], [keys[i] for i in es.index], method)
+        if w is not None:
+            out[index] = w
+            return out
     if cand.weights_rule == "subgroup" and any(groups):
         g = np.array([groups[i] for i in es.index])
         for name in dict.fromkeys(g):
@@ -334,6 +343,7 @@ def _fits(rows, labels, variants, stored, weight, groups, tolerances) -> list:
 def _fits_of(rows, labels, variants, stored, weight, groups, tolerances) -> list:
     n = len(rows)
     subgrouped = any(groups)
+    keys = [study_key(x) for x in rows["Study"]] if subgrouped else None
     readings = []
     for variant in variants:
         try:
@@ -354,7 +364,7 @@ def _fits_of(rows, labels, variants, stored, weight, groups, tolerances) -> list
             if np.isnan(weight).all():
                 wb, wd = 0, None  # no weight stored (RevMan shows the studies without pooling them)
             else:
-                pw = predicted_weights(es, cand, groups, n)
+                pw = predicted_weights(es, cand, groups, n, keys)
                 wb, wd = _compare(weight, pw, tolerances["Weight"])
             fits.append(_Fit(cand, best[0] + wb, best[1], wd))
     return fits

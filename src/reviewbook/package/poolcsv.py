@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..engine import effects
 from ..errors import InputError, Problem
+from .names import escaped, name_problem, study_key
 from .schema import MIN_POSITIVE
 from .tabular import Cells, read_csv
 
@@ -67,11 +68,17 @@ def read_pool_table(path, measure: str, subgroup: str | None = None, smd_correct
     for line, row in rows:
         cells = Cells(name, line, row, problems)
         study = cells.text("study")
+        skey = study_key(study)
         if not study:
             cells.problem("study", "an empty cell", "a study label")
-        elif study in seen:
-            cells.problem("study", f"'{study}' again", f"each study once (first on line {seen[study]})")
-        seen.setdefault(study, line)
+        elif name_problem(study):
+            cells.problem("study", *name_problem(study))
+        elif skey in seen:
+            first, at = seen[skey]
+            cells.problem("study", f"'{escaped(study)}' again" + ("" if first == study else
+                                                                f", a look-alike of '{escaped(first)}'"),
+                          f"each study once (first on line {at})")
+        seen.setdefault(skey, (study, line))
         values = {"study": study}
         if layout == "continuous":
             for arm in ("1", "2"):

@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from .schema import DATA_ROW_COLUMNS, DATA_ROW_NUMERIC, MAX_ANALYSIS_NUMBER, MAX_MAGNITUDE
-from .tabular import Cells, read_csv_text, read_utf8
+from .schema import (DATA_ROW_COLUMNS, DATA_ROW_NUMERIC, MAX_ANALYSIS_NUMBER, MAX_MAGNITUDE, NUMBER_RULE,
+                     parse_number)
+from .tabular import Cells, _shown, invisible_note, read_csv_text, read_utf8
 
 REQUIRED = ("Analysis group", "Analysis number", "Study")
 INTEGER_COLUMNS = ("Analysis group", "Analysis number")
@@ -220,10 +221,9 @@ def _number(cells: Cells, header, value: str, column: str):
         if column in INTEGER_COLUMNS:
             cells.problem(header, "an empty cell", "a whole number (the analysis number)")
         return np.nan
-    try:
-        x = float(value)
-    except ValueError:
-        cells.problem(header, f"'{value}'", "a number")
+    x = parse_number(value)
+    if x is None:
+        cells.problem(header, f"'{_shown(value)}'{invisible_note(value)}", NUMBER_RULE)
         return np.nan
     if not np.isfinite(x):
         cells.problem(header, f"'{value}'", "a finite number")

@@ -113,6 +113,58 @@ MIN_POSITIVE = 1e-12
 MAX_ANALYSIS_NUMBER = 9999
 #: Most members in one package zip.
 MAX_ZIP_MEMBERS = 10_000
+#: Longest study name, in characters (the longest of the 250 Pairwise70 training
+#: reviews has 49); subgroup and analysis names (longest 259 and 213 there).
+MAX_STUDY_CHARS = 200
+MAX_NAME_CHARS = 1000
+#: Most analyses in one package (the training half's largest review has 756).
+MAX_ANALYSES = 2000
+#: Longest ``add-rows --source`` and ``--note`` text, in characters (a citation,
+#: DOI or URL; a sentence).
+MAX_SOURCE_CHARS = 2000
+MAX_NOTE_CHARS = 2000
+
+# ------------------------------------------------------------------ numbers and years
+#: The one grammar of a number read from a file or a command line: ASCII digits, an
+#: optional sign, a decimal point and an exponent, nothing else (Python's float()
+#: and int() also take '1_2', '٣', full-width digits, 'inf', 'nan' and spaces
+#: inside; none of them is a number here).
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NUMBER_RULE = "a number (ASCII digits, an optional sign, decimal point and exponent, e.g. 12, -0.5, 1e-3)"
+
+
+def parse_number(text) -> float | None:
+    """``text`` (stripped) as a float when it follows :data:`NUMBER`, else None."""
+    t = str(text).strip()
+    return float(t) if NUMBER.fullmatch(t) else None
+
+
+#: Study years: four ASCII digits from MIN_YEAR to the current year (UTC) + 1.  The
+#: first randomised trial usually cited is the MRC streptomycin trial (BMJ 1948);
+#: controlled trials in reviews go back to the 1930s (the 1931 sanocrysin trial), and
+#: the oldest year in the 250 Pairwise70 training reviews is 1947 (one '1019' there is
+#: a typing error); 1900 bounds them all with room.  The year after this one admits a
+#: report published ahead of print with next year's date.
+MIN_YEAR = 1900
+
+
+def max_year() -> int:
+    import datetime as dt
+    return dt.datetime.now(dt.timezone.utc).year + 1
+
+
+YEAR_RULE = f"four ASCII digits from {MIN_YEAR} to {max_year()} (next year)"
+
+
+def year_of(text) -> int | None:
+    """The year ``text`` gives when it is four ASCII digits within the stated range
+    (:data:`MIN_YEAR` to :func:`max_year`), else None."""
+    t = str(text).strip()
+    if re.fullmatch(r"[0-9]{4}", t) and MIN_YEAR <= int(t) <= max_year():
+        return int(t)
+    return None
+
+
 #: A package id (``<ID>`` of ``<ID>-data-rows.csv``, or a RevMan 5 CSV's file
 #: name): it names files and folders of the package and of the site.
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -296,5 +348,5 @@ class AnalysisSettings:
 
 def _percent(text: str, default: float = 0.95) -> float:
     """'95%' -> 0.95; blank or unreadable -> ``default``."""
-    t = text.rstrip("%").strip()
-    return float(t) / 100 if t.replace(".", "", 1).isdigit() else default
+    t = parse_number(text.strip().rstrip("%"))
+    return t / 100 if t is not None and t >= 0 else default

@@ -31,7 +31,7 @@ import stat
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from .schema import MAX_FIELD_CHARS, MAX_FILE_BYTES, MAX_MAGNITUDE
+from .schema import MAX_FIELD_CHARS, MAX_FILE_BYTES, MAX_MAGNITUDE, NUMBER_RULE, parse_number
 
 #: C0 control characters other than tab, line feed and carriage return; DEL.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -178,10 +178,33 @@ def _delimiter(first_line: str) -> str | None:
     return None
 
 
+#: Characters a message shows as escapes: controls, invisible format characters
+#: (byte-order mark, zero-width characters, bidirectional controls), line and
+#: paragraph separators and spaces other than U+0020.
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f"
+                       "\u3000\ufeff\ufff9-\ufffb]")
+
+
 def _shown(text: str, width: int = 40) -> str:
-    """A cell as shown in a message: control characters as escapes, long text cut."""
-    s = text.encode("unicode_escape").decode("ascii") if CONTROL.search(text) else text
+    """A cell as shown in a message: control and invisible characters as escapes
+    (``\\ufeff``), long text cut."""
+    s = INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii")
+                      if m.group() < "\x80" else f"\\u{ord(m.group()):04x}", text)
     return s if len(s) <= width else s[: width - 3] + "..."
+
+
+def invisible_note(text: str) -> str:
+    """' (it holds ...)' naming the first invisible character of ``text``, else ''."""
+    import unicodedata
+
+    m = INVISIBLE.search(text)
+    if m is None or m.group() in "\t":
+        return ""
+    ch = m.group()
+    what = unicodedata.name(ch, "") or "a control character"
+    if ch == "\ufeff":
+        what = "a byte-order mark, ZERO WIDTH NO-BREAK SPACE"
+    return f" (it holds {what}, U+{ord(ch):04X}, at character {m.start() + 1}, which is invisible)"
 
 
 def read_csv_text(text: str, name: str, *, allow_empty: bool = False):
@@ -286,10 +309,9 @@ class Cells:
             if required:
                 self.problem(column, "an empty cell", "a number")
             return blank_as
-        try:
-            value = float(raw)
-        except ValueError:
-            self.problem(column, f"'{_shown(raw)}'", "a number")
+        value = parse_number(raw)
+        if value is None:
+            self.problem(column, f"'{_shown(raw)}'{invisible_note(raw)}", NUMBER_RULE)
             return None
         if not math.isfinite(value):
             self.problem(column, f"'{_shown(raw)}'", "a finite number")
