@@ -163,7 +163,6 @@ def build(rows_csv, *, pkg_id=None, groups_csv=None, collection=None) -> ImportR
                                   "an id of letters, digits, '.', '_' or '-' (give one with --id)")])
     keys = list(dict.fromkeys(zip(rows["Analysis group"], rows["Analysis number"])))
     keys.sort(key=lambda k: (k[0], k[1]))
-    lines = np.asarray(table.lines)
     by_analysis, positions, notes = {}, {}, {}
     weight_tol = inf.column_tolerance(rows["Weight"])
     for g, n in keys:
@@ -212,7 +211,6 @@ def subgroup_labels(names, numbers=None, weights=None, weight_tol=5e-7) -> tuple
     name is labelled ``name (2)``, and so on.
     """
     names = ["" if not isinstance(x, str) and x != x else str(x).strip() for x in names]
-    n = len(names)
     stored = weights is not None and any(w == w and w != 0 for w in weights)
     if numbers is not None and any(numbers):
         ident = [(nm, numbers[i]) for i, nm in enumerate(names)]
