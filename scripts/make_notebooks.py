@@ -1,4 +1,4 @@
-"""Write the notebook templates in notebooks/ from one compact specification.
+"""Write the notebook templates in src/reviewbook/resources/notebooks/ from one compact specification.
 
 The templates are thin and about no review in particular: a heading cell
 (tagged ``heading``; the runner replaces it with the page's title and
@@ -119,7 +119,7 @@ NOTEBOOKS = {
 
 
 def write_all():
-    out = ROOT / "notebooks"
+    out = ROOT / "src" / "reviewbook" / "resources" / "notebooks"
     out.mkdir(exist_ok=True)
     for old in out.glob("*.ipynb"):
         if old.stem not in NOTEBOOKS:

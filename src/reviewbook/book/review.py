@@ -30,9 +30,7 @@ from ..appraisal import config as ac
 from ..errors import InputError, Problem
 from ..package.outcomes import parse_rules
 from ..views.tables import escape
-from .paths import ROOT
-
-DEFAULT_REVIEW = ROOT / "book" / "review.yml"
+from .paths import default_review
 #: Outcome names that mark an adverse-event analysis in a package without a review file.
 HARMS_PATTERN = (r"adverse|side[- ]?effect|\bharm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
                  r"dizz|headache|sedation|drows|hallucinat")
@@ -461,12 +459,13 @@ def generic(pkg) -> Review:
                   sections=tuple(rules), generic=True, extra={"n_analyses": n})
 
 
-def for_package(pkg, path=None) -> Review:
+def for_package(pkg, path=None, default=None) -> Review:
     """The review file to use for ``pkg``.
 
     ``path`` given: that file, which must name ``pkg`` (else :class:`InputError`,
-    exit 2).  ``path`` None: ``book/review.yml`` when it names ``pkg``, otherwise
-    the generic description of the package.
+    exit 2).  ``path`` None: the project's review file (``default``, else the one
+    of the project the current folder is in: ``review.yml`` or ``book/review.yml``)
+    when it names ``pkg``, otherwise the generic description of the package.
     """
     if path is not None:
         review = load(path)
@@ -475,8 +474,9 @@ def for_package(pkg, path=None) -> Review:
                                       f"the id of the package being built, '{pkg.id}' (a review file is used "
                                       "only with the package it names)")])
         return review
-    if DEFAULT_REVIEW.exists():
-        review = load(DEFAULT_REVIEW)
+    default = default if default is not None else default_review()
+    if default is not None and default.exists():
+        review = load(default)
         if review.package == pkg.id:
             return review
     return generic(pkg)
