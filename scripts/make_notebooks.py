@@ -20,10 +20,11 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMON = [
-    ("package", '"data/CD015373"', "str: Cochrane data package, folder or zip (relative to the repository root, or absolute)"),
-    ("review", '"auto"', 'str: review file; "auto": book/review.yml if it names the package, else the package alone'),
+    ("package", '"auto"', 'str: data package, folder or zip (relative to the project folder, or absolute); "auto": the project\'s package'),
+    ("review", '"auto"', 'str: review file; "auto": the project\'s review file if it names the package, else the package alone'),
 ]
-SECTION = [("section", '"ketamine_iv"', "str: section key (the review file's section rules)")]
+SECTION = [("section", '"auto"', 'str: section key (the review file\'s section rules); "auto": its first'
+            ' analyses section')]
 SETTINGS = [
     ("model", '"package"', 'str: "package" (as each analysis stores it), "random" or "fixed"'),
     ("estimator", '"package"', 'str: tau² estimator: "package", "DL", "REML" or "PM"'),

@@ -84,6 +84,21 @@ def default_review() -> Path | None:
     return None
 
 
+def project_package() -> Path:
+    """The package of the project the current folder is in (the notebooks' default
+    parameter ``package = "auto"``): ``data/<id>`` for the id its review file names."""
+    from ..errors import InputError, Problem
+    from .review import load as load_review
+
+    review = default_review()
+    if review is None:
+        raise InputError([Problem(Path.cwd().name, None, None, "a folder in no review project (no review.yml "
+                                  "here or above)", "a package path (parameter `package`) or a review project")])
+    root = review.parent.parent if review.parent.name == "book" and review.parent.parent.joinpath(
+        "data").is_dir() else review.parent
+    return project(root).package(load_review(review).package)
+
+
 def resolve(path) -> Path:
     """A package path as given, or relative to the nearest folder above the current
     one that holds it (so the notebooks' default parameters work from any working
@@ -120,7 +135,7 @@ def load(package) -> Package:
     while its files are unchanged (the book's code never modifies a Package)."""
     if isinstance(package, Package):
         return package
-    path = resolve(package)
+    path = project_package() if str(package) == "auto" else resolve(package)
     if not path.exists():
         return read(path)  # the reader's own error, naming the path
     key = (str(path.resolve()), _signature(path))

@@ -54,7 +54,7 @@ def _comment(text) -> str:
 def default_mid(settings) -> str:
     """The MID the book uses for an analysis without one in the review file
     (:mod:`reviewbook.appraisal.mid`, rule 2), in words."""
-    m = (settings.measure or "").upper()
+    m = (settings.measure_code or settings.measure or "").upper().replace("PETO_OR", "PETO OR")
     if m == "SMD":
         return "0.5 SD (Norman et al. 2003)"
     if m == "MD":
@@ -66,10 +66,24 @@ def default_mid(settings) -> str:
     return "not assessed (an estimate of unknown units)"
 
 
+def default_mids(pkg, review) -> dict:
+    """The MID the book computes for each analysis when the review file gives none
+    (:func:`reviewbook.appraisal.mid.mid_for`, the defaults it states), in words,
+    by analysis id; an analysis the book cannot pool is left out."""
+    from .evidence import judged_all
+
+    out = {}
+    for aid, it in judged_all(pkg, review, {}).items():
+        a = getattr(it, "appraisal", None)
+        if a is not None and a.mid is not None:
+            out[aid] = a.mid.text if a.mid.assessed else "no MID: " + (a.mid.text or "not assessed")
+    return out
+
+
 def review_text(pkg) -> str:
     """The review file of a new project for ``pkg`` (YAML with comments)."""
     from ..appraisal.direction import resolve
-    from .review import cited_by_doi, generic
+    from .review import generic, review_identity
 
     gen = generic(pkg)
     lines = [f"# The review file of {_comment(pkg.id)}: everything the book says that is specific to this review.",
@@ -78,9 +92,10 @@ def review_text(pkg) -> str:
              f"package: {_q(pkg.id)}",
              f"title: {_q(gen.title)}",
              f"short_title: {_q(gen.short_title)}"]
-    citation = cited_by_doi(pkg)
+    ident = review_identity(pkg)
+    citation = f"doi:{ident['review_doi']}" if ident.get("review_doi") else ident.get("review_url", "")
     if citation:
-        lines.append(f"citation: {_q(citation)}")
+        lines.append(f"citation: {_q(citation)}  # from the package's review.csv; give the full citation")
     else:
         lines.append("# citation: the review's citation (the package names no DOI or address of the review)")
     lines += ["# question: the review's question (PICO), in one paragraph",
@@ -102,6 +117,7 @@ def review_text(pkg) -> str:
               "# mid_source). Directions below come from the package's graph labels where they establish one;",
               "# the MIDs are unset: the comment beside each says the default the book uses.",
               "outcomes:"]
+    mids = default_mids(pkg, gen)
     for aid in pkg.analysis_ids():
         s = pkg.analysis(aid)
         d = resolve(s)
@@ -111,7 +127,7 @@ def review_text(pkg) -> str:
                       f"    direction_source: {_q(d.source + (f' ({d.left} / {d.right})' if d.left else ''))}"]
         else:
             lines.append("    # better: lower | higher (the package does not establish which way the scale runs)")
-        lines.append(f"    # mid: unset; the book uses {default_mid(s)}")
+        lines.append(f"    # mid: unset; the book uses {_comment(mids.get(aid) or default_mid(s))}")
     lines += ["", "# Error rates of the optimal information size and the trial sequential analysis.",
               "# appraisal:", "#   alpha: 0.05", "#   power: 0.80", ""]
     return "\n".join(lines)
