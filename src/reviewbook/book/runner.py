@@ -70,7 +70,7 @@ def use_project(proj, out=None) -> None:
 
 
 use_project(find_project())
-STATIC_PAGES = ("methods.md", "rerun.md")
+STATIC_PAGES = ("methods.md", "rerun.md", "review_file.md")
 
 
 class BuildError(RuntimeError):
