@@ -20,9 +20,9 @@ from pathlib import Path
 
 from ..package.load import read_any as read
 from ..package.schema import Package
+from .review import REVIEW_FILE, default_review
+from .review import load as load_review
 
-#: The review file's name in a project (or under ``book/`` in the repository layout).
-REVIEW_FILE = "review.yml"
 
 
 def resources() -> Path:
@@ -73,22 +73,10 @@ def project(root=None) -> Project:
     return Project(root, None, root / "_build")
 
 
-def default_review() -> Path | None:
-    """The review file of the project the current folder is in (the nearest folder,
-    from the current one upwards, with ``review.yml`` or ``book/review.yml``)."""
-    here = Path.cwd()
-    for parent in [here, *here.parents]:
-        for review in (parent / REVIEW_FILE, parent / "book" / REVIEW_FILE):
-            if review.is_file():
-                return review
-    return None
-
-
 def project_package() -> Path:
     """The package of the project the current folder is in (the notebooks' default
     parameter ``package = "auto"``): ``data/<id>`` for the id its review file names."""
     from ..errors import InputError, Problem
-    from .review import load as load_review
 
     review = default_review()
     if review is None:

@@ -30,7 +30,9 @@ from ..appraisal import config as ac
 from ..errors import InputError, Problem
 from ..package.outcomes import parse_rules
 from ..views.tables import escape
-from .paths import default_review
+
+#: The review file's name in a project (or under ``book/`` in the repository layout: :mod:`.paths`).
+REVIEW_FILE = "review.yml"
 #: Outcome names that mark an adverse-event analysis in a package without a review file.
 HARMS_PATTERN = (r"adverse|side[- ]?effect|\bharm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
                  r"dizz|headache|sedation|drows|hallucinat")
@@ -457,6 +459,17 @@ def generic(pkg) -> Review:
                   data=(f"The data are the package {escape(pkg.id)} as given to the book: the analyses, their "
                         f"settings and one data row per study per analysis."),
                   sections=tuple(rules), generic=True, extra={"n_analyses": n})
+
+
+def default_review() -> Path | None:
+    """The review file of the project the current folder is in (the nearest folder,
+    from the current one upwards, with ``review.yml`` or ``book/review.yml``)."""
+    here = Path.cwd()
+    for parent in [here, *here.parents]:
+        for review in (parent / REVIEW_FILE, parent / "book" / REVIEW_FILE):
+            if review.is_file():
+                return review
+    return None
 
 
 def for_package(pkg, path=None, default=None) -> Review:
