@@ -144,7 +144,7 @@ def test_every_source_the_methods_page_names_is_cited():
     and every cited key is in the bibliography."""
     keys = set(parse_file(str(BIB)).entries)
     n = 0
-    for page in ("methods.md", "rerun.md"):
+    for page in ("methods.md", "rerun.md", "review_file.md"):
         text = (ROOT / "src" / "reviewbook" / "resources" / "book" / page).read_text(encoding="utf-8")
         for key in re.findall(r"\{cite:[pt]\}`([^`]+)`", text):
             for k in key.split(","):

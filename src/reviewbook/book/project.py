@@ -176,8 +176,11 @@ def init(dest, data, force: bool = False) -> Path:
     from .review import load
 
     dest.mkdir(parents=True, exist_ok=True)
-    if (dest / "data").exists() and force:
-        shutil.rmtree(dest / "data")
+    for old in (dest / "data" / pkg.id, dest / "data" / f"{pkg.id}.zip"):  # --force: this package only
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        elif old.exists() or old.is_symlink():
+            old.unlink()
     where = _copy_package(data, dest / "data", pkg)
     (dest / REVIEW_FILE).write_text(text, encoding="utf-8")
     load(dest / REVIEW_FILE)  # what init writes is a valid review file
