@@ -225,8 +225,7 @@ def _expected(err) -> str:
         return "this key (it is required)"
     if t.startswith("value_error"):
         return msg.removeprefix("Value error, ")
-    if t == "literal_error":
-        return msg.removeprefix("Input should be ")
+    msg = msg.removeprefix("Input should be ")
     return msg[0].lower() + msg[1:] if msg else t
 
 
