@@ -242,3 +242,24 @@ def test_check_review_refuses_a_section_rule_that_names_no_analysis(tmp_path):
     pkg.rename(tmp_path / "data" / REVIEW)
     res = _check(tmp_path, text)
     assert res.returncode == 2 and "line 7, key 'sections[1]'" in res.stderr
+
+
+def test_book_refuses_a_folder_that_is_no_project(tmp_path):
+    res = cli("book", tmp_path / "empty")
+    assert res.returncode == 2
+    assert "empty: found a folder without review.yml or data/ package" in res.stderr
+    assert not (tmp_path / "empty").exists()  # nothing written
+
+
+def test_project_layouts(tmp_path):
+    """review.yml in the folder (a project from init) or book/review.yml (this repository):
+    the build goes beside the review file, the package is data/<id>."""
+    from reviewbook.book.paths import project
+
+    a = tmp_path / "a"
+    a.mkdir()
+    (a / "review.yml").write_text("package: X\n")
+    assert project(a).build == a / "_build" and project(a).site == a / "_build" / "html"
+    assert project(a).package("X") == a / "data" / "X"
+    assert project(ROOT).review == ROOT / "book" / "review.yml"
+    assert project(ROOT).build == ROOT / "book" / "_build"
