@@ -53,10 +53,13 @@ class Project:
 
     def package(self, package_id: str) -> Path:
         """Where the project keeps the package ``package_id``: ``data/<id>`` (a folder),
-        else ``data/<id>.zip``."""
+        else the file ``data/<id>.zip`` (or ``.csv``, a RevMan 5 analysis table)."""
         folder = self.root / "data" / package_id
-        zipped = folder.with_name(package_id + ".zip")
-        return zipped if not folder.exists() and zipped.is_file() else folder
+        for ext in (".zip", ".csv"):
+            f = folder.with_name(package_id + ext)
+            if not folder.exists() and f.is_file():
+                return f
+        return folder
 
 
 def project(root=None) -> Project:
