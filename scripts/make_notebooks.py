@@ -1,4 +1,4 @@
-"""Write the notebook templates in notebooks/ from one compact specification.
+"""Write the notebook templates in src/reviewbook/resources/notebooks/ from one compact specification.
 
 The templates are thin and about no review in particular: a heading cell
 (tagged ``heading``; the runner replaces it with the page's title and
@@ -20,10 +20,11 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMON = [
-    ("package", '"data/CD015373"', "str: Cochrane data package, folder or zip (relative to the repository root, or absolute)"),
-    ("review", '"auto"', 'str: review file; "auto": book/review.yml if it names the package, else the package alone'),
+    ("package", '"auto"', 'str: data package, folder or zip (relative to the project folder, or absolute); "auto": the project\'s package'),
+    ("review", '"auto"', 'str: review file; "auto": the project\'s review file if it names the package, else the package alone'),
 ]
-SECTION = [("section", '"ketamine_iv"', "str: section key (the review file's section rules)")]
+SECTION = [("section", '"auto"', 'str: section key (the review file\'s section rules); "auto": its first'
+            ' analyses section')]
 SETTINGS = [
     ("model", '"package"', 'str: "package" (as each analysis stores it), "random" or "fixed"'),
     ("estimator", '"package"', 'str: tau² estimator: "package", "DL", "REML" or "PM"'),
@@ -119,7 +120,7 @@ NOTEBOOKS = {
 
 
 def write_all():
-    out = ROOT / "notebooks"
+    out = ROOT / "src" / "reviewbook" / "resources" / "notebooks"
     out.mkdir(exist_ok=True)
     for old in out.glob("*.ipynb"):
         if old.stem not in NOTEBOOKS:

@@ -60,7 +60,7 @@ def test_no_import_cycles_between_modules():
 def test_notebooks_are_thin_templates():
     """A parameters cell of typed literals, then one package call per output:
     no function or class definitions, no loops, no analysis code."""
-    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = sorted((ROOT / "src" / "reviewbook" / "resources" / "notebooks").glob("*.ipynb"))
     # the page templates the book's plan executes (book/plan.py): intro, study flow, section,
     # harms, summary of findings, reproduction, independent extraction
     assert len(paths) == 7, [p.name for p in paths]

@@ -166,8 +166,8 @@ def test_site_works_offline_in_a_browser(built):
     require("chromium")
     repo, _ = built
     site = repo / "book/_build/html"
-    pages = ["index.html", "intro.html", "methods.html", "rerun.html", "what_changed.html", "references.html",
-             "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
+    pages = ["index.html", "intro.html", "methods.html", "rerun.html", "review_file.html", "what_changed.html",
+             "references.html", "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
     problems = browse(pages, site)
     assert not problems, "\n".join(problems)
     assert rendered_math(site / "methods.html") >= 8  # local MathJax renders the methods' equations
@@ -175,8 +175,8 @@ def test_site_works_offline_in_a_browser(built):
 
 # ------------------------------------------------------------------ the reader's site in a browser (issue #16)
 
-READER_PAGES = ["index.html", "intro.html", "methods.html", "rerun.html", "what_changed.html", "references.html",
-                "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
+READER_PAGES = ["index.html", "intro.html", "methods.html", "rerun.html", "review_file.html", "what_changed.html",
+                "references.html", "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
 MAX_HEIGHT = 15000  # CSS px at 1280 px wide, as first shown (issue #16)
 
 

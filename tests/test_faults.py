@@ -182,7 +182,7 @@ def test_bad_zip(repo, tmp_path, kind):
 
 def test_notebook_that_raises(repo):
     before = site_state(repo)
-    nb_path = repo / "notebooks/harms.ipynb"
+    nb_path = repo / "src/reviewbook/resources/notebooks/harms.ipynb"
     original = nb_path.read_text()
     nb = json.loads(original)
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]

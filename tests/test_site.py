@@ -231,7 +231,7 @@ def test_references_page_lists_and_links_the_studies(tmp_path):
 
 
 def test_reviews_own_entry_is_found_by_its_doi():
-    bib = ROOT / "book/references.bib"
+    bib = ROOT / "src/reviewbook/resources/book/references.bib"
     assert refs.key_for("Ferraro MC, et al. ... doi:10.1002/14651858.CD015373.pub2", bib) == "ferraro2025"
     assert refs.key_for("Another review, doi:10.1002/14651858.CD000001", bib) is None
 
@@ -239,9 +239,9 @@ def test_reviews_own_entry_is_found_by_its_doi():
 def test_methods_sources_bibliography_parses_and_every_cited_key_exists():
     from pybtex.database import parse_file
 
-    entries = parse_file(str(ROOT / "book/references.bib")).entries
+    entries = parse_file(str(ROOT / "src/reviewbook/resources/book/references.bib")).entries
     cited = set()
-    for m in re.finditer(r"\{cite:[pt]\}`([^`]+)`", (ROOT / "book/methods.md").read_text()):
+    for m in re.finditer(r"\{cite:[pt]\}`([^`]+)`", (ROOT / "src/reviewbook/resources/book/methods.md").read_text()):
         cited |= set(m.group(1).split(","))
     assert cited and cited <= set(entries)
 
@@ -270,7 +270,7 @@ def test_printing_opens_every_details_and_shows_every_row(tmp_path):
     require("chromium")
     from playwright.sync_api import sync_playwright
 
-    js = (ROOT / "book/_static/reviewbook.js").read_text()
+    js = (ROOT / "src/reviewbook/resources/book/_static/reviewbook.js").read_text()
     page_html = (f"<html><body><article class='bd-article'><details><summary>a</summary>x</details>"
                  f"<details open><summary>b</summary>y</details></article>"
                  "<script>window.reviewbookTables=[{n:25,page:{len:function(v){if(v===undefined)return window.n;"

@@ -14,7 +14,7 @@ from reviewbook.package import datapackage as dp
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "data" / "CD015373"
-BIB = ROOT / "book" / "references.bib"
+BIB = ROOT / "src" / "reviewbook" / "resources" / "book" / "references.bib"
 URL = re.compile(r"https?://[^\s<>\"')]+")
 
 
@@ -144,8 +144,8 @@ def test_every_source_the_methods_page_names_is_cited():
     and every cited key is in the bibliography."""
     keys = set(parse_file(str(BIB)).entries)
     n = 0
-    for page in ("methods.md", "rerun.md"):
-        text = (ROOT / "book" / page).read_text(encoding="utf-8")
+    for page in ("methods.md", "rerun.md", "review_file.md"):
+        text = (ROOT / "src" / "reviewbook" / "resources" / "book" / page).read_text(encoding="utf-8")
         for key in re.findall(r"\{cite:[pt]\}`([^`]+)`", text):
             for k in key.split(","):
                 assert k.strip() in keys, (page, k)

@@ -338,7 +338,19 @@ def cmd_book(args) -> int:
     from .book.runner import main as run_main
 
     return run_main(args.data, review=args.review, jobs=args.jobs, force=args.force, previous=args.previous,
-                    allow_warnings=args.allow_warnings)
+                    allow_warnings=args.allow_warnings, project=args.project, out=args.out)
+
+
+def cmd_init(args) -> int:
+    from .book.project import main as init_main
+
+    return init_main(args.dir, args.data, force=args.force)
+
+
+def cmd_check_review(args) -> int:
+    from .book.check import main as check_main
+
+    return check_main(args.review, data=args.data)
 
 
 def cmd_export(args) -> int:
@@ -478,16 +490,34 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("extraction")
     b.add_argument("output")
     b.set_defaults(func=cmd_build_package)
-    k = sub.add_parser("book", help="execute the notebooks and build the static site")
-    k.add_argument("--data", default=None, help="data package (default: the embedded data/CD015373)")
+    k = sub.add_parser("book", help="execute the notebooks and build the static site of a review project")
+    k.add_argument("project", nargs="?", default=None,
+                   help="the review project's folder (default: the current folder): review.yml (or book/review.yml) "
+                        "and data/<package>; the site goes to its _build/html")
+    k.add_argument("--out", default=None, help="folder to publish the site to (default: the project's _build/html)")
+    k.add_argument("--data", default=None,
+                   help="data package (default: the project's data/<package>, the package its review file names)")
     k.add_argument("--review", default=None,
-                   help="review file (default: book/review.yml when it names the package, else none)")
+                   help="review file (default: the project's review.yml when it names the package, else none)")
     k.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
     k.add_argument("--force", action="store_true", help="re-execute every notebook and rebuild")
     k.add_argument("--previous", default=None, help="an earlier results.json to compare with")
     k.add_argument("--allow-warnings", action="store_true",
                    help="build even when the package has warnings (e.g. an analysis without rows)")
     k.set_defaults(func=cmd_book)
+
+    n = sub.add_parser("init", help="scaffold a review project: review.yml from the package, the package in "
+                                    "data/, a README, .gitignore and CI workflow")
+    n.add_argument("dir", metavar="DIR", help="the project folder to write")
+    n.add_argument("--data", required=True, help="the data package (folder, zip or a table of data rows)")
+    n.add_argument("--force", action="store_true", help="overwrite an existing project's files")
+    n.set_defaults(func=cmd_init)
+
+    c = sub.add_parser("check-review", help="check a review file against its schema: every error with its line")
+    c.add_argument("review", metavar="REVIEW.yml")
+    c.add_argument("--data", default=None, help="the package to check the section rules against (default: the "
+                                                "package the review file names, data/<package> in its project)")
+    c.set_defaults(func=cmd_check_review)
 
     x = sub.add_parser("export", help="write the summary of findings (FHIR, CSV) or the included studies (RIS, "
                                       "BibTeX) of a package without building the site")
@@ -517,7 +547,7 @@ def dumps(obj) -> str:
 
 #: The arguments that name an input, in the order a message names them.
 INPUTS = ("file", "package", "rows", "groups", "data", "review", "previous", "sources", "extraction", "out_dir",
-          "output")
+          "output", "dir", "project")
 
 
 def _inputs(args) -> str:

@@ -86,6 +86,7 @@ def plan(pkg, review: rv.Review) -> list:
     pages = [Page("intro", "Key findings", ROOT_PART, "notebooks/intro.ipynb", {}, "all",
                   f"(sec-intro)=\n# {_md_heading(review.short_title)}\n\n{lead}"),
              Page("methods", "Methods", ABOUT), Page("rerun", "Re-running the book", ABOUT),
+             Page("review_file", "Writing a review file", ABOUT),
              Page("sections/study_flow", "Study flow and included studies", RESULTS, "notebooks/study_flow.ipynb",
                   {}, "studies", heading("study_flow", "Study flow and included studies", INTROS["study_flow"]))]
     # pages of benefits first, then harms (claiming order is the rules' order)
@@ -139,7 +140,7 @@ def reading_guide(pages) -> str:
     """The introduction's list of pages, with cross-references."""
     lines = []
     for p in pages:
-        if p.file in ("intro", "methods", "rerun", "what_changed", "references", "downloads"):
+        if p.file in ("intro", "methods", "rerun", "review_file", "what_changed", "references", "downloads"):
             continue
         lines.append(f"- {{ref}}`{label_of(p.key) if p.key != 'summary_of_findings' else 'sec-sof'}`")
     lines.append("- {ref}`sec-methods` states every convention; {ref}`sec-rerun` says how to rebuild the book "

@@ -32,9 +32,9 @@ from ..package.outcomes import parse_rules
 from ..package.patterns import check as check_pattern
 from ..package.patterns import search as search_pattern
 from ..views.tables import escape
-from .paths import ROOT
 
-DEFAULT_REVIEW = ROOT / "book" / "review.yml"
+#: The review file's name in a project (or under ``book/`` in the repository layout: :mod:`.paths`).
+REVIEW_FILE = "review.yml"
 #: Outcome names that mark an adverse-event analysis in a package without a review file.
 HARMS_PATTERN = (r"adverse|side[- ]?effect|\bharm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
                  r"dizz|headache|sedation|drows|hallucinat")
@@ -628,12 +628,24 @@ def generic(pkg) -> Review:
                   sections=tuple(rules), generic=True, extra={"n_analyses": n})
 
 
-def for_package(pkg, path=None) -> Review:
+def default_review() -> Path | None:
+    """The review file of the project the current folder is in (the nearest folder,
+    from the current one upwards, with ``review.yml`` or ``book/review.yml``)."""
+    here = Path.cwd()
+    for parent in [here, *here.parents]:
+        for review in (parent / REVIEW_FILE, parent / "book" / REVIEW_FILE):
+            if review.is_file():
+                return review
+    return None
+
+
+def for_package(pkg, path=None, default=None) -> Review:
     """The review file to use for ``pkg``.
 
     ``path`` given: that file, which must name ``pkg`` (else :class:`InputError`,
-    exit 2).  ``path`` None: ``book/review.yml`` when it names ``pkg``, otherwise
-    the generic description of the package.
+    exit 2).  ``path`` None: the project's review file (``default``, else the one
+    of the project the current folder is in: ``review.yml`` or ``book/review.yml``)
+    when it names ``pkg``, otherwise the generic description of the package.
     """
     if path is not None:
         review = load(path, package=pkg.id)
@@ -642,9 +654,10 @@ def for_package(pkg, path=None) -> Review:
                                       f"the id of the package being built, '{pkg.id}' (a review file is used "
                                       "only with the package it names)")])
         return review
-    if DEFAULT_REVIEW.exists():
+    default = default if default is not None else default_review()
+    if default is not None and default.exists():
         try:
-            return load(DEFAULT_REVIEW, package=pkg.id)
+            return load(default, package=pkg.id)
         except OtherPackage:
             pass
     return generic(pkg)

@@ -46,16 +46,31 @@ import yaml
 
 from ..errors import InputError, Problem
 from ..package.load import read_any as read
-from .paths import ROOT, files_under
+from .paths import code_root, files_under, resources
+from .paths import project as find_project
 
-BOOK = ROOT / "book"
-BUILD = BOOK / "_build"
-SITE = BUILD / "html"
-CACHE = BUILD / ".cache"
-STATE = BUILD / "state.json"
-WORK = BUILD / "work"  # persistent Sphinx sources, doctrees and output (incremental rebuilds)
+#: The tool's own resources: notebook templates, fixed pages and ``_config.yml`` defaults.
+RESOURCES = resources()
+PAGES = RESOURCES / "book"
 SOURCES = ("*.md", "_static", "references.bib")
-STATIC_PAGES = ("methods.md", "rerun.md")
+
+
+def use_project(proj, out=None) -> None:
+    """Point the build at the review project ``proj`` (:class:`~.paths.Project`): its
+    folder (ROOT), the folder of its review file (BOOK) and build folder (cache,
+    state, Sphinx work tree); the site goes to ``out`` when given, else ``_build/html``."""
+    global ROOT, BOOK, BUILD, SITE, CACHE, STATE, WORK
+    ROOT = proj.root
+    BUILD = proj.build
+    BOOK = BUILD.parent
+    SITE = Path(out).resolve() if out else BUILD / "html"
+    CACHE = BUILD / ".cache"
+    STATE = BUILD / "state.json"
+    WORK = BUILD / "work"  # persistent Sphinx sources, doctrees and output (incremental rebuilds)
+
+
+use_project(find_project())
+STATIC_PAGES = ("methods.md", "rerun.md", "review_file.md")
 
 
 #: Set (non-empty) once a build of this process has published its site.
@@ -98,7 +113,7 @@ def tree_hash(paths) -> str:
 
 
 def _code_hash() -> str:
-    return tree_hash(list((ROOT / "src" / "reviewbook").rglob("*.py")))
+    return tree_hash(list((code_root() / "reviewbook").rglob("*.py")))
 
 
 def fingerprint(pkg, reads: str, owners: dict) -> str:
@@ -126,7 +141,7 @@ def fingerprint(pkg, reads: str, owners: dict) -> str:
 
 
 def _rel(path: Path) -> str:
-    """A path relative to the repository root when inside it (no machine paths in the book)."""
+    """A path relative to the project's folder when inside it (no machine paths in the book)."""
     try:
         return str(Path(path).resolve().relative_to(ROOT))
     except ValueError:
@@ -357,7 +372,7 @@ def substitutions(pkg, review, pages) -> dict:
 
         about += f"\n\nThe review: {doi_links(review.citation)}"
 
-        key = key_for(review.citation, BOOK / "references.bib")
+        key = key_for(review.citation, PAGES / "references.bib")
         if key:
             about += f" {{cite:p}}`{key}`"
     if "provenance.csv" in pkg.extra:
@@ -388,13 +403,13 @@ def _copy_sources(staging: Path, pkg, review, pages) -> None:
     from .plan import toc
 
     for pattern in SOURCES:
-        for p in BOOK.glob(pattern):
+        for p in PAGES.glob(pattern):
             dest = staging / p.name
             if p.is_dir():
                 shutil.copytree(p, dest)
             else:
                 shutil.copy2(p, dest)
-    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    cfg = yaml.safe_load((RESOURCES / "_config.yml").read_text())
     cfg["title"] = review.short_title
     cfg.setdefault("parse", {})["myst_substitutions"] = substitutions(pkg, review, pages)
     from .sphinxext import source_hash
@@ -463,14 +478,23 @@ def downloads_page(pkg, pages) -> str:
 
 # ------------------------------------------------------------------ build
 
-def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_warnings=False) -> Path:
+def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_warnings=False,
+          project=None, out=None) -> Path:
+    """Build the book of the review project in the folder ``project`` (default: the
+    current folder; :func:`~.paths.project`) into its ``_build/html`` or ``out``.
+    ``data``: the package (default: the project's ``data/<package>``, the package
+    its review file names); ``review``: the review file (default: the project's)."""
     from . import review as rv
     from .plan import plan
 
     t_start = time.perf_counter()
+    proj = find_project(project)
+    use_project(proj, out)
     if previous:
         load_previous(previous)  # checked before anything is done
-    data = Path(data) if data else ROOT / "data" / "CD015373"
+    if not data:
+        data = _project_package(proj)
+    data = Path(data)
     if not data.is_absolute():
         data = (Path.cwd() / data).resolve()
     log(f"[1/5] reading data package {data.name}")
@@ -499,7 +523,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
                                   "at least one analysis (overall-estimates-and-settings.csv or data rows)")])
     prev_results, prev_data = read_previous(previous)  # raises InputError for an unreadable --previous
     review_path = Path(review).resolve() if review else None
-    rvw = rv.for_package(pkg, review_path)
+    rvw = rv.for_package(pkg, review_path, default=proj.review)
     pages = plan(pkg, rvw)
     owners = rv.claim(pkg, rvw)
     log(f"      {len(pkg.analysis_ids())} analyses; review file: "
@@ -517,9 +541,9 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         fp = fingerprint(pkg, p.reads, owners)
         if p.file.endswith("independent") and rvw.independent is not None:
             fp = sha(fp, tree_hash(list(rvw.independent.rglob("*.csv"))))
-        keys[p.file] = sha((ROOT / p.template).read_bytes(), p.heading, json.dumps(p.parameters, sort_keys=True),
+        keys[p.file] = sha((RESOURCES / p.template).read_bytes(), p.heading, json.dumps(p.parameters, sort_keys=True),
                            fp, code, review_hash, _rel(data))
-    src_hash = tree_hash([q for pat in SOURCES for q in BOOK.glob(pat)] + [ROOT / "_config.yml"])
+    src_hash = tree_hash([q for pat in SOURCES for q in PAGES.glob(pat)] + [RESOURCES / "_config.yml"])
     total_key = sha(src_hash, code, review_hash, *[p.file for p in pages], *sorted(keys.values()), previous or "")
     state = json.loads(STATE.read_text()) if STATE.exists() else {}
     if not force and state.get("key") == total_key and (SITE / "index.html").exists():
@@ -540,7 +564,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         # other pages (another package or review file): Sphinx would keep the output of
         # pages that no longer exist, so its work tree starts afresh
         shutil.rmtree(WORK, ignore_errors=True)
-    sphinx_code = sha((ROOT / "src" / "reviewbook" / "book" / "sphinx.py").read_bytes())
+    sphinx_code = sha((code_root() / "reviewbook" / "book" / "sphinx.py").read_bytes())
     stamp = WORK / "sphinx.sha"
     if (WORK / "html").exists() and (not stamp.exists() or stamp.read_text() != sphinx_code):
         # the Sphinx hooks changed (e.g. how titles are escaped): every page is written afresh
@@ -578,7 +602,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
 
         def run(p):
             t0 = time.perf_counter()
-            nb = prepare(ROOT / p.template, p.heading, reset=True)
+            nb = prepare(RESOURCES / p.template, p.heading, reset=True)
             try:
                 execute(nb, staging / f"{p.file}.ipynb", {**params_base, **p.parameters}, km=kernels.get())
             except BuildError as exc:
@@ -765,7 +789,7 @@ class Sphinx:
     def __init__(self, jobs: int):
         cmd = [sys.executable, "-m", "reviewbook.book.sphinx", str(WORK / "src"), str(WORK / "html"),
                str(WORK / ".doctrees"), "--jobs", str(max(1, jobs)), "--wait"]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"),
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(code_root()),
                                                                         os.environ.get("PYTHONPATH")])))
         (WORK / "src").mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -797,7 +821,7 @@ class Sphinx:
             shutil.rmtree(WORK, ignore_errors=True)
             detail = "\n".join(warnings[:20]) or "\n".join(out.splitlines()[-20:])
             raise BuildError(f"Jupyter Book build failed (warnings are errors; full log "
-                             f"book/_build/jupyter-book.log):\n{detail}")
+                             f"{_rel(BUILD / 'jupyter-book.log')}):\n{detail}")
 
     def cancel(self) -> None:
         if self.proc.poll() is None:
@@ -854,7 +878,10 @@ def collect_results(pkg, review=None) -> dict:
     owners = rv.claim(pkg, review)
     from .changes import RESULTS_FORMAT, data_version
 
-    out = {"package": pkg.id, "analyses": {}, "results_format": RESULTS_FORMAT, "data_version": data_version(pkg)}
+    from .. import __version__
+
+    out = {"package": pkg.id, "analyses": {}, "results_format": RESULTS_FORMAT, "data_version": data_version(pkg),
+           "reviewbook_version": __version__}
     for aid, it in judged_all(pkg, review, {}).items():
         s = it.settings
         entry = {"name": s.name, "group": s.group_name, "section": owners[aid]}
@@ -1004,19 +1031,38 @@ def _write_results(staging, results, previous, pages, executed, pkg=None, previo
     return changes
 
 
-def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warnings=False) -> int:
+def _project_package(proj) -> Path:
+    """The package of the project ``proj``: ``data/<id>`` for the id its review file
+    names; the only package under ``data/`` when it has no review file."""
+    from . import review as rv
+
+    if proj.review is not None:
+        return proj.package(rv.load(proj.review).package)
+    found = sorted(p for p in (proj.root / "data").glob("*") if not p.name.startswith(".")) \
+        if (proj.root / "data").is_dir() else []
+    if len(found) == 1:
+        return found[0]
+    raise InputError([Problem(proj.root.name or str(proj.root), None, None,
+                              "a folder without review.yml" + (f" and {len(found)} packages under data/" if found
+                                                               else " or data/ package"),
+                              "a review project (made by `reviewbook init DIR --data PACKAGE`), or --data PACKAGE")])
+
+
+def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warnings=False, project=None,
+         out=None) -> int:
     from ..package.lock import Terminated, terminated_as_exception, writer_lock
 
     try:
         if previous:
             load_previous(previous)
+        use_project(find_project(project), out)  # the project's build folder is what is locked
         with terminated_as_exception():
             BUILD.mkdir(parents=True, exist_ok=True)
             # one build at a time: a second waits (LOCK_TIMEOUT), then stops, so that
             # neither removes the other's staging folder or Sphinx work tree
-            with writer_lock(BUILD, "the book's build folder (book/_build)", log=log):
+            with writer_lock(BUILD, "the book's build folder", log=log):
                 build(data, review=review, jobs=jobs, force=force, previous=previous,
-                      allow_warnings=allow_warnings)
+                      allow_warnings=allow_warnings, project=project, out=out)
     except Terminated:
         print("error: terminated; " + ("the new site was published first" if _PUBLISHED else
                                        "the previous site is unchanged"), file=sys.stderr)
@@ -1040,9 +1086,9 @@ def refresh_notebooks() -> int:
     (the embedded data), so that the committed outputs are what nbval checks."""
     import nbformat
 
-    kernels = Kernels(ROOT / "notebooks")
+    kernels = Kernels(RESOURCES / "notebooks")
     try:
-        for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for nb_path in sorted((RESOURCES / "notebooks").glob("*.ipynb")):
             t0 = time.perf_counter()
             nb = prepare(nb_path, None, reset=True)
             out = nb_path.with_name(nb_path.stem + ".out.ipynb")

@@ -643,9 +643,15 @@ def tau_priors(ar) -> list:
     return [("weakly informative", 0.5 * unit), ("conservative", 1.0 * unit)]
 
 
-def section(package, key, **kwargs) -> Section:
-    """Open a book section on a package path (resolved from the repository root)."""
-    return Section(load(package), key, **kwargs)
+def section(package, key="auto", **kwargs) -> Section:
+    """Open a book section on a package path (resolved from the project's folder);
+    ``key`` "auto": the first section rule of kind ``analyses`` of the review file
+    (the templates' default parameter)."""
+    pkg = load(package)
+    if key == "auto":
+        rules = [r for r in review_for(pkg, kwargs.get("review", "auto")).sections if r.kind == "analyses"]
+        key = rules[0].key if rules else "other_analyses"
+    return Section(pkg, key, **kwargs)
 
 
 def _settings_text(st) -> str:
