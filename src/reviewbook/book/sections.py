@@ -95,6 +95,11 @@ def outcome_cell(it: Judged) -> str:
     return f"{name} ({a.direction.scale_text})"
 
 
+#: A section's table of main outcomes longer than this (rows) is shown as one
+#: table per comparison, each folded under its name (a phone shows each row as a card).
+MAX_MAIN_ROWS = 12
+
+
 class Section:
     """The analyses of one book section, recomputed with the notebook's settings."""
 
@@ -176,9 +181,28 @@ class Section:
         if views:
             foot.append(("Subgroup analyses", f"{', '.join(views)} split the studies of an outcome above; each is "
                                               "shown in the details of its outcome, not as an outcome of its own."))
-        t = Table(header, rows, caption=caption, label=f"tbl-{self.key}-main", notes=foot, stacked=True)
-        _display(t)
-        return t
+        groups = {}
+        for row in rows:
+            groups.setdefault(row[0].split(".")[0], []).append(row)
+        if len(rows) <= MAX_MAIN_ROWS or len(groups) == 1:
+            t = Table(header, rows, caption=caption, label=f"tbl-{self.key}-main", notes=foot, stacked=True)
+            _display(t)
+            return t
+        # a long table (on a phone each row is a card): one table per comparison, the first open
+        from .review import comparison_title
+
+        first = None
+        for i, (g, part) in enumerate(groups.items()):
+            ids = {r[0] for r in part}
+            name = next((it.settings.group_name for it in self.main if it.aid.split(".")[0] == g
+                         and it.settings.group_name), "") or comparison_title(self.pkg, g)
+            mine = [(k, v) for k, v in foot if k == "Subgroup analyses" or set(k.split(", ")) & ids]
+            t = Table(header, part, caption=f"{caption[:-1]}; {name}.",
+                      label=f"tbl-{self.key}-main" + ("" if i == 0 else f"-{g}"), notes=mine, stacked=True)
+            first = first or t
+            noun = "outcome" if len(part) == 1 else "outcomes"
+            _display(Dropdown(f"{name}: {len(part)} {noun}", [t], open=i == 0))
+        return first
 
     # -------------------------------------------------------- details, one block per outcome
     @_shows
@@ -216,9 +240,17 @@ class Section:
         else:
             alt = (f"Forest plot of analysis {it.aid}, {s.name}: {studies_word(a.count.k)}, pooled "
                    f"{measure_label(r.measure)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
+        from .plain import scale_of
+
+        scale = scale_of(it, self.review).text if r is not None and r.measure == "MD" else ""
         cap = (f"Forest plot, analysis {it.aid}: " + (f"{s.group_name}, " if s.group_name else "") + f"{s.name}. "
-               + _direction_caption(a.direction) + _repeat_note(it.result))
+               + _direction_caption(a.direction, scale) + _repeat_note(it.result))
         rob = rob_of_analysis(self.pkg, it.aid)
+        return [*self._forest_figure(it, title, labels, rob, cap, alt), *_forest_table(it, self.key)]
+
+    def _forest_figure(self, it, title, labels, rob, cap, alt) -> list:
+        from ..views.forest import forest_plot
+
         return [cached_figure(lambda ar=it.result, title=title, labels=labels, rob=rob: forest_plot(
                                   ar, title=title, labels=labels, rob=rob),
                               str(self.figures / f"{self.key}_{slug(it.aid)}_forest.svg"), caption=cap,
@@ -538,10 +570,36 @@ def _absolute_cell(ab) -> str:
     return ab.intervention
 
 
-def _direction_caption(direction) -> str:
+def _forest_table(it: Judged, key: str) -> list:
+    """The forest plot as a table a screen reader reads row by row (study,
+    effect, 95% CI, weight, then the pooled result), folded under the figure."""
+    ar = it.result
+    if ar is None or ar.result is None:
+        return []
+    from ..views.forest import study_rows
+
+    rows = study_rows(ar)
+    if not rows:
+        return []
+    r = ar.result
+    pct = int(round(r.level * 100)) if getattr(r, "level", None) else 95
+    label = measure_label(r.measure)
+    body = [[name, est, f"{lo} to {hi}", w] for name, est, lo, hi, w in rows]
+    body.append(["Pooled (all studies)", fmt(r.estimate), f"{fmt(r.ci_low)} to {fmt(r.ci_high)}", "100.0%"])
+    t = Table(["Study", f"Effect ({label})", f"{pct}% CI", "Weight"], body,
+              caption=f"Analysis {it.aid} as a table: each study's effect, {pct}% CI and weight, then the pooled "
+                      "result.", label=f"tbl-{key}-{slug(it.aid)}-rows")
+    return [Dropdown(f"Analysis {it.aid}, the forest plot as a table (study, effect, CI, weight)", [t])]
+
+
+def _direction_caption(direction, scale: str = "") -> str:
+    """Which way is better, on the outcome's own scale as the review description
+    states it (``scale``), and the source of the direction."""
+    on = f" on a scale of {scale}" if scale else ""
     if direction.better is None:
-        return "Which way is better on this scale is not assessed; the labels under the axis claim nothing."
-    return f"{direction.scale_text.capitalize()} ({direction.source})."
+        return (f"Which way is better{on or ' on this scale'} is not assessed; the labels under the axis claim "
+                "nothing.")
+    return f"{direction.scale_text.capitalize()}{on} (which way the scale runs: {direction.source})."
 
 
 def _repeat_note(ar) -> str:

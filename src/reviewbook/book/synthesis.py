@@ -5,6 +5,7 @@ extractor.  Every judgement comes from :mod:`reviewbook.appraisal` through
 :func:`reviewbook.book.evidence.judged_all`."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..appraisal.grade import LEVELS, SYMBOLS
@@ -297,7 +298,18 @@ def summary_of_findings(package, *, review="auto", **settings):
     judged = judged_all(pkg, rv, engine_settings(**settings))
     mains = main_comparisons(pkg, rv, judged)
     shown = set()
-    for m in mains:
+    from ..views.details import Block
+
+    # the legend and the page's contents first: each comparison's table is one click away
+    _display(Note("GRADE certainty: " + "; ".join(f"{SYMBOLS[lv]} {lv.capitalize()}: {LEGEND[lv]}"
+                                                 for lv in reversed(LEVELS))
+                  + f" ({cite('grade3', 'handbook-ch14')}).", None))
+    if mains:
+        items = [f"- {{ref}}`{_ref_title(m.title)} <sof-{m.group}>`" for m in mains]
+        items.append("- {ref}`Every analysis of the review <sof-all>`")
+        text = "On this page:\n" + "\n".join(f"- {m.title}" for m in mains) + "\n- Every analysis of the review"
+        _display(Block("On this page:\n\n" + "\n".join(items), text))
+    for i, m in enumerate(mains):
         fn = Footnotes()
         rows = []
         for aid in m.outcomes:
@@ -321,28 +333,35 @@ def summary_of_findings(package, *, review="auto", **settings):
             _glue(f"sof_{slug(aid)}_statement", a.statement)
         from ..views.details import Findings
 
-        _display(Findings([(m.title, [[("Patient or population: ", True), (m.population or "not stated", False)],
+        header = Findings([(m.title, [[("Patient or population: ", True), (m.population or "not stated", False)],
                                       [("Setting: ", True), (m.setting or "not stated", False)],
                                       [("Intervention: ", True), (m.intervention, False)],
-                                      [("Comparison: ", True), (m.comparison, False)]], "")]))
+                                      [("Comparison: ", True), (m.comparison, False)]], "")])
         notes = fn.notes() + [("*", "The risk with the intervention (and its 95% CI) is based on the assumed risk with "
                                     "the comparison and the relative effect of the intervention (and its 95% CI); for "
                                     "continuous outcomes, the mean difference.")]
         from ..views.details import Notes
         from ..views.tables import Dropdown
 
-        _display(Table(["Outcome (scale direction; analysis)", f"Risk with {m.comparison}",
-                        f"Risk with {m.intervention}*", "Relative effect (95% CI)", "Participants (studies)",
-                        "Certainty of the evidence (GRADE)", "Comments"], rows,
-                       caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}", stacked=True))
-        _display(Dropdown(f"Footnotes of this table ({notes[0][0]} to {notes[-2][0]}, *): the reasons for each "
-                          "rating and the assumed risks" if len(notes) > 1 else "Footnote of this table (*)",
-                          [Notes(notes)], name=f"sof-notes-{m.group}"))
-    _display(Note("GRADE certainty: " + "; ".join(f"{SYMBOLS[lv]} {lv.capitalize()}: {LEGEND[lv]}"
-                                                 for lv in reversed(LEVELS))
-                  + f" ({cite('grade3', 'handbook-ch14')}). 'Upper bound': a domain could not be assessed from the "
-                    "data, so the certainty may be lower; the footnotes say which.", None))
+        table = Table(["Outcome (scale direction; analysis)", f"Risk with {m.comparison}",
+                       f"Risk with {m.intervention}*", "Relative effect (95% CI)", "Participants (studies)",
+                       "Certainty of the evidence (GRADE)", "Comments"], rows,
+                      caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}", stacked=True)
+        notes_box = Dropdown(f"Footnotes of this table ({notes[0][0]} to {notes[-2][0]}, *): the reasons for each "
+                             "rating and the assumed risks" if len(notes) > 1 else "Footnote of this table (*)",
+                             [Notes(notes)], name=f"sof-notes-{m.group}")
+        # the first comparison open, the others one click away (the page stays short on a phone)
+        _display(Dropdown(m.title, [header, table, notes_box], open=i == 0, name=f"sof-{m.group}"))
+    if any(getattr(it.appraisal.grade, "upper_bound", False) for it in judged.values()
+           if it.appraisal is not None and it.appraisal.grade is not None):
+        _display(Note("'Upper bound': a domain could not be assessed from the data, so the certainty may be lower; "
+                      "the footnotes say which.", None))
     _all_analyses(judged, shown, rv)
+
+
+def _ref_title(text: str) -> str:
+    """Text safe as the explicit title of a ``{ref}`` role (no backticks or angle brackets)."""
+    return re.sub(r"[`<>]", "", text)
 
 
 def _all_analyses(judged, shown, rv):
@@ -365,10 +384,13 @@ def _all_analyses(judged, shown, rv):
     if views:
         notes.append(("Subgroup analyses", "shown with the outcome whose studies they split, on the section pages: "
                                            + ", ".join(views) + "."))
-    _display(Table(["Analysis", "Comparison", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
-                    "What the evidence says"], rows,
-                   caption="All analyses of the review (subgroup analyses are shown with their outcome).",
-                   label="tbl-all-analyses", notes=notes, sortable=True))
+    from ..views.tables import Dropdown
+
+    _display(Dropdown(f"Every analysis of the review ({len(rows):,}), with its effect, certainty and statement", [
+        Table(["Analysis", "Comparison", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
+               "What the evidence says"], rows,
+              caption="All analyses of the review (subgroup analyses are shown with their outcome).",
+              label="tbl-all-analyses", notes=notes, sortable=True)], name="sof-all"))
 
 
 @_shows
