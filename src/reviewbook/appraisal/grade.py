@@ -273,9 +273,11 @@ def imprecision(result, mid, participants: int, ois: float | None) -> Domain:
     if ois is not None and math.isfinite(ois):
         if participants < ois:
             lv = max(lv, 1)
-            parts.append(f"{participants:,} participants, fewer than the optimal information size of {int(fmt(ois, 0)):,}")
+            parts.append(f"{participants:,} participants, fewer than the optimal information size of "
+                         f"{int(fmt(ois, 0)):,}")
         else:
-            parts.append(f"{participants:,} participants, at least the optimal information size of {int(fmt(ois, 0)):,}")
+            parts.append(f"{participants:,} participants, at least the optimal information size of "
+                         f"{int(fmt(ois, 0)):,}")
     else:
         parts.append("optimal information size not computable (no control-arm events, or no SD)")
         if lv == 0:

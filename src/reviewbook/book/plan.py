@@ -139,8 +139,8 @@ def reading_guide(pages) -> str:
             continue
         lines.append(f"- {{ref}}`{label_of(p.key) if p.key != 'summary_of_findings' else 'sec-sof'}`")
     lines.append("- {ref}`sec-methods` states every convention; {ref}`sec-rerun` says how to rebuild the book "
-                 "on other data; {ref}`sec-what-changed` compares this build with the previous one; {ref}`sec-glossary` "
-                 "explains the terms; "
+                 "on other data; {ref}`sec-what-changed` compares this build with the previous one; "
+                 "{ref}`sec-glossary` explains the terms; "
                  "{ref}`sec-references` lists the sources and the study reports; {ref}`sec-downloads` has the "
                  "data package, the results and the executed notebooks.")
     return "\n".join(lines)

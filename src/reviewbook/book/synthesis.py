@@ -146,7 +146,7 @@ def _cannot_say(main: Main, judged, shown=()) -> str:
         it = judged[aid]
         a = it.appraisal
         name = plain_outcome(outcome_phrase(it.settings, False))
-        single = " (a single study)" if a is not None and a.count.k == 1 else ""
+        single = ", a single study" if a is not None and a.count.k == 1 else ""
         why = ("not estimable" if it.pooled is None else
                f"very low certainty{single}" if a.grade.certainty == "very low" else None)
         if why:
@@ -258,6 +258,10 @@ def key_findings(package, *, review="auto", **settings):
         if harm is not None and harm not in shown:
             shown.append(harm)
         on_page += shown
+        # the bottom line first: terms are linked where the page first uses them
+        benefit = next((a for a in shown if a != harm and rv.rule(owners[a]).kind != "harms"
+                        and judged[a].pooled is not None), None)
+        md, text = bottom_line(m, judged, rv, benefit, harm, terms)
         bullets = []
         for aid in shown:
             it = judged[aid]
@@ -268,9 +272,6 @@ def key_findings(package, *, review="auto", **settings):
             _glue(f"key_{slug(aid)}_effect", effect_text(it.pooled))
             _glue(f"key_{slug(aid)}_certainty", a.grade.label)
             _glue(f"key_{slug(aid)}_statement", a.statement)
-        benefit = next((a for a in shown if a != harm and rv.rule(owners[a]).kind != "harms"
-                        and judged[a].pooled is not None), None)
-        md, text = bottom_line(m, judged, rv, benefit, harm, terms)
         if bullets:
             groups.append((m.title, bullets, _cannot_say(m, judged, shown), Markup(md, text) if md else ""))
     _glue("key_n_comparisons", str(len(groups)))
