@@ -160,9 +160,9 @@ def effect_in_units(it, review, terms: Terms) -> tuple:
         md = (f"{per(d[0])} {terms.link('per 1,000')} people ({level} {terms.link('CI')} {per(d[1])} to "
               f"{per(d[2])}){escape(risk)}")
         return md, text
-    from .sections import effect_text
+    from ..engine.report import fmt_effect
 
-    text = effect_text(r)
+    text = fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high)
     return terms.words(text), text
 
 
