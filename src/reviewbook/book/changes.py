@@ -411,10 +411,11 @@ def render_markdown(payload: dict) -> str:
         lines += ["The data package keeps no version history (it has no `versions.csv`).", ""]
     executed, cached = payload.get("executed", []), payload.get("cached", [])
     if cached and not d["first"] and not d.get("other_package"):
+        same = ("read only data that did not change, so their results are those of the previous build: "
+                + escape(", ".join(cached)) + ".")
         lines += ["## Pages recomputed", "",
-                  "Pages whose results were computed afresh for this build: "
-                  + (escape(", ".join(executed)) if executed else "none") + ". The others read only data that did "
-                  "not change, so their results are those of the previous build: " + escape(", ".join(cached)) + ".",
+                  ("Pages whose results were computed afresh for this build: " + escape(", ".join(executed))
+                   + ". The others " + same) if executed else "No page was computed afresh: every page " + same,
                   ""]
     return "\n".join(lines)
 
