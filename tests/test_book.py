@@ -370,7 +370,7 @@ def test_summary_of_findings_has_contents_and_its_legend_first(built):
     linking each comparison's table (book/review.yml: 7 main comparisons)."""
     repo, _ = built
     page = html(repo, "sections/summary_of_findings.html")
-    legend = page.index("GRADE certainty:")
+    legend = page.index("certainty: ⊕⊕⊕⊕ High")
     first_table = page.index('id="tbl-sof-')
     assert legend < first_table
     contents = page[page.index("On this page:"):first_table]

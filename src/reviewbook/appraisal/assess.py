@@ -132,7 +132,7 @@ def appraise(pkg, ar, config: Config, *, parent: str | None = None, rd=None, egg
     dichotomous = s.data_type == "Dichotomous"
     text = statement(s, g.certainty, r.estimate, null, mid, dichotomous)
     if dichotomous and r.is_ratio:
-        assumed = None if stated is None else (stated.risk, f"stated by the review file: {stated.source}")
+        assumed = None if stated is None else (stated.risk, f"stated for this review: {stated.source}")
         absolute = ab.ratio_effect(ar, assumed, rd)
     elif r.measure in ("MD", "SMD"):
         absolute = ab.mean_effect(ar)

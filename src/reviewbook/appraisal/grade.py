@@ -238,7 +238,7 @@ def indirectness(weights: dict, study_of: dict, judgement, name: str) -> Domain:
     src = ("grade8",)
     if not judgement.assessed:
         return Domain("indirectness", 0, "not assessed",
-                      "the review file states no judgement of how directly the studies answer the question", src,
+                      "the review description states no judgement of how directly the studies answer the question", src,
                       False)
     flagged = [s for s in judgement.studies if s.applies(name)]
     by_study = {}

@@ -552,7 +552,7 @@ def credibility(name: str, ks, config) -> str:
     single = sum(1 for k in ks if k <= 1)
     pre = config.prespecified_for(name)
     if pre is None:
-        pre_text = "whether this subgroup analysis was pre-specified is not stated in the review file"
+        pre_text = "whether this subgroup analysis was pre-specified is not stated in the review description"
     else:
         pre_text = ("it was pre-specified" if pre.prespecified else "it was not pre-specified") + f" ({pre.source})"
     span = f"{min(ks)}" if min(ks) == max(ks) else f"{min(ks)} to {max(ks)}"
