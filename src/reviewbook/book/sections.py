@@ -418,10 +418,11 @@ class Section:
         _glue(f"{base}_accrued", fmt(accrued[-1], 0))
         _glue(f"{base}_more", fmt(more, 0))
         _glue(f"{base}_crossing", crossing.boundary)
-        head = (f"Analysis {it.aid}: {fmt(accrued[-1], 0)} participants have accrued of a diversity-adjusted required "
-                f"information size of {fmt(info.ris_adjusted, 0)} (D² = {fmt(100 * info.d2, 0)}%, SD {fmt(info.sd, 1)}, "
+        head = (f"Analysis {it.aid}: {_whole(accrued[-1])} participants have accrued of a diversity-adjusted "
+                f"required information size of {_whole(info.ris_adjusted)} (D² = {fmt(100 * info.d2, 0)}%, "
+                f"SD {fmt(info.sd, 1)}, "
                 f"MD {fmt(delta, 2).rstrip('0').rstrip('.')} points, two-sided alpha {alpha:g}, power {power:g})"
-                + (f"; without the allowance for heterogeneity it is {fmt(a.ois, 0)}, the optimal information size "
+                + (f"; without the allowance for heterogeneity it is {_whole(a.ois)}, the optimal information size "
                    "of the imprecision rating. " if a.ois is not None else ". "))
         if crossing.boundary == "efficacy":
             verdict = (f"The cumulative z-curve crosses the O'Brien-Fleming efficacy boundary after study "
@@ -432,7 +433,7 @@ class Section:
                        "unlikely.")
         else:
             verdict = ("The cumulative z-curve crosses neither the efficacy nor the futility boundary, so the evidence "
-                       "is not conclusive" + (f"; about {fmt(more, 0)} more participants would reach the required "
+                       "is not conclusive" + (f"; about {_whole(more)} more participants would reach the required "
                                               "information size." if more > 0 else
                                               ", although the required information size is reached."))
         sentence = head + verdict + (" The boundaries are shown for monitoring, not as the basis of a conclusion "
@@ -451,8 +452,8 @@ class Section:
                             label=f"fig-{self.key}-{slug(it.aid)}-tsa",
                             alt=f"Trial sequential analysis of analysis {it.aid}: cumulative z-curve of "
                                 f"{studies_word(es.k)} against O'Brien-Fleming efficacy and non-binding futility "
-                                f"boundaries; {fmt(accrued[-1], 0)} of "
-                                f"{fmt(info.ris_adjusted, 0)} required participants.",
+                                f"boundaries; {_whole(accrued[-1])} of "
+                                f"{_whole(info.ris_adjusted)} required participants.",
                             key_parts=drawn, tight=False)
         return [fig, Note(sentence, None)]
 
@@ -590,6 +591,11 @@ def _forest_table(it: Judged, key: str) -> list:
               caption=f"Analysis {it.aid} as a table: each study's effect, {pct}% CI and weight, then the pooled "
                       "result.", label=f"tbl-{key}-{slug(it.aid)}-rows")
     return [Dropdown(f"Analysis {it.aid}, the forest plot as a table (study, effect, CI, weight)", [t])]
+
+
+def _whole(x) -> str:
+    """A count of participants rounded to a whole number, with a thousands separator ('57,634')."""
+    return f"{int(fmt(x, 0)):,}"
 
 
 def _direction_caption(direction, scale: str = "") -> str:
