@@ -367,7 +367,7 @@ def substitutions(pkg, review, pages) -> dict:
     windows = windows_named(pkg.analysis(a).name for a in pkg.analysis_ids())
     follow_up = (f"The analysis names state {len(windows)} follow-up "
                  f"{'window' if len(windows) == 1 else 'windows'}: {', '.join(windows)}. "
-                 "This book keeps each analysis's own name for its window and defines none of its own."
+                 "This book keeps each analysis's own name for its window and defines no window of its own."
                  if windows else "The analysis names state no follow-up window.")
     if review.extra.get("follow_up"):
         follow_up += " " + review.extra["follow_up"]
