@@ -379,3 +379,24 @@ def test_forest_plot_rows_and_arrows_past_the_axis():
     markers = [ln.get_marker() for ax in fig.axes for ln in ax.get_lines()]
     plt.close(fig)
     assert "<" not in markers and ">" not in markers  # every CI of 1.9 lies inside the axis
+
+
+def test_a_ci_past_the_axis_ends_in_an_arrow():
+    """A study of analysis 1.9 made to have 2/2 events against 0/4,000: its RR CI (about 398
+    to 111,589, computed here with the 0.5 correction) runs past the ratio axis's end at 1,000,
+    so its line ends in a right arrow; no left arrow (no CI passes 1/1,000)."""
+    import matplotlib.pyplot as plt
+
+    from reviewbook.views.forest import study_rows
+
+    rows = PKG.rows.copy()
+    i = rows.index[(rows["Analysis group"] == 1) & (rows["Analysis number"] == 9)][0]
+    rows.loc[i, ["Experimental cases", "Experimental N", "Control cases", "Control N"]] = [2, 2, 0, 4000]
+    pkg = dp.Package(PKG.id, PKG.analyses, rows, PKG.subgroup_estimates, PKG.studies, PKG.risk_of_bias,
+                     PKG.references, {})
+    ar = an.run(pkg, "1.9")
+    assert float(study_rows(ar)[0][3]) > 1000
+    fig = forest_plot(ar, title="t")
+    markers = [ln.get_marker() for ax in fig.axes for ln in ax.get_lines()]
+    plt.close(fig)
+    assert markers.count(">") == 1 and "<" not in markers
