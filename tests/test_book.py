@@ -378,6 +378,31 @@ def test_summary_of_findings_has_contents_and_its_legend_first(built):
     assert 'href="#sof-all"' in contents
 
 
+def test_contents_link_opens_the_folded_comparison(built):
+    """Issue #22.5: following the summary of findings' contents to a folded comparison (book/
+    review.yml: comparison 7, memantine) opens it, and arriving with #sof-all opens the table of
+    every analysis."""
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    repo, _ = built
+    url = (repo / "book/_build/html/sections/summary_of_findings.html").as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(url)
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.getElementById('sof-7').open") is False
+        page.click("a[href='#sof-7']")
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.getElementById('sof-7').open") is True
+        page.goto(url + "#sof-all")
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.getElementById('sof-all').open") is True
+        browser.close()
+
+
 def test_forest_plots_have_a_table_a_screen_reader_reads(built):
     """Issue #22.5: each forest plot of an estimable analysis is followed by its rows as a
     table (study, effect, CI, weight)."""
