@@ -153,8 +153,19 @@ _MEASURE_JS = """() => {
     }
     fonts.push([o.getAttribute('data'), smallest, o.getBoundingClientRect().width]);
   }
+  // tables that scroll sideways in their own box: is their first data column (the second
+  // cell of the first body row) in view, left of the box's right edge?
+  const wide = [];
+  for (const t of document.querySelectorAll('.bd-article table')) {
+    const box = t.closest('.pst-scrollable-table-container, .dt-layout-table') || t.parentElement;
+    const row = t.tBodies[0] && t.tBodies[0].rows[0];
+    if (!row || box.scrollWidth <= box.clientWidth + 1 || !box.getClientRects().length) continue;
+    const cell = row.cells[1] || row.cells[0];
+    const b = box.getBoundingClientRect(), c = cell.getBoundingClientRect();
+    wide.push([t.id || (t.querySelector('caption') || {}).innerText || '', c.left < b.right - 20]);
+  }
   return {height: doc.scrollHeight, width: doc.scrollWidth, viewport: window.innerWidth,
-          text: document.body.innerText, fonts: fonts};
+          text: document.body.innerText, fonts: fonts, wide: wide};
 }"""
 
 
@@ -163,8 +174,10 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
     as shown: dropdowns closed) and measure what a reader gets.
 
     Returns ``{page: {width: {"height", "scroll_width", "viewport", "text",
-    "fonts", "open_scroll_width", "axe"}}}``: the page's height and scroll width
-    in CSS px and its visible text as first shown; then, with every dropdown
+    "wide", "console", "fonts", "open_scroll_width", "axe"}}}``: the page's
+    height and scroll width in CSS px and its visible text as first shown, its
+    tables that scroll sideways (id, whether the first data column is in
+    view) and the errors it logged to the console; then, with every dropdown
     opened (as printed), for each SVG figure document the smallest text size in
     CSS px as drawn (font size times the figure's scale on screen) and the
     figure's width, and the page's scroll width; and (at the first width)
@@ -182,14 +195,18 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
             "--disable-sync", "--no-first-run", "--disable-quic", "--allow-file-access-from-files"])
         for width in widths:
             page = browser.new_page(viewport={"width": width, "height": 900})
+            console = []
+            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: console.append(str(e)))
             for rel in pages:
+                console.clear()
                 goto(page, (site / rel).as_uri())
                 if page.evaluate("document.querySelector('table.reviewbook-sortable') !== null"):
                     page.wait_for_function("document.documentElement.dataset.reviewbookTables === 'ready'",
                                            timeout=20000)
                 m = page.evaluate(_MEASURE_JS)
                 entry = {"height": m["height"], "scroll_width": m["width"], "viewport": m["viewport"],
-                         "text": m["text"]}
+                         "text": m["text"], "wide": m["wide"], "console": list(console)}
                 if width == widths[0]:
                     res = axe.run(page, options={"runOnly": {"type": "tag", "values": [
                         "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from needs import require
-from bookutil import (CHROMIUM, copy_built, dates_now, TEMPLATE_MARKUP, WORKING_NOTE_WORDS, audit_site, browse, rendered_math,
+from bookutil import (CHROMIUM, clean_copy, copy_built, dates_now, TEMPLATE_MARKUP, WORKING_NOTE_WORDS, audit_site, browse, rendered_math,
                       run_book)
 
 SECTIONS = ["study_flow", "ketamine_iv", "memantine", "other_nmda", "harms", "summary_of_findings",
@@ -109,7 +109,8 @@ def test_reproduction_page_sets_every_stored_result_beside_ours(built):
     assert "MD -15.79 (-32.09 to 0.51) very low MD -15.79 (-32.09 to 0.51)" in t
     assert "RR 3.26 (1.05 to 10.09) low RR 3.26 (1.05 to 10.09)" in t
     assert t.count(" match ") >= 169
-    assert "tie-broken" in t and "inferred" in t
+    # the settings statuses in a reader's words (methods page, "Inferring the settings")
+    assert "tie-broken" not in t and "several settings reproduce RevMan" in t and "inferred" in t
 
 
 def test_study_flow_rob_and_independent_pages(built):
@@ -176,6 +177,7 @@ def test_site_works_offline_in_a_browser(built):
 # ------------------------------------------------------------------ the reader's site in a browser (issue #16)
 
 READER_PAGES = ["index.html", "intro.html", "methods.html", "rerun.html", "review_file.html", "what_changed.html",
+                "glossary.html",
                 "references.html", "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
 MAX_HEIGHT = 15000  # CSS px at 1280 px wide, as first shown (issue #16)
 
@@ -222,6 +224,28 @@ def test_page_height_as_first_shown(audit):
     assert not tall, f"pages taller than {MAX_HEIGHT} px at 1280 px: {tall}"
 
 
+def test_no_console_error_on_any_page(audit):
+    """Issue #22.5: no page logs an error to the browser's console (a script included twice
+    logged "Identifier 'THEBE_JS_URL' has already been declared" on every page)."""
+    errors = {(page, w): e["console"] for page, d in audit.items() for w, e in d.items() if e["console"]}
+    assert not errors, errors
+    assert len(audit) == len(READER_PAGES)
+
+
+def test_page_height_on_a_phone(audit):
+    """Issue #22.5: at 390 px, as first shown (dropdowns closed), no page is taller than
+    15,000 CSS px."""
+    tall = {page: d[390]["height"] for page, d in audit.items() if d[390]["height"] > MAX_HEIGHT}
+    assert not tall, tall
+
+
+def test_tables_that_scroll_show_their_first_data_column(audit):
+    """Issue #22.5: at 390 px a table that scrolls sideways in its box shows its first data
+    column without scrolling."""
+    hidden = {(page, t[0]) for page, d in audit.items() for t in d[390]["wide"] if not t[1]}
+    assert not hidden, hidden
+
+
 def test_forest_plot_text_is_at_least_9_css_px(audit):
     """The smallest text of every forest plot, as drawn at the content width of a
     1280 px window (font size times the figure's scale on screen)."""
@@ -248,33 +272,175 @@ def test_no_working_notes_on_any_page(audit):
 
 
 def test_the_answer_is_on_the_first_screen(built):
-    """Issue #16.1: at 1280 x 900 the landing page's first screen shows IV ketamine's pain
-    intensity, immediate and short term, and its adverse-event risk ratio, each with its
-    certainty (the review file's key outcomes of comparison 1, book/review.yml
-    summary_of_findings: 1.1, 1.4, 1.9); numbers and ratings as results.json has them."""
+    """Issues #16.1 and #22.1: at 1280 x 900 and at 390 x 844 the landing page's first screen
+    shows the bottom line of the first main comparison (book/review.yml summary_of_findings:
+    comparison 1, key outcomes 1.1 and 1.4, its harm 1.9), with each outcome's certainty as
+    results.json has it, the benefit in points of the pain scale and the harm per 1,000."""
     require("chromium")
     from playwright.sync_api import sync_playwright
-
-    from reviewbook.engine.report import fmt
 
     repo, _ = built
     site = repo / "book/_build/html"
     results = json.loads((site / "results.json").read_text())["analyses"]
+    # the paragraphs and items that start on the first screen
     visible = """() => Array.from(document.querySelectorAll('.bd-article li, .bd-article p'))
-        .filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.bottom <= window.innerHeight; })
-        .map(e => e.innerText).join(' ')"""
+        .filter(e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; })
+        .map(e => e.innerText.split(/\\s+/).join(' '))"""
+    firsts = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto((site / "intro.html").as_uri())
-        page.wait_for_load_state("load")
-        first = " ".join(page.evaluate(visible).split())
+        for width, height in ((1280, 900), (390, 844)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto((site / "intro.html").as_uri())
+            page.wait_for_load_state("load")
+            firsts[width] = page.evaluate(visible)
+            page.close()
         browser.close()
-    for aid in ("1.1", "1.4", "1.9"):
-        r = results[aid]
-        effect = f"{r['measure']} {fmt(r['estimate'])} ({fmt(r['ci_low'])} to {fmt(r['ci_high'])})"
-        assert effect in first, (aid, effect, first)
-        assert f"{r['certainty']} certainty" in first and f"(analysis {aid})" in first, (aid, first)
+    for width, blocks in firsts.items():
+        line = next((b for b in blocks if b.startswith("In short:")), None)
+        assert line is not None, (width, blocks)
+        for aid in ("1.1", "1.9"):  # the benefit and the harm of the bottom line
+            assert f"{results[aid]['certainty']} certainty" in line, (width, aid, line)
+        assert "points" in line and "0 (no pain) to 100 (worst pain)" in line and "per 1,000" in line, line
+
+
+def _landing_blocks(repo):
+    """The landing page's key findings as text blocks (paragraphs and list items)."""
+    import html as html_lib
+
+    page = html(repo, "intro.html")
+    start, end = page.index('id="key-findings"'), page.index("The main comparisons and outcomes")
+    blocks = re.findall(r"<(li|p)\b[^>]*>(.*?)</\1>", page[start:end], re.S)
+    return [" ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", b)).split()) for _, b in blocks]
+
+
+def test_landing_page_gives_a_unit_beside_every_mean_difference(built):
+    """Issue #22.1: every mean difference on the landing page has its unit (points) and the
+    scale it is on, beside it; every risk ratio its absolute effect per 1,000."""
+    repo, _ = built
+    blocks = _landing_blocks(repo)
+    md = [b for b in blocks if re.search(r"\bMD -?\d", b)]
+    rr = [b for b in blocks if re.search(r"\b(RR|OR) \d", b)]
+    assert len(md) >= 7 and len(rr) >= 5, (len(md), len(rr))  # book/review.yml: 7 comparisons, each with pain
+    for b in md:
+        assert re.search(r"\d points (lower|higher)", b) and "on a scale of" in b, b
+    for b in rr:
+        assert "per 1,000" in b, b
+
+
+def test_no_analysis_is_both_a_finding_and_one_the_evidence_says_little_about(built):
+    """Issue #22: an analysis shown as a finding (a bullet) is never listed under 'The
+    evidence says little about'; every comparison of book/review.yml has a harm bullet."""
+    repo, _ = built
+    blocks = _landing_blocks(repo)
+    findings = {a for b in blocks if not b.startswith("The evidence says little")
+                for a in re.findall(r"\(analysis (\d+\.\d+)\)", b)}
+    little = {a for b in blocks if b.startswith("The evidence says little")
+              for a in re.findall(r"analysis (\d+\.\d+):", b)}
+    assert findings and little
+    assert not findings & little, findings & little
+    assert sum(b.startswith("Harm:") for b in blocks) == 7  # one main harm per main comparison
+    assert sum(b.startswith("In short:") for b in blocks) == 7
+
+
+def test_glossary_links_resolve_and_terms_are_linked_on_first_use(built):
+    """Issue #22.1: terms link to the Glossary page on first use; every such link names an
+    entry the glossary has."""
+    repo, _ = built
+    site = repo / "book/_build/html"
+    glossary = (site / "glossary.html").read_text()
+    ids = set(re.findall(r'id="(term-[^"]+)"', glossary))
+    assert {"term-MD", "term-RR", "term-CI", "term-RCT", "term-GRADE"} <= ids
+    checked = 0
+    for page in sorted(site.rglob("*.html")):
+        for target in re.findall(r'href="(?:\.\./)?glossary\.html#(term-[^"]+)"', page.read_text()):
+            assert target in ids, (page.name, target)
+            checked += 1
+    assert checked >= 20, checked
+    landing = html(repo, "intro.html")
+    for term in ("MD", "RR", "CI", "RCT", "GRADE", "follow-up-window", "per-1-000"):
+        assert landing.count(f'href="glossary.html#term-{term}"') == 1, term  # first use only
+
+
+def test_summary_of_findings_has_contents_and_its_legend_first(built):
+    """Issue #22.5: the summary of findings opens with the GRADE legend and in-page contents
+    linking each comparison's table (book/review.yml: 7 main comparisons)."""
+    repo, _ = built
+    page = html(repo, "sections/summary_of_findings.html")
+    legend = page.index("certainty: ⊕⊕⊕⊕ High")
+    first_table = page.index('id="tbl-sof-')
+    assert legend < first_table
+    contents = page[page.index("On this page:"):first_table]
+    assert len(re.findall(r'href="#sof-\d+"', contents)) == 7
+    assert 'href="#sof-all"' in contents
+
+
+def test_contents_link_opens_the_folded_comparison(built):
+    """Issue #22.5: following the summary of findings' contents to a folded comparison (book/
+    review.yml: comparison 7, memantine) opens it, and arriving with #sof-all opens the table of
+    every analysis."""
+    require("chromium")
+    from playwright.sync_api import sync_playwright
+
+    repo, _ = built
+    url = (repo / "book/_build/html/sections/summary_of_findings.html").as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(url)
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.getElementById('sof-7').open") is False
+        page.click("a[href='#sof-7']")
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.getElementById('sof-7').open") is True
+        page.goto(url + "#sof-all")
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.getElementById('sof-all').open") is True
+        browser.close()
+
+
+def test_forest_plots_have_a_table_a_screen_reader_reads(built):
+    """Issue #22.5: each forest plot of an estimable analysis is followed by its rows as a
+    table (study, effect, CI, weight)."""
+    repo, _ = built
+    checked = 0
+    for name in SECTIONS:
+        page = html(repo, f"sections/{name}.html")
+        plots = re.findall(r'aria-label="Forest plot of analysis ([\d.]+), [^"]*pooled', page)
+        for aid in plots:
+            assert f"Analysis {aid}, the forest plot as a table" in page, (name, aid)
+            checked += 1
+    assert checked >= 90, checked  # results.json: 95 analyses, all but the non-estimable
+
+
+def test_reader_pages_speak_of_the_review(built):
+    """Issue #22.3: no code paths, layer names, cache talk or 'review file' on a reader page;
+    the methods state one leave-one-out rule, the one the code applies (at least three
+    studies: reviewbook.book.sections, _sensitivity_parts)."""
+    import html as html_lib
+
+    repo, _ = built
+    site = repo / "book/_build/html"
+    checked = 0
+    for rel in READER_PAGES[1:]:
+        text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", re.sub(
+            r"(?s)<(script|style)[^>]*>.*?</\1>", " ", (site / rel).read_text()))).split())
+        # the re-running page and the page on writing a review file are about that file, and define it
+        about_the_file = rel in ("rerun.html", "review_file.html")
+        for words in ("src/reviewbook", "appraisal layer", "build-review", "review file", "from the cache",
+                      "tie-broken"):
+            assert words not in text or (words == "review file" and about_the_file), (rel, words)
+        checked += 1
+    assert checked == len(READER_PAGES) - 1
+    methods = text_of(repo, "methods.html")
+    assert "at least three studies" in methods and "two or more studies" not in methods
+    assert "11-point NRS" not in text_of(repo, "sections/ketamine_iv.html")
+
+
+def test_first_build_says_what_the_page_will_show(built):
+    repo, _ = built
+    t = text_of(repo, "what_changed.html")
+    assert "nothing to compare with" in t and "When the book is rebuilt on corrected or newer data" in t
 
 
 def test_main_tables_read_as_cards_on_a_phone(built):
@@ -345,10 +511,12 @@ def test_reader_pages_show_no_code_and_the_methods_name_the_package(built):
 
 
 def test_downloads_page_links_every_download(built):
+    """Issue #22.4: every file with its size and the licences; titles of pages that exist;
+    notebooks with this book's parameters and no path of the building machine."""
     repo, _ = built
     page = html(repo, "downloads.html")
     links = re.findall(r'<a href="([^"]+)" download>', page)
-    assert "downloads/CD015373-data-package.zip" in links and "results.json" in links
+    assert {"downloads/CD015373-data-package.zip", "results.json", "changes.json"} <= set(links)
     assert {f"downloads/{s}.ipynb" for s in SECTIONS} <= set(links)
     # the machine-readable exports (issue 24), the FHIR bundle also linked from the summary of findings
     assert {"evidence.fhir.json", "downloads/summary-of-findings.csv", "downloads/included-studies.ris",
@@ -357,6 +525,22 @@ def test_downloads_page_links_every_download(built):
     site = repo / "book/_build/html"
     assert all((site / link).exists() for link in links)
     assert 'href="downloads.html"' in html(repo, "intro.html")  # in the table of contents
+    t = text_of(repo, "downloads.html")
+    assert len(re.findall(r"\d[\d,.]* (KB|MB|bytes)", t)) == len(links)
+    assert "Licences:" in t and "MIT" in t and "Key findings" not in t
+    checked = 0
+    for nb_path in sorted((site / "downloads").glob("*.ipynb")):
+        nb = json.loads(nb_path.read_text())
+        params = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+        assert len(params) == 1 and not [c for c in nb["cells"]
+                                         if "injected-parameters" in c["metadata"].get("tags", [])]
+        src = "".join(params[0]["source"])
+        assert 'package = "CD015373-data-package.zip"' in src, src
+        if nb_path.stem in SECTIONS[1:5]:
+            assert f'section = "{nb_path.stem}"' in src, src
+        assert str(repo) not in nb_path.read_text() and "/tmp/" not in src
+        checked += 1
+    assert checked == len(SECTIONS) + 1  # and the landing page's notebook
 
 
 def test_references_page_cites_the_sources_of_the_methods(built):
@@ -548,3 +732,80 @@ def test_editors_checklist(built):
         if a.get("parent"):
             for t in tables:
                 assert f"({aid})" not in " ".join(re.sub(r"<[^>]+>", " ", t).split()), aid
+
+
+# ------------------------------------------------------------------ a book about a review of the training half (#22)
+
+
+def _train_rows():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2] / "shared/datasets/pairwise70/train/CD006140_pub3_data.csv"
+
+
+@pytest.fixture(scope="module")
+def other_book(tmp_path_factory):
+    """A book built from the data rows of CD006140 (training half of Pairwise70: 136 rows,
+    62 analyses in 5 comparisons, dichotomous and continuous), with no review description."""
+    rows = _train_rows()
+    require("shared")
+    repo = clean_copy(tmp_path_factory.mktemp("other"))
+    res = run_book(repo, "--data", rows)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return repo
+
+
+@pytest.fixture(scope="module")
+def other_audit(other_book):
+    require("chromium")
+    site = other_book / "book/_build/html"
+    pages = ["intro.html", "methods.html", "glossary.html", "what_changed.html", "downloads.html"] + sorted(
+        str(p.relative_to(site)) for p in (site / "sections").glob("*.html"))
+    return audit_site(pages, site)
+
+
+def test_other_review_in_a_browser(other_audit):
+    """Issue #22, done-when: on a book of a training-half review, no console error, no page
+    that scrolls sideways at 390 or 1280 px, no page taller than 15,000 px at 390 px as first
+    shown, and every table that scrolls shows its first data column."""
+    assert len(other_audit) >= 5 + 8  # the pages above and the sections (5 comparisons, harms, ...)
+    problems = []
+    for page, d in other_audit.items():
+        for w, e in d.items():
+            problems += [(page, w, "console", c) for c in e["console"]]
+            if e["scroll_width"] > e["viewport"]:
+                problems.append((page, w, "scrolls sideways", e["scroll_width"]))
+            if w == 390 and e["height"] > MAX_HEIGHT:
+                problems.append((page, w, "height", e["height"]))
+            problems += [(page, w, "first column hidden", t[0]) for t in e["wide"] if not t[1]]
+    assert not problems, problems
+
+
+def test_other_review_landing_page(other_book):
+    """The landing page of a book without a review description: a bottom line per
+    comparison, a unit beside every mean difference, no analysis both a finding and 'says
+    little', glossary links that resolve, numbers with thousands separators and no ketamine
+    text."""
+    import html as html_lib
+
+    site = other_book / "book/_build/html"
+    page = (site / "intro.html").read_text()
+    start, end = page.index('id="key-findings"'), page.index("The main comparisons and outcomes")
+    blocks = [" ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", b)).split())
+              for _, b in re.findall(r"<(li|p)\b[^>]*>(.*?)</\1>", page[start:end], re.S)]
+    assert sum(b.startswith("In short:") for b in blocks) == 5  # one per comparison of CD006140
+    for b in blocks:
+        if re.search(r"\bMD -?\d", b):
+            assert re.search(r"\d points (lower|higher)", b) and "scale" in b, b
+    findings = {a for b in blocks if not b.startswith("The evidence says little")
+                for a in re.findall(r"\(analysis (\d+\.\d+)\)", b)}
+    little = {a for b in blocks if b.startswith("The evidence says little")
+              for a in re.findall(r"analysis (\d+\.\d+):", b)}
+    assert findings and not findings & little
+    ids = set(re.findall(r'id="(term-[^"]+)"', (site / "glossary.html").read_text()))
+    links = re.findall(r'href="(?:\.\./)?glossary\.html#(term-[^"]+)"', page)
+    assert links and set(links) <= ids
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "ketamine" not in text.lower() and "not named in the package" not in text
+    flow = " ".join(re.sub(r"<[^>]+>", " ", (site / "sections/study_flow.html").read_text()).split())
+    assert "The 5 comparisons" in flow and "not named in the package" not in flow

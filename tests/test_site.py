@@ -289,3 +289,114 @@ def test_printing_opens_every_details_and_shows_every_row(tmp_path):
         assert page.evaluate("[...document.querySelectorAll('details')].map(d => d.open)") == [False, True]
         assert page.evaluate("window.n") == 25
         browser.close()
+
+
+# ------------------------------------------------------------------ plain words, downloads, scripts (issue #22)
+
+def test_glossary_terms_are_linked_once_and_windows_read_from_names():
+    from reviewbook.book.plain import Terms, window_of, windows_named
+
+    t = Terms()
+    md = t.words("MD -1.00 (-2 to 0); 3 RCTs; the CI of an MD, or OR 2")
+    # the first MD, RCT(s), CI and OR are links; the second MD and the word 'or' are text
+    assert md.count("{term}`MD <MD>`") == 1 and "{term}`RCTs <RCT>`" in md and "{term}`CI <CI>`" in md
+    assert "{term}`OR <OR>`" in md and "an MD" in md and " or " in md
+    assert t.words("short-term follow-up") == "{term}`short-term follow-up <follow-up window>`"
+    assert window_of("Pain intensity (continuous), immediate-term follow-up") == "immediate-term"
+    assert window_of("Pain, short term follow up") == "short-term" and window_of("Nausea") is None
+    assert windows_named(["A, long-term follow-up", "B, short term", "C"]) == ["short-term", "long-term"]
+
+
+def test_effects_in_the_readers_units():
+    """A mean difference in points on the review description's scale (book/review.yml, pain:
+    '0 (no pain) to 100 (worst pain)'); without a description, the scale is said to be
+    unnamed; a risk ratio as the appraisal's absolute effect per 1,000."""
+    from reviewbook.book import review as rv
+    from reviewbook.book.evidence import judged_all
+    from reviewbook.book.plain import Terms, effect_in_units
+    from reviewbook.engine.report import fmt
+
+    review = rv.load(ROOT / "book/review.yml")
+    judged = judged_all(PKG, review, {})
+    md, text = effect_in_units(judged["1.1"], review, Terms())
+    r = judged["1.1"].pooled
+    assert text.startswith(f"{fmt(abs(r.estimate), 1)} points {'lower' if r.estimate < 0 else 'higher'}"), text
+    assert text.endswith("on a scale of 0 (no pain) to 100 (worst pain)") and "{term}`CI <CI>`" in md
+    _, text = effect_in_units(judged["1.1"], rv.generic(PKG), Terms())
+    assert "on the scale the studies used (not named in the data package)" in text
+    _, text = effect_in_units(judged["1.9"], review, Terms())
+    d = judged["1.9"].appraisal.absolute.difference
+    assert text.startswith(f"{int(fmt(abs(d[0]), 0)):,} {'fewer' if d[0] < 0 else 'more'} per 1,000 people"), text
+
+
+def test_downloaded_notebook_carries_the_books_parameters(tmp_path):
+    import json
+
+    import nbformat
+
+    from reviewbook.book.runner import _download_notebook, _size
+
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('package = "data/CD015373"  # str: the package\nsection = "ketamine_iv"\nlevel = 0.95')
+    p.metadata["tags"] = ["parameters"]
+    inj = nbformat.v4.new_code_cell('package = "/home/builder/x"\nsection = "memantine"')
+    inj.metadata["tags"] = ["injected-parameters"]
+    nb.cells = [p, inj]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    _download_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb",
+                       {"package": "P1-data-package.zip", "section": "memantine", "level": 0.9})
+    out = json.loads((tmp_path / "out.ipynb").read_text())
+    assert len(out["cells"]) == 1 and "/home/builder" not in (tmp_path / "out.ipynb").read_text()
+    assert "".join(out["cells"][0]["source"]) == ('package = "P1-data-package.zip"  # str: the package\n'
+                                                  'section = "memantine"\nlevel = 0.9')
+    assert (_size(812), _size(14540), _size(3 * 1024 ** 2)) == ("812 bytes", "14.2 KB", "3.0 MB")
+
+
+def test_a_script_listed_twice_is_listed_once():
+    """The inline 'const THEBE_JS_URL' came twice (file name None and '')."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    from reviewbook.book.sphinxext import unique_scripts
+
+    body = 'const THEBE_JS_URL = "x"'
+    scripts = [_JavaScript("a.js"), _JavaScript(None, body=body), _JavaScript("", body=body),
+               _JavaScript("a.js", priority=800), _JavaScript("b.js", **{"async": "async"})]
+    assert [str(getattr(s, "filename", "")) for s in unique_scripts(scripts)] == ["a.js", "None", "b.js"]
+
+
+def test_forest_plot_rows_and_arrows_past_the_axis():
+    """The text alternative lists each study's effect, CI and weight in the plot's order; a
+    study CI past the axis's end (the ratio axis stops at 1/1000 and 1000) gets an arrow."""
+    import matplotlib.pyplot as plt
+
+    from reviewbook.views.forest import study_rows
+
+    ar = an.run(PKG, "1.9")
+    rows = study_rows(ar)
+    assert [r[0] for r in rows] == list(ar.labels) and len(rows) == 4  # data rows of analysis 1.9
+    assert all(r[4].endswith("%") for r in rows)
+    fig = forest_plot(ar, title="t")
+    markers = [ln.get_marker() for ax in fig.axes for ln in ax.get_lines()]
+    plt.close(fig)
+    assert "<" not in markers and ">" not in markers  # every CI of 1.9 lies inside the axis
+
+
+def test_a_ci_past_the_axis_ends_in_an_arrow():
+    """A study of analysis 1.9 made to have 2/2 events against 0/4,000: its RR CI (about 398
+    to 111,589, computed here with the 0.5 correction) runs past the ratio axis's end at 1,000,
+    so its line ends in a right arrow; no left arrow (no CI passes 1/1,000)."""
+    import matplotlib.pyplot as plt
+
+    from reviewbook.views.forest import study_rows
+
+    rows = PKG.rows.copy()
+    i = rows.index[(rows["Analysis group"] == 1) & (rows["Analysis number"] == 9)][0]
+    rows.loc[i, ["Experimental cases", "Experimental N", "Control cases", "Control N"]] = [2, 2, 0, 4000]
+    pkg = dp.Package(PKG.id, PKG.analyses, rows, PKG.subgroup_estimates, PKG.studies, PKG.risk_of_bias,
+                     PKG.references, {})
+    ar = an.run(pkg, "1.9")
+    assert float(study_rows(ar)[0][3]) > 1000
+    fig = forest_plot(ar, title="t")
+    markers = [ln.get_marker() for ax in fig.axes for ln in ax.get_lines()]
+    plt.close(fig)
+    assert markers.count(">") == 1 and "<" not in markers

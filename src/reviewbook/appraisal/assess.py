@@ -123,7 +123,7 @@ def appraise(pkg, ar, config: Config, *, parent: str | None = None, egger_p: flo
     # the outcome phrase reads the resolved direction of benefit (package, labels or review file)
     text = statement(replace(s, direction=direction.better), g.certainty, r.estimate, null, mid, dichotomous)
     if dichotomous and r.is_ratio:
-        assumed = None if stated is None else (stated.risk, f"stated by the review file: {stated.source}")
+        assumed = None if stated is None else (stated.risk, f"stated for this review: {stated.source}")
         absolute = ab.ratio_effect(ar, assumed)
     elif r.measure in ("MD", "SMD"):
         absolute = ab.mean_effect(ar)

@@ -314,16 +314,18 @@ def imprecision(result, mid, participants: int, ois: float | None, k_studies: in
         whys.append((3, f"the 95% CI reaches a large effect on both sides of no effect ({large})"))
     if ois is not None and math.isfinite(ois) and ois > 0:
         pct = participants / ois * 100
+        ois_text = f"{int(fmt(ois, 0)):,}"
         if participants < OIS_FAR * ois:
             parts.append(f"{participants:,} participants, {fmt(pct, 0)}% of the optimal information size of "
-                         f"{fmt(ois, 0)}: far below it (less than {fmt(100 * OIS_FAR, 0)}%)")
+                         f"{ois_text}: far below it (less than {fmt(100 * OIS_FAR, 0)}%)")
             whys.append((2, f"{participants:,} participants, {fmt(pct, 0)}% of the optimal information size"))
         elif participants < ois:
-            parts.append(f"{participants:,} participants, fewer than the optimal information size of {fmt(ois, 0)}")
+            parts.append(f"{participants:,} participants, fewer than the optimal information size of {ois_text}")
             whys.append((1, (f"{participants:,} participants, fewer than the optimal information size of "
-                             f"{fmt(ois, 0)}")))
+                             f"{ois_text}")))
         else:
-            parts.append(f"{participants:,} participants, at least the optimal information size of {fmt(ois, 0)}")
+            parts.append(f"{participants:,} participants, at least the optimal information size of "
+                         f"{int(fmt(ois, 0)):,}")
     else:
         parts.append("the optimal information size cannot be computed (no control-arm events, or no SD), so the CI "
                      "decides")

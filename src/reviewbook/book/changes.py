@@ -379,7 +379,12 @@ def render_markdown(payload: dict) -> str:
     if d.get("other_package"):
         lines += ["The previous build was of another data package: there is nothing to compare with.", ""]
     elif d["first"]:
-        lines += ["This is the first build with these results: there is nothing to compare with.", ""]
+        lines += ["This is the first build with these results: there is nothing to compare with. When the book is "
+                  "rebuilt on corrected or newer data, this page will list the data values added, changed or "
+                  "removed, the studies added or removed, the pooled estimates that moved, and every change in what "
+                  "an analysis says (its certainty, its statement, and where its confidence interval lies against no "
+                  "effect and an important effect); `changes.json` on the {ref}`Downloads <sec-downloads>` page "
+                  "holds the same comparison.", ""]
     else:
         pv, cv = d.get("previous_version") or {}, d.get("current_version") or {}
         if pv.get("version") or cv.get("version"):
@@ -453,10 +458,13 @@ def render_markdown(payload: dict) -> str:
     else:
         lines += ["The data package keeps no version history (it has no `versions.csv`).", ""]
     executed, cached = payload.get("executed", []), payload.get("cached", [])
-    lines += ["## Notebooks", "",
-              "Re-executed in this build: " + (escape(", ".join(executed)) if executed else "none") + ".", "",
-              "Taken from the cache (template, parameters and data unchanged): "
-              + (escape(", ".join(cached)) if cached else "none") + ".", ""]
+    if cached and not d["first"] and not d.get("other_package"):
+        same = ("read only data that did not change, so their results are those of the previous build: "
+                + escape(", ".join(cached)) + ".")
+        lines += ["## Pages recomputed", "",
+                  ("Pages whose results were computed afresh for this build: " + escape(", ".join(executed))
+                   + ". The others " + same) if executed else "No page was computed afresh: every page " + same,
+                  ""]
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from ..views.tables import Dropdown, Figure, Markup, Note, Table, escape
 from .glue import _display, _glue, _shows
 from .paths import load
 from .references import study_keys
+from .review import comparison_title
 
 
 def _flow_counts(pkg: Package) -> dict:
@@ -80,15 +81,17 @@ def comparisons(package):
     rows = []
     for g, (name, n, studies) in groups.items():
         ev, src = evidence.get(g, ("", ""))
-        rows.append([g, name or "not named in the package", n, len(studies), ev or "from the package", src])
+        rows.append([g, name or comparison_title(pkg, g) + " (the package names no comparison; named from its "
+                     "first analysis)", n, len(studies), ev or "from the package", src])
     _glue("n_comparisons", str(len(groups)))
+    noun = "comparison" if len(groups) == 1 else "comparisons"
     cols = ["Comparison", "Name", "Analyses", "Studies"]
     if evidence:
         t = Table(cols + ["How it was established (our words)", "Sources read"], rows,
                   caption="Comparisons of the review, with the evidence for each name.", label="tbl-comparisons")
     else:
         t = Table(cols, [r[:4] for r in rows], caption="Comparisons of the data package.", label="tbl-comparisons")
-    _display(Dropdown(f"The {len(groups)} comparisons" + (" and how each was named" if evidence else ""), [t]))
+    _display(Dropdown(f"The {len(groups):,} {noun}" + (" and how each was named" if evidence else ""), [t]))
     return t
 
 
@@ -181,7 +184,8 @@ def not_pooled(package):
         caption = (f"Studies{' ' + words if words else ''} in the second extraction that no analysis of the review "
                    f"uses ({len(part)}), with the reason each is not pooled (that extraction's judgement and words).")
         t = Table(list(part.columns), part.values.tolist(), caption=caption, label=label, sortable=True)
-        _display(Dropdown(f"The {len(part)} studies{' ' + words if words else ''}", [t]))
+        noun = "study" if len(part) == 1 else "studies"
+        _display(Dropdown(f"The {len(part):,} {noun}{' ' + words if words else ''}", [t]))
         shown = shown or t
     return shown
 

@@ -2,7 +2,7 @@
 
 The plan comes from the package and its review file (:mod:`.review`): the
 fixed pages (introduction, methods, re-running, study flow, summary of
-findings, reproduction, what changed, references, downloads), one page per section rule that claims
+findings, reproduction, what changed, glossary, references, downloads), one page per section rule that claims
 at least one analysis (for a package without a review file, one page per
 comparison and a harms page where adverse-event analyses exist), "Other
 analyses" where some analysis is unclaimed, and the second-extractor page
@@ -111,6 +111,7 @@ def plan(pkg, review: rv.Review) -> list:
         pages.append(Page("sections/independent", "A second extractor", SYNTHESIS, "notebooks/independent.ipynb", {},
                           "all", heading("independent", "A second extractor", INTROS["independent"])))
     pages.append(Page("what_changed", "What changed", SYNTHESIS))
+    pages.append(Page("glossary", "Glossary", SOURCES))
     pages.append(Page("references", "References", SOURCES))
     pages.append(Page("downloads", "Downloads", SOURCES))
     return pages
@@ -140,11 +141,13 @@ def reading_guide(pages) -> str:
     """The introduction's list of pages, with cross-references."""
     lines = []
     for p in pages:
-        if p.file in ("intro", "methods", "rerun", "review_file", "what_changed", "references", "downloads"):
+        if p.file in ("intro", "methods", "rerun", "review_file", "what_changed", "glossary", "references",
+                      "downloads"):
             continue
         lines.append(f"- {{ref}}`{label_of(p.key) if p.key != 'summary_of_findings' else 'sec-sof'}`")
     lines.append("- {ref}`sec-methods` states every convention; {ref}`sec-rerun` says how to rebuild the book "
                  "on other data; {ref}`sec-what-changed` compares this build with the previous one; "
+                 "{ref}`sec-glossary` explains the terms; "
                  "{ref}`sec-references` lists the sources and the study reports; {ref}`sec-downloads` has the "
                  "data package, the results and the executed notebooks.")
     return "\n".join(lines)

@@ -244,7 +244,8 @@ MAX_PROSE_CHARS = 5_000
 MAX_PROSE_TOTAL = 50_000
 #: Keys of a review file whose value is text.
 TEXT_KEYS = ("package", "title", "short_title", "citation", "question", "data", "population", "interventions",
-             "comparators", "published", "independent", "independent_map", "primary_outcome", "pain_outcome")
+             "comparators", "published", "independent", "independent_map", "primary_outcome", "pain_outcome",
+             "follow_up", "data_licence")
 #: Largest review file read, in bytes (book/review.yml is about 6 KB).
 MAX_REVIEW_BYTES = 1024 ** 2
 #: Most YAML nodes a review file may stand for once its aliases are expanded.
@@ -553,7 +554,25 @@ def _load(cfg: dict, path: Path) -> Review:
                   interventions=str(cfg.get("interventions", "")), comparators=str(cfg.get("comparators", "")),
                   published=rel("published"), independent=rel("independent"),
                   independent_map=rel("independent_map"), primary_outcome=cfg.get("primary_outcome"),
-                  appraisal=appraisal, summary=summary)
+                  appraisal=appraisal, summary=summary,
+                  extra={k: str(cfg.get(k) or "").strip() for k in ("follow_up", "data_licence")})
+
+
+def comparison_title(pkg, group) -> str:
+    """A title for a comparison (analysis group) the package gives no name: its
+    arms as its first analysis labels them ('Comparison 3: aspirin versus
+    placebo'), or, where those are RevMan's defaults, the name of its first
+    analysis."""
+    from ..appraisal.direction import group_names
+
+    ids = [a for a in pkg.analysis_ids() if a.split(".")[0] == str(group)]
+    if not ids:
+        return f"Comparison {group}"
+    s = pkg.analysis(ids[0])
+    exp, ctl = group_names(s)
+    if (exp, ctl) != ("experimental", "control"):
+        return f"Comparison {group}: {exp} versus {ctl}"
+    return f"Comparison {group}: {s.name}" if s.name else f"Comparison {group}"
 
 
 def review_identity(pkg) -> dict:
@@ -614,7 +633,7 @@ def generic(pkg) -> Review:
                                  intro="Every analysis of the package whose outcome is an adverse event or "
                                        "withdrawal, across comparisons."))
     for g, name in groups.items():
-        title = name or f"Comparison {g}"
+        title = name or comparison_title(pkg, g)
         rules.append(SectionRule(f"comparison_{g}", title, "analyses", groups=(g,),
                                  intro=f"The analyses of comparison {g} of the package"
                                        + (f" ({escape(name)})." if name else ".")))

@@ -394,7 +394,17 @@ def substitutions(pkg, review, pages) -> dict:
         f"- **L3 {t['L3']}.** At each update, {{ref}}`sec-what-changed` lists the data values, studies, estimates "
         "and conclusions that changed (`changes.json`).",
         f"- **L4 {t['L4']}.** {version_authors(history)}"])
-    return {"title": escape(review.title), "about": about, "prisma_lsr": prisma_lsr, "question": review.question or "Not stated.",
+
+    from .plain import windows_named
+
+    windows = windows_named(pkg.analysis(a).name for a in pkg.analysis_ids())
+    follow_up = (f"The analysis names state {len(windows)} follow-up "
+                 f"{'window' if len(windows) == 1 else 'windows'}: {', '.join(windows)}. "
+                 "This book keeps each analysis's own name for its window and defines no window of its own."
+                 if windows else "The analysis names state no follow-up window.")
+    if review.extra.get("follow_up"):
+        follow_up += " " + review.extra["follow_up"]
+    return {"title": escape(review.title), "about": about, "prisma_lsr": prisma_lsr, "follow_up": follow_up, "question": review.question or "Not stated.",
             "data_origin": review.data or "Not stated.", "provenance": provenance, "guide": reading_guide(pages),
             "package_id": escape(pkg.id)}  # plain text in the page, so escaped
 
@@ -419,7 +429,6 @@ def _copy_sources(staging: Path, pkg, review, pages) -> None:
     (staging / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
     _mathjax(staging)
     _references(staging, pkg, review)
-    (staging / "downloads.md").write_text(downloads_page(pkg, pages), encoding="utf-8")
 
 
 def _references(staging: Path, pkg, review) -> None:
@@ -436,44 +445,124 @@ def _references(staging: Path, pkg, review) -> None:
                                                      named), encoding="utf-8")
 
 
-def downloads_page(pkg, pages) -> str:
-    """The Downloads page: the data package, the results JSON and each executed
-    notebook, linked from the site itself (the files are written next to the
-    site by :func:`_downloads`)."""
+DL = "_downloads"  # in the staging copy: the files the Downloads page offers, before the site exists
+
+
+def _size(n: int) -> str:
+    """A file size as a reader reads it: '812 bytes', '14.2 KB', '1.3 MB' (1 KB = 1,024 bytes)."""
+    if n < 1024:
+        return f"{n:,} bytes"
+    if n < 1024 ** 2:
+        return f"{n / 1024:,.1f} KB"
+    return f"{n / 1024 ** 2:,.1f} MB"
+
+
+def downloads_page(pkg, pages, sizes: dict | None = None, review=None) -> str:
+    """The Downloads page: the data package, the results and changes JSON and
+    each executed notebook, linked from the site itself (the files are written
+    next to the site by :func:`_downloads`), each with its size and the
+    licences; every title is the title of the page it belongs to."""
     import html as _html
 
     from ..views.tables import escape
     from .changes import package_zip_name
 
+    sizes = sizes or {}
+
     def link(href, text):
         return f'<a href="{_html.escape(href)}" download>{_html.escape(text)}</a>'
 
+    def size(href):
+        return _size(sizes[href]) if href in sizes else "not known"
+
     zip_name = package_zip_name(pkg.id)
-    rows = [(link(f"downloads/{zip_name}", zip_name), "The data package the book was built from, as read and "
-             "validated (Cochrane data package layout)."),
-            (link("results.json", "results.json"), "Every pooled estimate of the book: estimate, confidence "
-             "interval, tau², I², number of studies and certainty, by analysis."),
-            (link("evidence.fhir.json", "evidence.fhir.json"), "The summaries of findings as an HL7 FHIR R5 "
-             "Bundle following the Evidence-Based Medicine on FHIR implementation guide: per outcome the effect "
-             "estimate and 95% CI, studies and participants, model and method, absolute effects, the GRADE "
-             "certainty with its five domains and reasons, and the narrative statement; the population, "
-             "intervention, comparator and outcomes; citations of the review and the included studies."),
-            (link("downloads/summary-of-findings.csv", "summary-of-findings.csv"), "The summaries of findings, one "
-             "row per outcome, with the columns of the Cochrane table."),
-            (link("downloads/included-studies.ris", "included-studies.ris"), "The included studies for a reference "
+    rows = [(f"downloads/{zip_name}", zip_name, "The data package the book was built from, as read and validated "
+             "(Cochrane data package layout), with the source of every value where the package gives them."),
+            ("results.json", "results.json", "Every pooled estimate of the book: estimate, confidence interval, "
+             "tau², I², number of studies, certainty and statement, by analysis."),
+            ("changes.json", "changes.json", "The comparison with the previous build, as the page "
+             "{ref}`sec-what-changed` shows it: data values, studies and estimates that changed, and changes in "
+             "conclusions."),
+            ("evidence.fhir.json", "evidence.fhir.json", "The summaries of findings as an HL7 FHIR R5 Bundle following "
+             "the Evidence-Based Medicine on FHIR implementation guide: per outcome the effect estimate and 95% CI, "
+             "studies and participants, model and method, absolute effects, the GRADE certainty with its five "
+             "domains and reasons, and the narrative statement; the population, intervention, comparator and "
+             "outcomes; citations of the review and the included studies."),
+            ("downloads/summary-of-findings.csv", "summary-of-findings.csv", "The summaries of findings, one row per "
+             "outcome, with the columns of the Cochrane table."),
+            ("downloads/included-studies.ris", "included-studies.ris", "The included studies for a reference "
              "manager (RIS), one record per study."),
-            (link("downloads/included-studies.bib", "included-studies.bib"), "The included studies as BibTeX, one "
-             "entry per study.")]
+            ("downloads/included-studies.bib", "included-studies.bib", "The included studies as BibTeX, one entry "
+             "per study.")]
     for p in pages:
         if p.template:
-            rows.append((link(f"downloads/{p.key}.ipynb", f"{p.key}.ipynb"),
-                         f"The executed notebook of the page *{escape(p.title)}*, code and outputs."))
+            title = "the landing page" if p.file == "intro" else f"the page *{escape(p.title)}*"
+            rows.append((f"downloads/{p.key}.ipynb", f"{p.key}.ipynb",
+                         f"The executed notebook of {title}, code and outputs, with this book's parameters."))
+    licence = (review.extra.get("data_licence") if review is not None else "") or (
+        "the licence of its source (the package states none)")
     lines = ["(sec-downloads)=", "# Downloads", "",
              "The data, results and executed notebooks behind every page of this book. Each notebook re-runs "
-             "its page from the data package (see {ref}`sec-rerun`).", "",
-             "| File | What it holds |", "|---|---|"]
-    lines += [f"| {a} | {b} |" for a, b in rows]
+             "its page from the data package: put it in one folder with the package's zip file, as here, and run "
+             "it (see {ref}`sec-rerun`).", "",
+             "| File | Size | What it holds |", "|---|---|---|"]
+    lines += [f"| {link(href, text)} | {size(href)} | {what} |" for href, text, what in rows]
+    lines += ["", f"Licences: the notebooks and the code that made this book: MIT. The data package: "
+              f"{escape(licence)}.", ""]
     return "\n".join(lines) + "\n"
+
+
+def _download_notebook(src: Path, dest: Path, params: dict) -> None:
+    """The executed notebook as offered for download: its parameters cell holds
+    this book's parameters (``params``, the package as a path relative to the
+    notebook), papermill's injected cell is removed, so no path of the machine
+    that built the book is left in it."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for c in nb.cells:
+        if c.cell_type == "code" and "parameters" in c.metadata.get("tags", []):
+            lines = []
+            for line in c.source.splitlines():
+                m = re.match(r"^(\w+)(\s*=\s*)(.+?)(\s+#.*)?$", line)
+                if m and m.group(1) in params:
+                    value = repr(params[m.group(1)]) if not isinstance(params[m.group(1)], str) else \
+                        json.dumps(params[m.group(1)])
+                    line = f"{m.group(1)}{m.group(2)}{value}{m.group(4) or ''}"
+                lines.append(line)
+            c.source = "\n".join(lines)
+    nbformat.write(nb, dest)
+
+
+def _prepare_downloads(staging: Path, pkg, pages, results: dict, params: dict, review) -> None:
+    """The files of the Downloads page, in ``staging/_downloads`` (the data
+    package for spreadsheets, results.json, changes.json, the notebooks, the FHIR
+    bundle and the RIS, BibTeX and CSV exports), and the Downloads page with their sizes."""
+    from ..package.datapackage import write_zip
+    from .changes import package_zip_name
+
+    dl = staging / DL
+    (dl / "downloads").mkdir(parents=True, exist_ok=True)
+    zip_name = package_zip_name(pkg.id)
+    write_zip(pkg, dl / "downloads" / zip_name, spreadsheet=True)
+    (dl / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+    shutil.copy2(staging / "changes.json", dl / "changes.json")
+    review_param = params.get("review", "auto")
+    for p in pages:
+        if p.template:
+            mine = {**params, **p.parameters, "package": zip_name,
+                    "review": review_param if not Path(review_param).is_absolute() else "auto"}
+            _download_notebook(staging / f"{p.file}.ipynb", dl / "downloads" / f"{p.key}.ipynb", mine)
+    # the machine-readable exports (the same as `reviewbook export`): the FHIR bundle beside
+    # results.json, the others in downloads/
+    from .exports import FILE_NAMES, FORMATS, render
+
+    for fmt in FORMATS:
+        dest = (dl if fmt == "fhir" else dl / "downloads") / FILE_NAMES[fmt]
+        dest.write_text(render(fmt, pkg, review), encoding="utf-8")
+    sizes = {str(f.relative_to(dl)): f.stat().st_size for f in dl.rglob("*") if f.is_file()}
+    (staging / "downloads.md").write_text(downloads_page(pkg, pages, sizes, review), encoding="utf-8")
 
 
 # ------------------------------------------------------------------ build
@@ -636,6 +725,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         results = results_future.result()
         previous_rows, data_note = previous_future.result()
         _write_results(staging, results, prev_results, nb_pages, todo, pkg, previous_rows, data_note)
+        _prepare_downloads(staging, pkg, nb_pages, results, params_base, rvw)
         log("[4/5] building the site with Jupyter Book (-W -n --keep-going)")
         t_sphinx = time.perf_counter()
         reread = _sync(staging, WORK / "src")
@@ -645,9 +735,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         html = staging / "_site"
         shutil.copytree(WORK / "html", html)
         _prune(html, WORK / "src")  # only the files of this build (Sphinx keeps what earlier builds wrote)
-        _downloads(html, pkg, staging, nb_pages, rvw)
-        (html / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
-        shutil.copy2(staging / "changes.json", html / "changes.json")
+        _downloads(html, staging)
         CACHE.mkdir(parents=True, exist_ok=True)
         for p in todo:  # executed notebooks (with their figures) for incremental rebuilds
             c = CACHE / keys[p.file]
@@ -745,7 +833,7 @@ def _sync(staging: Path, dest: Path) -> int:
     compares modification times with its saved environment).  A Markdown page
     that pastes glued values from a notebook that changed is refreshed too.
     Returns the number of files written."""
-    skip = {"_site", "changes.json"}
+    skip = {"_site", "changes.json", DL}
     wanted = {p.relative_to(staging) for p in staging.rglob("*") if p.is_file()
               and p.relative_to(staging).parts[0] not in skip and not p.name.startswith(".")}
     dest.mkdir(parents=True, exist_ok=True)
@@ -831,29 +919,16 @@ class Sphinx:
                 self.proc.kill()
 
 
-def _downloads(html: Path, pkg, staging: Path, pages, review=None) -> None:
-    """The data package (as read and validated) and the executed notebooks, downloadable from the site.
+def _downloads(html: Path, staging: Path) -> None:
+    """The data package (as read and validated), results.json, changes.json and
+    the executed notebooks, downloadable from the site (made by
+    :func:`_prepare_downloads`).
 
     The package is re-exported for spreadsheets: a text cell that a spreadsheet
     would run as a formula gets a leading single quote
     (:func:`~reviewbook.package.datapackage.spreadsheet_safe`); the book itself
     reads the package as given."""
-    from ..package.datapackage import write_zip
-    from .changes import package_zip_name
-
-    dl = html / "downloads"
-    dl.mkdir(exist_ok=True)
-    write_zip(pkg, dl / package_zip_name(pkg.id), spreadsheet=True)
-    for p in pages:
-        shutil.copy2(staging / f"{p.file}.ipynb", dl / f"{p.key}.ipynb")
-    if review is not None:
-        # the machine-readable exports (the same as `reviewbook export`): the FHIR bundle
-        # beside results.json, the others in downloads/
-        from .exports import FILE_NAMES, FORMATS, render
-
-        for fmt in FORMATS:
-            dest = (html if fmt == "fhir" else dl) / FILE_NAMES[fmt]
-            dest.write_text(render(fmt, pkg, review), encoding="utf-8")
+    shutil.copytree(staging / DL, html, dirs_exist_ok=True)
 
 
 def _swap(new: Path, target: Path) -> None:

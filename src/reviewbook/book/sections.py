@@ -121,6 +121,11 @@ def outcome_cell(it: Judged) -> str:
     return f"{name} ({a.direction.scale_text})"
 
 
+#: A section's table of main outcomes longer than this (rows) is shown as one
+#: table per comparison, each folded under its name (a phone shows each row as a card).
+MAX_MAIN_ROWS = 12
+
+
 class Section:
     """The analyses of one book section, recomputed with the notebook's settings."""
 
@@ -206,9 +211,28 @@ class Section:
         if views:
             foot.append(("Subgroup analyses", f"{', '.join(views)} split the studies of an outcome above; each is "
                                               "shown in the details of its outcome, not as an outcome of its own."))
-        t = Table(header, rows, caption=caption, label=f"tbl-{self.key}-main", notes=foot, stacked=True)
-        _display(t)
-        return t
+        groups = {}
+        for row in rows:
+            groups.setdefault(row[0].split(".")[0], []).append(row)
+        if len(rows) <= MAX_MAIN_ROWS or len(groups) == 1:
+            t = Table(header, rows, caption=caption, label=f"tbl-{self.key}-main", notes=foot, stacked=True)
+            _display(t)
+            return t
+        # a long table (on a phone each row is a card): one table per comparison, the first open
+        from .review import comparison_title
+
+        first = None
+        for i, (g, part) in enumerate(groups.items()):
+            ids = {r[0] for r in part}
+            name = next((it.settings.group_name for it in self.main if it.aid.split(".")[0] == g
+                         and it.settings.group_name), "") or comparison_title(self.pkg, g)
+            mine = [(k, v) for k, v in foot if k == "Subgroup analyses" or set(k.split(", ")) & ids]
+            t = Table(header, part, caption=f"{caption[:-1]}; {name}.",
+                      label=f"tbl-{self.key}-main" + ("" if i == 0 else f"-{g}"), notes=mine, stacked=True)
+            first = first or t
+            noun = "outcome" if len(part) == 1 else "outcomes"
+            _display(Dropdown(f"{name}: {len(part)} {noun}", [t], open=i == 0))
+        return first
 
     # -------------------------------------------------------- details, one block per outcome
     @_shows
@@ -234,7 +258,6 @@ class Section:
             _display(Dropdown(title, parts, name=f"details-{self.key}-{slug(it.aid)}"))
 
     def _forest_parts(self, it: Judged) -> list:
-        from ..views.forest import forest_plot
 
         s = it.settings
         a = it.appraisal
@@ -246,9 +269,17 @@ class Section:
         else:
             alt = (f"Forest plot of analysis {it.aid}, {s.name}: {studies_word(a.count.k)}, pooled "
                    f"{measure_label(r)} {fmt(r.estimate)} (95% CI {fmt(r.ci_low)} to {fmt(r.ci_high)}).")
+        from .plain import scale_of
+
+        scale = scale_of(it, self.review).text if r is not None and r.measure == "MD" else ""
         cap = (f"Forest plot, analysis {it.aid}: " + (f"{s.group_name}, " if s.group_name else "") + f"{s.name}. "
-               + _direction_caption(a.direction) + _repeat_note(it.result))
+               + _direction_caption(a.direction, scale) + _repeat_note(it.result))
         rob = rob_of_analysis(self.pkg, it.aid)
+        return [*self._forest_figure(it, title, labels, rob, cap, alt), *_forest_table(it, self.key)]
+
+    def _forest_figure(self, it, title, labels, rob, cap, alt) -> list:
+        from ..views.forest import forest_plot
+
         return [cached_figure(lambda ar=it.result, title=title, labels=labels, rob=rob: forest_plot(
                                   ar, title=title, labels=labels, rob=rob),
                               str(self.figures / f"{self.key}_{slug(it.aid)}_forest.svg"), caption=cap,
@@ -429,10 +460,11 @@ class Section:
         _glue(f"{base}_accrued", fmt(accrued[-1], 0))
         _glue(f"{base}_more", fmt(more, 0))
         _glue(f"{base}_crossing", crossing.boundary)
-        head = (f"Analysis {it.aid}: {fmt(accrued[-1], 0)} participants have accrued of a diversity-adjusted required "
-                f"information size of {fmt(info.ris_adjusted, 0)} (D² = {fmt(100 * info.d2, 0)}%, SD {fmt(info.sd, 1)}, "
+        head = (f"Analysis {it.aid}: {_whole(accrued[-1])} participants have accrued of a diversity-adjusted "
+                f"required information size of {_whole(info.ris_adjusted)} (D² = {fmt(100 * info.d2, 0)}%, "
+                f"SD {fmt(info.sd, 1)}, "
                 f"MD {fmt(delta, 2).rstrip('0').rstrip('.')} points, two-sided alpha {alpha:g}, power {power:g})"
-                + (f"; without the allowance for heterogeneity it is {fmt(a.ois, 0)}, the optimal information size "
+                + (f"; without the allowance for heterogeneity it is {_whole(a.ois)}, the optimal information size "
                    "of the imprecision rating. " if a.ois is not None else ". "))
         if crossing.boundary == "efficacy":
             verdict = (f"The cumulative z-curve crosses the O'Brien-Fleming efficacy boundary after study "
@@ -443,7 +475,7 @@ class Section:
                        "unlikely.")
         else:
             verdict = ("The cumulative z-curve crosses neither the efficacy nor the futility boundary, so the evidence "
-                       "is not conclusive" + (f"; about {fmt(more, 0)} more participants would reach the required "
+                       "is not conclusive" + (f"; about {_whole(more)} more participants would reach the required "
                                               "information size." if more > 0 else
                                               ", although the required information size is reached."))
         sentence = head + verdict + (" The boundaries are shown for monitoring, not as the basis of a conclusion "
@@ -462,8 +494,8 @@ class Section:
                             label=f"fig-{self.key}-{slug(it.aid)}-tsa",
                             alt=f"Trial sequential analysis of analysis {it.aid}: cumulative z-curve of "
                                 f"{studies_word(es.k)} against O'Brien-Fleming efficacy and non-binding futility "
-                                f"boundaries; {fmt(accrued[-1], 0)} of "
-                                f"{fmt(info.ris_adjusted, 0)} required participants.",
+                                f"boundaries; {_whole(accrued[-1])} of "
+                                f"{_whole(info.ris_adjusted)} required participants.",
                             key_parts=drawn, tight=False)
         return [fig, Note(sentence, None)]
 
@@ -565,7 +597,7 @@ def credibility(name: str, ks, config) -> str:
     single = sum(1 for k in ks if k <= 1)
     pre = config.prespecified_for(name)
     if pre is None:
-        pre_text = "whether this subgroup analysis was pre-specified is not stated in the review file"
+        pre_text = "whether this subgroup analysis was pre-specified is not stated in the review description"
     else:
         pre_text = ("it was pre-specified" if pre.prespecified else "it was not pre-specified") + f" ({pre.source})"
     span = f"{min(ks)}" if min(ks) == max(ks) else f"{min(ks)} to {max(ks)}"
@@ -584,10 +616,41 @@ def _absolute_cell(ab) -> str:
     return ab.intervention
 
 
-def _direction_caption(direction) -> str:
+def _forest_table(it: Judged, key: str) -> list:
+    """The forest plot as a table a screen reader reads row by row (study,
+    effect, 95% CI, weight, then the pooled result), folded under the figure."""
+    ar = it.result
+    if ar is None or ar.result is None:
+        return []
+    from ..views.forest import study_rows
+
+    rows = study_rows(ar)
+    if not rows:
+        return []
+    r = ar.result
+    pct = int(round(r.level * 100)) if getattr(r, "level", None) else 95
+    label = measure_label(r.measure)
+    body = [[name, est, f"{lo} to {hi}", w] for name, est, lo, hi, w in rows]
+    body.append(["Pooled (all studies)", fmt(r.estimate), f"{fmt(r.ci_low)} to {fmt(r.ci_high)}", "100.0%"])
+    t = Table(["Study", f"Effect ({label})", f"{pct}% CI", "Weight"], body,
+              caption=f"Analysis {it.aid} as a table: each study's effect, {pct}% CI and weight, then the pooled "
+                      "result.", label=f"tbl-{key}-{slug(it.aid)}-rows")
+    return [Dropdown(f"Analysis {it.aid}, the forest plot as a table (study, effect, CI, weight)", [t])]
+
+
+def _whole(x) -> str:
+    """A count of participants rounded to a whole number, with a thousands separator ('57,634')."""
+    return f"{int(fmt(x, 0)):,}"
+
+
+def _direction_caption(direction, scale: str = "") -> str:
+    """Which way is better, on the outcome's own scale as the review description
+    states it (``scale``), and the source of the direction."""
+    on = f" on a scale of {scale}" if scale else ""
     if direction.better is None:
-        return "Which way is better on this scale is not assessed; the labels under the axis claim nothing."
-    return f"{direction.scale_text.capitalize()} ({direction.source})."
+        return (f"Which way is better{on or ' on this scale'} is not assessed; the labels under the axis claim "
+                "nothing.")
+    return f"{direction.scale_text.capitalize()}{on} (which way the scale runs: {direction.source})."
 
 
 def _repeat_note(ar) -> str:

@@ -105,6 +105,79 @@ def accessible_citations(body: str) -> str:
     return body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+#: The glossary's abbreviations (book/glossary.md), linked on their first use on each page.
+GLOSSARY_TERMS = ("RCT", "MD", "SMD", "RR", "OR", "RD", "CI", "MID", "GRADE")
+_TERM = re.compile(r"\b(" + "|".join(GLOSSARY_TERMS) + r")(s?)\b")
+GLOSSARY_DOC = "glossary"
+
+
+def link_terms(app, doctree) -> None:
+    """The first use of each glossary abbreviation on a page becomes a ``{term}``
+    reference to the Glossary page (the same node the role makes), in running
+    text only: not in headings, captions, code, links, or the glossary itself.
+    A term the page already links (``{term}`` in its source) counts as used."""
+    from docutils import nodes
+    from sphinx import addnodes
+
+    if app.env.docname == GLOSSARY_DOC or GLOSSARY_DOC not in app.env.found_docs:
+        return
+    seen = {str(x.get("reftarget", "")) for x in doctree.findall(addnodes.pending_xref)
+            if x.get("reftype") == "term"}
+    skip = (nodes.title, nodes.caption, nodes.literal, nodes.literal_block, nodes.reference, nodes.raw,
+            addnodes.pending_xref, nodes.term, nodes.FixedTextElement, nodes.subtitle, nodes.rubric)
+    for text in list(doctree.findall(nodes.Text)):
+        parent = text.parent
+        if parent is None or any(isinstance(a, skip) for a in _ancestors(text)):
+            continue
+        value = str(text)
+        hits = [m for m in _TERM.finditer(value) if m.group(1) not in seen]
+        if not hits:
+            continue
+        out, pos = [], 0
+        for m in hits:
+            if m.group(1) in seen:
+                continue
+            seen.add(m.group(1))
+            out.append(nodes.Text(value[pos:m.start()]))
+            ref = addnodes.pending_xref("", refdomain="std", reftype="term", reftarget=m.group(1),
+                                        refexplicit=True, refwarn=True, refdoc=app.env.docname)
+            ref += nodes.inline(m.group(0), m.group(0), classes=["xref", "std", "std-term"])
+            out.append(ref)
+            pos = m.end()
+        out.append(nodes.Text(value[pos:]))
+        parent.replace(text, out)
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def unique_scripts(scripts) -> list:
+    """``scripts`` without repeats (the same file, or the same inline body, kept
+    once; an inline script's file name may be None or '').  Jupyter Book's extensions reach
+    a page's script list twice, once with the file name None and once with ''
+    (sphinx-thebe's inline ``const THEBE_JS_URL = ...``, sphinx-togglebutton's
+    settings), and the browser refuses the second
+    ``const``: "Identifier 'THEBE_JS_URL' has already been declared"."""
+    out, seen = [], set()
+    for js in scripts:
+        # the same file or inline body, whatever priority it was added with
+        key = (str(getattr(js, "filename", js) or ""),  # an inline script: None or '', as it was added
+               tuple(sorted((k, str(v)) for k, v in (getattr(js, "attributes", None) or {}).items())))
+        if key not in seen:
+            seen.add(key)
+            out.append(js)
+    return out
+
+
+def _unique_page_scripts(app, pagename, templatename, context, doctree):
+    if "script_files" in context:
+        context["script_files"][:] = unique_scripts(context["script_files"])  # in place: add_js_file appends
+
+
 def _page_context(app, pagename, templatename, context, doctree):
     body = context.get("body", "")
     if 'role="doc-biblioentry"' in body:
@@ -159,7 +232,9 @@ def unescape_refuris(app, doctree) -> None:
 def setup(app):
     app.add_config_value("reviewbook_sphinxext", "", "env")
     app.connect("doctree-read", unescape_refuris)
+    app.connect("doctree-read", link_terms)
     app.connect("html-page-context", _page_context)
+    app.connect("html-page-context", _unique_page_scripts, priority=1000)  # after every other handler
     app.connect("build-finished", _write_assets)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 

@@ -5,16 +5,18 @@ extractor.  Every judgement comes from :mod:`reviewbook.appraisal` through
 :func:`reviewbook.book.evidence.judged_all`."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..appraisal.grade import LEVELS, SYMBOLS
 from ..appraisal.sources import cite
 from ..package.schema import Package
-from ..views.tables import Note, Table
+from ..views.tables import Note, Table, escape
 from . import reproduce
 from .evidence import judged_all
 from .glue import _display, _glue, _shows, slug
 from .paths import load
+from .review import comparison_title
 from .sections import effect_text, engine_settings, outcome_cell, review_for
 
 #: GRADE's certainty levels, as the legend under a summary of findings states them
@@ -71,7 +73,8 @@ def main_comparisons(pkg: Package, rv, judged) -> list:
             if not ids:
                 continue
             s = judged[ids[0]].settings
-            out.append(Main(m.group, m.title or s.group_name or f"Comparison {m.group}", m.population, m.setting,
+            out.append(Main(m.group, m.title or s.group_name or comparison_title(pkg, m.group), m.population,
+                            m.setting,
                             m.intervention or s.experimental_label, m.comparison or s.control_label, tuple(ids),
                             tuple(a for a in m.key if a in judged and a not in secondary), m.limits))
         return out
@@ -90,7 +93,7 @@ def main_comparisons(pkg: Package, rv, judged) -> list:
         key = tuple(x for x in (benefit[:1] + harm[:1]))
         if harm and harm[0] not in ids:  # a summary of findings includes a harm (Handbook 5.1, 11.5.6.2)
             ids = ids[:6] + [harm[0]]
-        out.append(Main(g, s.group_name or f"Comparison {g}", "not stated in the data package",
+        out.append(Main(g, s.group_name or comparison_title(pkg, g), "not stated in the data package",
                         "not stated in the data package", s.experimental_label, s.control_label, tuple(ids), key,
                         "", False))
     return out
@@ -134,67 +137,160 @@ def _certainty_cell(a, fn: Footnotes, published: str | None = None) -> str:
             + (f" (published: {published})" if published else ""))
 
 
-def _cannot_say(main: Main, judged) -> str:
-    """What the evidence cannot say, from the data: the comparison's outcomes whose
-    evidence is very uncertain, not estimable, or rests on a single study."""
-    parts = []
-    for aid in main.outcomes:
-        it = judged[aid]
-        a = it.appraisal
-        from ..appraisal.phrases import outcome_name
-
-        name = outcome_name(it.settings.name)
-        why = ("not estimable" if it.pooled is None else "very low certainty" if a.grade.certainty == "very low"
-               else "a single study" if a.count.k == 1 else None)
-        if why:
-            parts.append(f"{name} (analysis {aid}: {why})")
+def _cannot_say(main: Main, judged, shown=()) -> str:
+    """What the evidence cannot say, from the data: the comparison's outcomes
+    that are not estimable or whose evidence is of very low certainty (their
+    statement says the evidence is very uncertain), leaving out those shown as
+    findings above it, so that no analysis is both."""
     if main.limits:
         return main.limits
+    from ..appraisal.statements import outcome_phrase
+    from .plain import plain_outcome
+
+    parts = []
+    for aid in main.outcomes:
+        if aid in shown:
+            continue
+        it = judged[aid]
+        a = it.appraisal
+        name = plain_outcome(outcome_phrase(it.settings, False))
+        single = ", a single study" if a is not None and a.count.k == 1 else ""
+        why = ("not estimable" if it.pooled is None else
+               f"very low certainty{single}" if a.grade.certainty == "very low" else None)
+        if why:
+            parts.append(f"{name} (analysis {aid}: {why})")
     if not parts:
         return ""
     return "The evidence says little about " + "; ".join(parts) + "."
 
 
+def main_harm(pkg: Package, rv, judged, main: Main) -> str | None:
+    """The comparison's main harm: its first key outcome that a harms section
+    claims, else the first such outcome of its summary of findings, else the
+    first analysis of the comparison that a harms section claims (an estimable
+    one first); None when the comparison has no harm analysis."""
+    from .review import claim
+
+    owners = claim(pkg, rv)
+
+    def harm(aid):
+        return aid in owners and rv.rule(owners[aid]).kind == "harms"
+    for ids in (main.key, main.outcomes):
+        hit = [a for a in ids if a in judged and harm(a)]
+        if hit:
+            return hit[0]
+    group = [a for a in pkg.analysis_ids() if a.split(".")[0] == str(main.group) and harm(a) and a in judged
+             and not (judged[a].appraisal is not None and judged[a].appraisal.parent)]
+    estimable = [a for a in group if judged[a].pooled is not None]
+    return (estimable or group or [None])[0]
+
+
+def _finding(it, rv, terms, harm: bool):
+    """One bullet of the key findings: the statement, the effect in the reader's
+    units (and as the review reports it), participants (studies), certainty."""
+    from ..views.tables import Markup
+    from .plain import effect_in_units, plain_outcome
+
+    a, aid = it.appraisal, it.aid
+    lead = "Harm: " if harm else ""
+    if it.pooled is None:
+        text = f"{lead}{plain_outcome(it.settings.name)} (analysis {aid}): not estimable; {a.count.text()}."
+        return [(Markup(terms.words(text), text), False)]
+    statement = plain_outcome(a.statement).rstrip(".")
+    md, text = effect_in_units(it, rv, terms)
+    cert = f"{a.grade.symbols} {a.grade.certainty} certainty"
+    count = a.count.text()
+    return [(Markup(escape(lead) + terms.words(statement) + ": ", lead + statement + ": "), False),
+            (Markup(md, text), True),
+            (Markup(" [" + terms.words(effect_text(it.pooled)) + "]; " + terms.words(count) + "; ",
+                    f" [{effect_text(it.pooled)}]; {count}; "), False),
+            (Markup(terms.link("GRADE", cert), cert), True),
+            (f" (analysis {aid}).", False)]
+
+
+def bottom_line(main: Main, judged, rv, benefit: str | None, harm: str | None, terms) -> tuple:
+    """``(markdown, text)``: the comparison in one sentence of plain words, as
+    the Cochrane Library's plain-language summaries give it: the main benefit
+    outcome's statement with its effect in the reader's units and certainty,
+    then the main harm's (or that the review has no harm data for it)."""
+    from .plain import effect_in_units, plain_outcome
+
+    def clause(aid, first):
+        it = judged[aid]
+        if it.pooled is None:
+            from ..appraisal.statements import in_sentence
+
+            t = f"{in_sentence(plain_outcome(it.settings.name))} could not be estimated (analysis {aid})"
+            return terms.words(t), t
+        a = it.appraisal
+        st = plain_outcome(a.statement).rstrip(".")
+        if not first and len(st) > 1 and st[0].isupper() and st[1].islower():
+            st = st[0].lower() + st[1:]
+        md, text = effect_in_units(it, rv, terms)
+        return (f"{terms.words(st)} ({md}; {escape(a.grade.certainty)} certainty)",
+                f"{st} ({text}; {a.grade.certainty} certainty)")
+
+    parts = [clause(a, i == 0) for i, a in enumerate(x for x in (benefit, harm) if x)]
+    if not parts:
+        return "", ""
+    if harm is None:
+        parts.append(("no analysis of the review reports a harm for this comparison",) * 2)
+    md = "**In short:** " + ", and ".join(p[0] for p in parts) + "."
+    text = "In short: " + ", and ".join(p[1] for p in parts) + "."
+    return md, text
+
+
 @_shows
 def key_findings(package, *, review="auto", **settings):
-    """The review's answer first: for each main comparison, its key outcomes as
-    GRADE narrative statements with effect, participants (studies) and certainty,
-    and one line on what the evidence cannot say.  Glued for the prose."""
+    """The review's answer first: for each main comparison, a bottom line in
+    plain words (benefit, harm, certainty), then its key outcomes and its main
+    harm as GRADE narrative statements with the effect in the reader's units,
+    participants (studies) and certainty, and one line on what the evidence
+    cannot say (never an analysis shown above it).  Glued for the prose."""
     from ..views.details import Findings
+    from ..views.tables import Markup
+    from .plain import Terms
+    from .review import claim
 
     pkg = load(package)
     rv = review_for(pkg, review)
     judged = judged_all(pkg, rv, engine_settings(**settings))
     mains = main_comparisons(pkg, rv, judged)
-    groups = []
+    owners = claim(pkg, rv)
+    terms = Terms()
+    groups, on_page = [], []
     for m in mains:
+        harm = main_harm(pkg, rv, judged, m)
+        shown = [a for a in m.key if a in judged]
+        if harm is not None and harm not in shown:
+            shown.append(harm)
+        on_page += shown
+        # the bottom line first: terms are linked where the page first uses them
+        benefit = next((a for a in shown if a != harm and rv.rule(owners[a]).kind != "harms"
+                        and judged[a].pooled is not None), None)
+        md, text = bottom_line(m, judged, rv, benefit, harm, terms)
         bullets = []
-        for aid in m.key:
+        for aid in shown:
             it = judged[aid]
-            a = it.appraisal
+            bullets.append(_finding(it, rv, terms, aid == harm))
             if it.pooled is None:
-                bullets.append([(f"{it.settings.name} (analysis {aid}): ", False), ("not estimable", True),
-                                (f"; {a.count.text()}.", False)])
                 continue
-            bullets.append([(a.statement.rstrip(".") + ": ", False),
-                            (f"{effect_text(it.pooled)}", True),
-                            (f"; {a.count.text()}; ", False),
-                            (f"{a.grade.symbols} {a.grade.certainty} certainty", True),
-                            (f" (analysis {aid}).", False)])
+            a = it.appraisal
             _glue(f"key_{slug(aid)}_effect", effect_text(it.pooled))
             _glue(f"key_{slug(aid)}_certainty", a.grade.label)
             _glue(f"key_{slug(aid)}_statement", a.statement)
         if bullets:
-            groups.append((m.title, bullets, _cannot_say(m, judged)))
+            groups.append((m.title, bullets, _cannot_say(m, judged, shown), Markup(md, text) if md else ""))
     _glue("key_n_comparisons", str(len(groups)))
     if not groups:
         _display(Note("No main comparison of this package has an analysis with data.", "note"))
         return None
     _display(Findings(groups, name="key-findings"))
-    how = ("The main comparisons and outcomes are those the review file names" if rv.summary else
+    how = ("The main comparisons and outcomes are those the review names" if rv.summary else
            "The main comparisons and outcomes are picked by a stated rule: " + RULE)
     _display(Note(f"{how}. Certainty of the evidence by GRADE, from the data, by the rules of the methods page. The "
-                  "summary of findings gives every critical outcome with its footnotes.", None))
+                  "summary of findings gives every critical outcome with its footnotes; the glossary explains the "
+                  "terms.", None))
 
 
 @_shows
@@ -207,7 +303,19 @@ def summary_of_findings(package, *, review="auto", **settings):
     mains = main_comparisons(pkg, rv, judged)
     published = _published_certainty(rv)
     shown = set()
-    for m in mains:
+    from ..views.details import Block
+
+    # the legend and the page's contents first: each comparison's table is one click away
+    _display(Note("GRADE certainty: " + "; ".join(f"{SYMBOLS[lv]} {lv.capitalize()}: {LEGEND[lv]}"
+                                                 for lv in reversed(LEVELS))
+                  + f" ({cite('grade3', 'handbook-ch14')}). 'Published': the review's own rating of the outcome, "
+                    "where it is public.", None))
+    if mains:
+        items = [f"- {{ref}}`{_ref_title(m.title)} <sof-{m.group}>`" for m in mains]
+        items.append("- {ref}`Every analysis of the review <sof-all>`")
+        text = "On this page:\n" + "\n".join(f"- {m.title}" for m in mains) + "\n- Every analysis of the review"
+        _display(Block("On this page:\n\n" + "\n".join(items), text))
+    for i, m in enumerate(mains):
         fn = Footnotes()
         rows = []
         for aid in m.outcomes:
@@ -232,28 +340,31 @@ def summary_of_findings(package, *, review="auto", **settings):
             _glue(f"sof_{slug(aid)}_statement", a.statement)
         from ..views.details import Findings
 
-        _display(Findings([(m.title, [[("Patient or population: ", True), (m.population or "not stated", False)],
+        header = Findings([(m.title, [[("Patient or population: ", True), (m.population or "not stated", False)],
                                       [("Setting: ", True), (m.setting or "not stated", False)],
                                       [("Intervention: ", True), (m.intervention, False)],
-                                      [("Comparison: ", True), (m.comparison, False)]], "")]))
+                                      [("Comparison: ", True), (m.comparison, False)]], "")])
         notes = fn.notes() + [("*", "The risk with the intervention (and its 95% CI) is based on the assumed risk with "
                                     "the comparison and the relative effect of the intervention (and its 95% CI); for "
                                     "continuous outcomes, the mean difference.")]
         from ..views.details import Notes
         from ..views.tables import Dropdown
 
-        _display(Table(["Outcome (scale direction; analysis)", f"Risk with {m.comparison}",
-                        f"Risk with {m.intervention}*", "Relative effect (95% CI)", "Participants (studies)",
-                        "Certainty of the evidence (GRADE)", "Comments"], rows,
-                       caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}", stacked=True))
-        _display(Dropdown(f"Footnotes of this table ({notes[0][0]} to {notes[-2][0]}, *): the reasons for each "
-                          "rating and the assumed risks" if len(notes) > 1 else "Footnote of this table (*)",
-                          [Notes(notes)], name=f"sof-notes-{m.group}"))
-    _display(Note("GRADE certainty: " + "; ".join(f"{SYMBOLS[lv]} {lv.capitalize()}: {LEGEND[lv]}"
-                                                 for lv in reversed(LEVELS))
-                  + f" ({cite('grade3', 'handbook-ch14')}). 'Published': the review's own rating of the outcome, "
-                    "where it is public.", None))
+        table = Table(["Outcome (scale direction; analysis)", f"Risk with {m.comparison}",
+                       f"Risk with {m.intervention}*", "Relative effect (95% CI)", "Participants (studies)",
+                       "Certainty of the evidence (GRADE)", "Comments"], rows,
+                      caption=f"Summary of findings: {m.title}.", label=f"tbl-sof-{m.group}", stacked=True)
+        notes_box = Dropdown(f"Footnotes of this table ({notes[0][0]} to {notes[-2][0]}, *): the reasons for each "
+                             "rating and the assumed risks" if len(notes) > 1 else "Footnote of this table (*)",
+                             [Notes(notes)], name=f"sof-notes-{m.group}")
+        # the first comparison open, the others one click away (the page stays short on a phone)
+        _display(Dropdown(m.title, [header, table, notes_box], open=i == 0, name=f"sof-{m.group}"))
     _all_analyses(judged, shown, rv)
+
+
+def _ref_title(text: str) -> str:
+    """Text safe as the explicit title of a ``{ref}`` role (no backticks or angle brackets)."""
+    return re.sub(r"[`<>]", "", text)
 
 
 def _all_analyses(judged, shown, rv):
@@ -276,10 +387,13 @@ def _all_analyses(judged, shown, rv):
     if views:
         notes.append(("Subgroup analyses", "shown with the outcome whose studies they split, on the section pages: "
                                            + ", ".join(views) + "."))
-    _display(Table(["Analysis", "Comparison", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
-                    "What the evidence says"], rows,
-                   caption="All analyses of the review (subgroup analyses are shown with their outcome).",
-                   label="tbl-all-analyses", notes=notes, sortable=True))
+    from ..views.tables import Dropdown
+
+    _display(Dropdown(f"Every analysis of the review ({len(rows):,}), with its effect, certainty and statement", [
+        Table(["Analysis", "Comparison", "Outcome", "Effect (95% CI)", "Participants (studies)", "Certainty",
+               "What the evidence says"], rows,
+              caption="All analyses of the review (subgroup analyses are shown with their outcome).",
+              label="tbl-all-analyses", notes=notes, sortable=True)], name="sof-all"))
 
 
 @_shows
@@ -384,6 +498,17 @@ def _in_words(text) -> str:
                   str(text))
 
 
+#: What each status of the settings inference means, as a reader reads it
+#: (``reviewbook.package.infer``'s statuses).
+STATUS_WORDS = {
+    "inferred": "inferred: one setting reproduces RevMan's values",
+    "tie-broken": ("several settings reproduce RevMan's values equally; the review's most common settings for "
+                   "this data type are used"),
+    "not identifiable": "no setting reproduces every stored value; the closest is used",
+    "stored": "stored in the package",
+}
+
+
 @_shows
 def settings_table(package):
     """How each analysis's settings were obtained (stored, or inferred from RevMan's per-study results)."""
@@ -408,6 +533,7 @@ def settings_table(package):
         counts[r[6]] = counts.get(r[6], 0) + 1
     for k in ("inferred", "tie-broken", "not identifiable", "stored"):
         _glue(f"settings_{slug(k)}", str(counts.get(k, 0)))
+    rows = [r[:6] + [STATUS_WORDS.get(r[6], r[6])] + r[7:] for r in rows]
     t = Table(["Analysis", "Data type", "Measure", "Method", "Model", "Estimator", "Status", "Evidence"], rows,
               caption=cap, label="tbl-settings", sortable=True)
     _display(t)

@@ -107,6 +107,25 @@ def _rows_of(ar):
     return rows
 
 
+def study_rows(ar) -> list:
+    """The forest plot's study rows as text, in its order: ``(label, estimate,
+    CI low, CI high, weight)`` on the reporting scale, "Not estimable" for a
+    study without a result (the text alternative of the figure)."""
+    r = ar.result
+    if r is None:
+        return []
+    weights = ar.weights()
+    out = []
+    for x in _rows_of(ar):
+        if x[0] == "excluded":
+            out.append((x[1], "Not estimable", "", "", ""))
+        elif x[0] == "study":
+            st = x[2]
+            est, lo, hi = _study_ci(r.measure, st.yi, st.vi, r.level)
+            out.append((x[1], fmt(est), fmt(lo), fmt(hi), f"{fmt(weights.get(x[1], st.weight), 1)}%"))
+    return out
+
+
 def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, rob: dict | None = None):
     """Draw the forest plot of an :class:`~reviewbook.package.analysis.AnalysisResult`.
 
@@ -168,6 +187,11 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
         x = (math.log(v) if v > 0 else xmin) if ratio else v
         x = min(max(x, xmin), xmax)
         return px0 + (x - xmin) / (xmax - xmin) * (px1 - px0)
+
+    def beyond(v) -> int:
+        """-1 or 1 where ``v`` lies past the axis's left or right end (its line is cut there), else 0."""
+        x = (math.log(v) if v > 0 else -math.inf) if ratio else v
+        return -1 if x < xmin else 1 if x > xmax else 0
 
     heads, group_x = _columns(s.data_type)
     wcol, ecol = 0.49, 0.655
@@ -232,6 +256,10 @@ def forest_plot(ar, *, title: str | None = None, labels: tuple | None = None, ro
                 ax.text(wcol, yy, f"{fmt(w, 1)}%", ha="right", va="center", fontsize=9)
                 ax.text(ecol, yy, f"{fmt(est)} [{fmt(lo)}, {fmt(hi)}]", ha="right", va="center", fontsize=9)
                 ax.plot([X(lo), X(hi)], [yy, yy], color=COLORS["study"], lw=1.0)
+                for v, side in ((lo, -1), (hi, 1)):
+                    if beyond(v) == side:  # a CI past the axis ends in an arrow (RevMan's convention)
+                        ax.plot([X(v)], [yy], marker="<" if side < 0 else ">", markersize=5,
+                                color=COLORS["study"], lw=0)
                 ax.plot([X(est)], [yy], marker="s", markersize=3 + 8 * math.sqrt(max(w, 0) / maxw),
                         color=COLORS["study"], lw=0)
         elif kind == "subtotal":

@@ -49,7 +49,7 @@ def tsa_plot(accrued, z, labels, boundary_n, boundary_z, ris, *, title=None,
                     fontsize=7, color="0.25")
     key = "; ".join(f"{i} {plain(lab, 40)}" for i, lab in enumerate(labels, start=1))
     if np.isfinite(ris):
-        ax.axvline(ris, color="0.2", lw=1.0, ls="--", label=f"Required information size ({fmt(ris, 0)})")
+        ax.axvline(ris, color="0.2", lw=1.0, ls="--", label=f"Required information size ({int(fmt(ris, 0)):,})")
     ax.axvline(accrued[-1], color=COLORS["study"], lw=0.8, ls="-.", label=f"Accrued ({fmt(accrued[-1], 0)})")
     # boundaries above |z| = 8 at the first looks are cut off, as TSA software does
     top = max(6.0, float(np.nanmax(np.abs(z))) + 1, float(np.nanmax(bz[np.isfinite(bz)])) + 0.5

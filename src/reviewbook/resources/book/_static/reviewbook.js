@@ -119,3 +119,20 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
   else run();
 })();
+
+/* A link to a folded part (a summary of findings, a table inside a dropdown) opens the
+   dropdown that holds it, on arrival and on every later jump within the page. */
+(function () {
+  "use strict";
+  function openTarget() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    for (var d = target; d; d = d.parentElement) {
+      if (d.tagName === "DETAILS") d.open = true;
+    }
+    if (target) target.scrollIntoView();
+  }
+  window.addEventListener("hashchange", openTarget);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openTarget);
+  else openTarget();
+})();
