@@ -166,6 +166,8 @@ class ReviewFile(_Model):
     subgroups: Optional[list[Subgroup]] = None
     assumed_risks: Optional[list[AssumedRisk]] = None
     summary_of_findings: Optional[list[SummaryOfFindings]] = None
+    follow_up: Optional[Text] = None
+    data_licence: Optional[Text] = None
 
     _re = field_validator("primary_outcome", "pain_outcome")(_regex)
 
@@ -318,7 +320,7 @@ def check(path, data=None) -> list:
     path = Path(path)
     raw = read_bytes(path, "a review file (YAML), e.g. review.yml", limit=rv.MAX_REVIEW_BYTES)
     text = decode(raw, path.name, "a UTF-8 review file (YAML)")
-    cfg = rv._parse_yaml(text, path.name)  # bounded: size, alias expansion (raises InputError)
+    cfg, _ = rv._parse_yaml(text, path.name)  # bounded: size, alias expansion (raises InputError)
     root = yaml.compose(text, Loader=yaml.SafeLoader)  # the same nodes, for their line numbers
     problems = schema_problems(cfg, root, path.name)
     if problems:
