@@ -180,10 +180,14 @@ class Kernels:
         self.all = []
 
 
-#: Run in each new kernel before its first notebook: the imports every notebook needs
-#: (matplotlib is imported by the first figure drawn, not here: a kernel that runs
-#: only tables, or figures from the cache, never needs it).
-WARM_UP = "import reviewbook.book.sections, reviewbook.book.pages, reviewbook.book.synthesis"
+#: Run in each new kernel before its first notebook, while the runner copies the sources
+#: and papermill connects: the imports every notebook needs, the plotting stack included
+#: (pyplot and the SVG writer: over a second per kernel, needed by every page that shows a
+#: figure, even one from the figure cache, and by every reused kernel's reset).
+WARM_UP = ("import reviewbook.book.sections, reviewbook.book.pages, reviewbook.book.synthesis\n"
+           "import matplotlib.pyplot, matplotlib.backends.backend_svg, scipy.optimize\n"
+           "import reviewbook.views.forest, reviewbook.views.tsa, reviewbook.views.cumulative, "
+           "reviewbook.views.rob, reviewbook.views.prisma")
 #: The first cell of every notebook run in a reused kernel (removed from the output):
 #: forget the previous notebook's names (modules stay imported) and figures.
 RESET = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
@@ -505,9 +509,11 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     review_hash = sha(rvw.path.read_bytes() if rvw.path else "generic", *(
         p.read_bytes() for p in (rvw.published, rvw.independent_map) if p is not None and p.exists()))
     nb_pages = [p for p in pages if p.template]
-    keys = {}
+    keys, fps = {}, {}
     for p in nb_pages:
-        fp = fingerprint(pkg, p.reads, owners)
+        if p.reads not in fps:  # pages that read the same part share its hash (whole-package CSVs take seconds)
+            fps[p.reads] = fingerprint(pkg, p.reads, owners)
+        fp = fps[p.reads]
         if p.file.endswith("independent") and rvw.independent is not None:
             fp = sha(fp, tree_hash(list(rvw.independent.rglob("*.csv"))))
         keys[p.file] = sha((ROOT / p.template).read_bytes(), p.heading, json.dumps(p.parameters, sort_keys=True),
@@ -589,6 +595,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         side = cf.ThreadPoolExecutor(max_workers=1)
         results_future = side.submit(collect_results, pkg, rvw)
         previous_future = side.submit(_previous_rows, prev_results, prev_data, pkg)
+        exports_future = side.submit(_exports, pkg, rvw)
         side.shutdown(wait=False)
         with cf.ThreadPoolExecutor(max_workers=n_workers, initializer=init) as pool:
             futures = [pool.submit(run, p) for p in _longest_first(todo, state.get("seconds", {}))]
@@ -613,7 +620,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         log(f"      site built in {time.perf_counter() - t_sphinx:.1f} s ({reread} source files new or changed)")
         html = staging / "_site"
         shutil.copytree(WORK / "html", html)
-        _downloads(html, pkg, staging, nb_pages, rvw)
+        _downloads(html, pkg, staging, nb_pages, exports_future.result())
         (html / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
         shutil.copy2(staging / "changes.json", html / "changes.json")
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -757,29 +764,34 @@ class Sphinx:
                 self.proc.kill()
 
 
-def _downloads(html: Path, pkg, staging: Path, pages, review=None) -> None:
+def _exports(pkg, review) -> dict:
+    """``{file name: text}`` of the machine-readable exports (the same as `reviewbook export`),
+    made while the notebooks run (the FHIR bundle's validation takes seconds)."""
+    from .exports import FILE_NAMES, FORMATS, render
+
+    return {FILE_NAMES[fmt]: render(fmt, pkg, review) for fmt in FORMATS}
+
+
+def _downloads(html: Path, pkg, staging: Path, pages, exports: dict | None = None) -> None:
     """The data package (as read and validated) and the executed notebooks, downloadable from the site.
 
     The package is re-exported for spreadsheets: a text cell that a spreadsheet
     would run as a formula gets a leading single quote
     (:func:`~reviewbook.package.datapackage.spreadsheet_safe`); the book itself
-    reads the package as given."""
+    reads the package as given.  ``exports``: :func:`_exports`, written too."""
     from ..package.datapackage import write_zip
     from .changes import package_zip_name
+    from .exports import FILE_NAMES
 
     dl = html / "downloads"
     dl.mkdir(exist_ok=True)
     write_zip(pkg, dl / package_zip_name(pkg.id), spreadsheet=True)
     for p in pages:
         shutil.copy2(staging / f"{p.file}.ipynb", dl / f"{p.key}.ipynb")
-    if review is not None:
-        # the machine-readable exports (the same as `reviewbook export`): the FHIR bundle
-        # beside results.json, the others in downloads/
-        from .exports import FILE_NAMES, FORMATS, render
-
-        for fmt in FORMATS:
-            dest = (html if fmt == "fhir" else dl) / FILE_NAMES[fmt]
-            dest.write_text(render(fmt, pkg, review), encoding="utf-8")
+    for name, text in (exports or {}).items():
+        # the FHIR bundle beside results.json, the others in downloads/
+        dest = (html if name == FILE_NAMES["fhir"] else dl) / name
+        dest.write_text(text, encoding="utf-8")
 
 
 def _swap(new: Path, target: Path) -> None:
