@@ -106,17 +106,19 @@ def fingerprint(pkg, reads: str, owners: dict) -> str:
                    pkg.analyses[["Analysis group", "Analysis number", "Analysis group name"]].to_csv(),
                    pkg.risk_of_bias.to_csv(), *(f"{k}\n{f.to_csv()}" for k, f in sorted(pkg.extra.items())))
     if reads.startswith("section:"):
+        import pandas as pd
+
         key = reads.split(":", 1)[1]
-        parts = []
         rob = pkg.risk_of_bias
         rob_aid = ([f"{g}.{n}" for g, n in zip(rob["Analysis group"], rob["Analysis number"])]
                    if {"Analysis group", "Analysis number"} <= set(rob.columns) else [])
-        for i, aid in enumerate(pkg.analysis_ids()):
-            if owners[aid] == key:
-                parts.append(pkg.analyses.iloc[i].to_json())
-                parts.append(pkg.rows_of(aid).to_csv())
-                parts.append(rob[[a == aid for a in rob_aid]].to_csv() if rob_aid else "")  # the forest plots' RoB
-        return sha(key, *parts)
+        index = [i for i, aid in enumerate(pkg.analysis_ids()) if owners[aid] == key]
+        aids = [pkg.analysis_ids()[i] for i in index]
+        # one CSV per table (its settings, its data rows, the forest plots' RoB), not one per analysis
+        rows = pd.concat([pkg.rows_of(aid) for aid in aids]).to_csv() if aids else ""
+        mine = set(aids)
+        return sha(key, *aids, pkg.analyses.iloc[index].to_csv(), rows,
+                   rob[[a in mine for a in rob_aid]].to_csv() if rob_aid else "")
     return sha(pkg.analyses.to_csv(), pkg.rows.to_csv(), pkg.studies.to_csv(), pkg.risk_of_bias.to_csv(),
                *(f"{k}\n{f.to_csv()}" for k, f in sorted(pkg.extra.items())))
 
