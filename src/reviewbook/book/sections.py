@@ -68,11 +68,6 @@ def claim(pkg: Package, review="auto") -> dict:
     return rv.claim(pkg, review_for(pkg, review))
 
 
-def label_of(key: str) -> str:
-    """The cross-reference label of a section page (``sec-ketamine-iv``)."""
-    return "sec-" + key.replace("_", "-")
-
-
 def measure_label(measure) -> str:
     return {"GEN": "Estimate", "GENR": "Ratio"}.get(measure, measure)
 
