@@ -60,10 +60,22 @@ def _rob_rows(pkg, ar) -> list:
     if rob is None or rob.empty or "Result" not in rob.columns:
         return [(w, {}) for w in weights.values()]
     g, n = ar.settings.id.split(".")
-    mine = rob[(rob["Analysis group"].astype(str) == g) & (rob["Analysis number"].astype(str) == n)]
-    cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
-    by_label = {r["Result"]: {c.split(":", 1)[1].strip(): str(r[c]).strip() for c in cols} for _, r in mine.iterrows()}
+    by_label = _rob_by_analysis(pkg).get((g, n), {})
     return [(w, by_label.get(label, {})) for label, w in weights.items()]
+
+
+def _rob_by_analysis(pkg) -> dict:
+    """``{(group, number) as text: {result label: {domain: judgement}}}`` of the package's
+    RoB table, read once per Package (every analysis asks; the Package is never modified)."""
+    memo = pkg.__dict__.get("_rob_by_analysis")
+    if memo is None:
+        rob = pkg.risk_of_bias
+        cols = [c for c in rob.columns if c.startswith("Domain (judgement)")]
+        memo = {}
+        for (_, r), g, n in zip(rob.iterrows(), rob["Analysis group"].astype(str), rob["Analysis number"].astype(str)):
+            memo.setdefault((g, n), {})[r["Result"]] = {c.split(":", 1)[1].strip(): str(r[c]).strip() for c in cols}
+        pkg.__dict__["_rob_by_analysis"] = memo
+    return memo
 
 
 def _ois(ar, mid: Mid, config: Config, acr: float | None) -> float | None:

@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 
 from . import review as rv
 from ..views.tables import escape
-from .sections import label_of
+
+
+def label_of(key: str) -> str:
+    """The cross-reference label of a section page (``sec-ketamine-iv``)."""
+    return "sec-" + key.replace("_", "-")
 
 
 @dataclass(frozen=True)

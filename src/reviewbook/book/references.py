@@ -249,15 +249,31 @@ def studies_bibtex(reports) -> str:
     return out.getvalue()
 
 
+_PARSED = {}
+
+
+def _parsed(bibfile):
+    """``bibfile`` parsed by pybtex, once per process while its bytes are unchanged (a
+    build asks twice: for the review's own key and for the sources a review file names).
+    Read only."""
+    from pybtex.database import parse_file
+
+    path = Path(bibfile)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _PARSED:
+        _PARSED.clear()
+        _PARSED[key] = parse_file(str(bibfile), bib_format="bibtex")
+    return _PARSED[key]
+
+
 def key_for(text, bibfile) -> str | None:
     """The key of the entry of ``bibfile`` whose DOI appears in ``text`` (a
     review file's citation), so that the book can cite the review it re-runs."""
-    from pybtex.database import parse_file
-
     text = str(text or "").lower()
     if not text:
         return None
-    for key, entry in parse_file(str(bibfile), bib_format="bibtex").entries.items():
+    for key, entry in _parsed(bibfile).entries.items():
         doi = entry.fields.get("doi", "").lower()
         if doi and doi in text:
             return key
@@ -293,12 +309,10 @@ def named_entries(text, bibfile) -> list:
     """Keys of the entries of ``bibfile`` that ``text`` names: by DOI, or by the first
     author's surname and the year ('Busse et al. 2015', 'Farrar 2001'), where that
     surname and year name one entry only."""
-    from pybtex.database import parse_file
-
     text = str(text or "")
     if not text:
         return []
-    entries = parse_file(str(bibfile), bib_format="bibtex").entries
+    entries = _parsed(bibfile).entries
     by_name = {}
     for key, entry in entries.items():
         surname, year = _surname(entry), entry.fields.get("year", "")

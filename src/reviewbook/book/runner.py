@@ -125,17 +125,19 @@ def fingerprint(pkg, reads: str, owners: dict) -> str:
                    pkg.analyses[["Analysis group", "Analysis number", "Analysis group name"]].to_csv(),
                    pkg.risk_of_bias.to_csv(), *(f"{k}\n{f.to_csv()}" for k, f in sorted(pkg.extra.items())))
     if reads.startswith("section:"):
+        import pandas as pd
+
         key = reads.split(":", 1)[1]
-        parts = []
         rob = pkg.risk_of_bias
         rob_aid = ([f"{g}.{n}" for g, n in zip(rob["Analysis group"], rob["Analysis number"])]
                    if {"Analysis group", "Analysis number"} <= set(rob.columns) else [])
-        for i, aid in enumerate(pkg.analysis_ids()):
-            if owners[aid] == key:
-                parts.append(pkg.analyses.iloc[i].to_json())
-                parts.append(pkg.rows_of(aid).to_csv())
-                parts.append(rob[[a == aid for a in rob_aid]].to_csv() if rob_aid else "")  # the forest plots' RoB
-        return sha(key, *parts)
+        index = [i for i, aid in enumerate(pkg.analysis_ids()) if owners[aid] == key]
+        aids = [pkg.analysis_ids()[i] for i in index]
+        # one CSV per table (its settings, its data rows, the forest plots' RoB), not one per analysis
+        rows = pd.concat([pkg.rows_of(aid) for aid in aids]).to_csv() if aids else ""
+        mine = set(aids)
+        return sha(key, *aids, pkg.analyses.iloc[index].to_csv(), rows,
+                   rob[[a in mine for a in rob_aid]].to_csv() if rob_aid else "")
     return sha(pkg.analyses.to_csv(), pkg.rows.to_csv(), pkg.studies.to_csv(), pkg.risk_of_bias.to_csv(),
                *(f"{k}\n{f.to_csv()}" for k, f in sorted(pkg.extra.items())))
 
@@ -199,10 +201,14 @@ class Kernels:
         self.all = []
 
 
-#: Run in each new kernel before its first notebook: the imports every notebook needs
-#: (matplotlib is imported by the first figure drawn, not here: a kernel that runs
-#: only tables, or figures from the cache, never needs it).
-WARM_UP = "import reviewbook.book.sections, reviewbook.book.pages, reviewbook.book.synthesis"
+#: Run in each new kernel before its first notebook, while the runner copies the sources
+#: and papermill connects: the imports every notebook needs, the plotting stack included
+#: (pyplot and the SVG writer: over a second per kernel, needed by every page that shows a
+#: figure, even one from the figure cache, and by every reused kernel's reset).
+WARM_UP = ("import reviewbook.book.sections, reviewbook.book.pages, reviewbook.book.synthesis\n"
+           "import matplotlib.pyplot, matplotlib.backends.backend_svg, scipy.optimize\n"
+           "import reviewbook.views.forest, reviewbook.views.tsa, reviewbook.views.cumulative, "
+           "reviewbook.views.rob, reviewbook.views.prisma")
 #: The first cell of every notebook run in a reused kernel (removed from the output):
 #: forget the previous notebook's names (modules stay imported) and figures.
 RESET = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
@@ -535,7 +541,7 @@ def _download_notebook(src: Path, dest: Path, params: dict) -> None:
     nbformat.write(nb, dest)
 
 
-def _prepare_downloads(staging: Path, pkg, pages, results: dict, params: dict, review) -> None:
+def _prepare_downloads(staging: Path, pkg, pages, results: dict, params: dict, review, exports: dict) -> None:
     """The files of the Downloads page, in ``staging/_downloads`` (the data
     package for spreadsheets, results.json, changes.json, the notebooks, the FHIR
     bundle and the RIS, BibTeX and CSV exports), and the Downloads page with their sizes."""
@@ -554,13 +560,13 @@ def _prepare_downloads(staging: Path, pkg, pages, results: dict, params: dict, r
             mine = {**params, **p.parameters, "package": zip_name,
                     "review": review_param if not Path(review_param).is_absolute() else "auto"}
             _download_notebook(staging / f"{p.file}.ipynb", dl / "downloads" / f"{p.key}.ipynb", mine)
-    # the machine-readable exports (the same as `reviewbook export`): the FHIR bundle beside
-    # results.json, the others in downloads/
-    from .exports import FILE_NAMES, FORMATS, render
+    # the machine-readable exports (the same as `reviewbook export`, made while the notebooks
+    # ran: _exports): the FHIR bundle beside results.json, the others in downloads/
+    from .exports import FILE_NAMES
 
-    for fmt in FORMATS:
-        dest = (dl if fmt == "fhir" else dl / "downloads") / FILE_NAMES[fmt]
-        dest.write_text(render(fmt, pkg, review), encoding="utf-8")
+    for name, text in exports.items():
+        dest = (dl if name == FILE_NAMES["fhir"] else dl / "downloads") / name
+        dest.write_text(text, encoding="utf-8")
     sizes = {str(f.relative_to(dl)): f.stat().st_size for f in dl.rglob("*") if f.is_file()}
     (staging / "downloads.md").write_text(downloads_page(pkg, pages, sizes, review), encoding="utf-8")
 
@@ -625,9 +631,11 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         read_bytes(p, "a CSV file named by the review file") for p in (rvw.published, rvw.independent_map)
         if p is not None))
     nb_pages = [p for p in pages if p.template]
-    keys = {}
+    keys, fps = {}, {}
     for p in nb_pages:
-        fp = fingerprint(pkg, p.reads, owners)
+        if p.reads not in fps:  # pages that read the same part share its hash (whole-package CSVs take seconds)
+            fps[p.reads] = fingerprint(pkg, p.reads, owners)
+        fp = fps[p.reads]
         if p.file.endswith("independent") and rvw.independent is not None:
             fp = sha(fp, tree_hash(list(rvw.independent.rglob("*.csv"))))
         keys[p.file] = sha((RESOURCES / p.template).read_bytes(), p.heading, json.dumps(p.parameters, sort_keys=True),
@@ -709,6 +717,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         side = cf.ThreadPoolExecutor(max_workers=1)
         results_future = side.submit(collect_results, pkg, rvw)
         previous_future = side.submit(_previous_rows, prev_results, prev_data, pkg)
+        exports_future = side.submit(_exports, pkg, rvw)
         side.shutdown(wait=False)
         with cf.ThreadPoolExecutor(max_workers=n_workers, initializer=init) as pool:
             futures = [pool.submit(run, p) for p in _longest_first(todo, state.get("seconds", {}))]
@@ -725,7 +734,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         results = results_future.result()
         previous_rows, data_note = previous_future.result()
         _write_results(staging, results, prev_results, nb_pages, todo, pkg, previous_rows, data_note)
-        _prepare_downloads(staging, pkg, nb_pages, results, params_base, rvw)
+        _prepare_downloads(staging, pkg, nb_pages, results, params_base, rvw, exports_future.result())
         log("[4/5] building the site with Jupyter Book (-W -n --keep-going)")
         t_sphinx = time.perf_counter()
         reread = _sync(staging, WORK / "src")
@@ -917,6 +926,14 @@ class Sphinx:
                 self.proc.communicate("stop\n", timeout=10)
             except Exception:  # noqa: BLE001
                 self.proc.kill()
+
+
+def _exports(pkg, review) -> dict:
+    """``{file name: text}`` of the machine-readable exports (the same as `reviewbook export`),
+    made while the notebooks run (the FHIR bundle's validation takes seconds)."""
+    from .exports import FILE_NAMES, FORMATS, render
+
+    return {FILE_NAMES[fmt]: render(fmt, pkg, review) for fmt in FORMATS}
 
 
 def _downloads(html: Path, staging: Path) -> None:

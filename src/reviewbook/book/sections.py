@@ -69,11 +69,6 @@ def claim(pkg: Package, review="auto") -> dict:
     return rv.claim(pkg, review_for(pkg, review))
 
 
-def label_of(key: str) -> str:
-    """The cross-reference label of a section page (``sec-ketamine-iv``)."""
-    return "sec-" + key.replace("_", "-")
-
-
 #: Two DerSimonian-Laird estimators appear on a page, named apart: RevMan's 'M-H, Random'
 #: (tau² from Q about the Mantel-Haenszel estimate) and the inverse-variance one (tau² from Q
 #: about the inverse-variance fixed-effect estimate), the frequentist twin of the Bayesian model.

@@ -30,6 +30,7 @@ def main(argv=None) -> int:
     skip_slow_optional_imports()
     _declare_parallel_safe()
     search_titles_as_text()
+    cache_pybtex_plugins()
     if not args.wait:
         return build(Path(args.source), Path(args.output), Path(args.doctrees), args.jobs)
     _warm_up()
@@ -154,6 +155,33 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except ImportError:  # an extension this book does not load
             pass
+
+
+def cache_pybtex_plugins() -> None:
+    """pybtex finds a plugin (a style, a backend) by scanning the entry points of
+    every installed distribution, on every call: sphinxcontrib-bibtex asks once per
+    citation it resolves, a few seconds per build in Sphinx's main process.  The
+    entry point found for a (group, name) is kept for the process; plugins registered
+    at run time are still looked up first and in pybtex's order, as pybtex does."""
+    import pybtex.plugin as plugin
+
+    if getattr(plugin, "_reviewbook_cached", False):
+        return
+    found = {}
+
+    def load_entry_point(group, name, use_aliases=False):
+        for search_group in [group, group + ".aliases"] if use_aliases else [group]:
+            klass = plugin._RUNTIME_PLUGINS.get(search_group, {}).get(name)
+            if klass is not None:
+                return klass
+            if (search_group, name) not in found:
+                found[search_group, name] = next(iter(plugin.entry_points(group=search_group, name=name)), None)
+            if found[search_group, name] is not None:
+                return found[search_group, name].load()
+        raise plugin.PluginNotFound(group, name)
+
+    plugin._load_entry_point = load_entry_point
+    plugin._reviewbook_cached = True
 
 
 def _declare_parallel_safe() -> None:

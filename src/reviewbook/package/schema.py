@@ -223,9 +223,18 @@ class Package:
         raise KeyError(f"no analysis {aid!r} in package {self.id}; it has {', '.join(self.analysis_ids())}")
 
     def rows_of(self, aid: str) -> pd.DataFrame:
+        """The data rows of analysis ``aid`` (a new frame, index from 0), in package order."""
         g, n = (int(x) for x in aid.split("."))
-        m = (self.rows["Analysis group"] == g) & (self.rows["Analysis number"] == n)
-        return self.rows[m].reset_index(drop=True)
+        # positions by (group, number), found once per Package: a book page asks for
+        # every analysis, and three comparisons over the whole table per call added up
+        where = self.__dict__.get("_rows_where")
+        if where is None:
+            where = {}
+            for i, key in enumerate(zip(self.rows["Analysis group"].tolist(),
+                                        self.rows["Analysis number"].tolist())):
+                where.setdefault(key, []).append(i)
+            self.__dict__["_rows_where"] = where
+        return self.rows.take(where.get((g, n), [])).reset_index(drop=True)
 
     def subgroups_of(self, aid: str) -> pd.DataFrame:
         g, n = (int(x) for x in aid.split("."))
