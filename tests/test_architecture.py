@@ -88,3 +88,69 @@ def test_judgements_read_no_files():
     for p in files:
         text = p.read_text()
         assert not re.search(r"\bopen\(|\bPath\(|read_text|read_bytes|import os\b|from pathlib", text), p.name
+
+
+#: The stages of the build (issue 26, item 3), in the order they run: each may import only
+#: the stages before it (and the shared ``base``), never a later one.
+STAGES = ("plan", "execute", "validate", "site", "publish")
+BUILD_PKG = ROOT / "src" / "reviewbook" / "book" / "build"
+
+
+def test_each_stage_of_the_build_is_a_module():
+    found = sorted(p.stem for p in BUILD_PKG.glob("*.py") if p.stem in STAGES)
+    assert found == sorted(STAGES), found
+    assert len(found) == 5
+
+
+def _stage_imports(stage: str) -> set:
+    """The stages (and ``base``) that ``stage`` imports, by the AST (imports inside
+    functions count) and by grimp (which resolves relative imports)."""
+    import ast
+
+    tree = ast.parse((BUILD_PKG / f"{stage}.py").read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:  # from .x import / from . import x
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reviewbook.book.build."):
+            names.add(node.module.split(".")[3])
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[3] for a in node.names if a.name.startswith("reviewbook.book.build."))
+    graph = grimp.build_graph("reviewbook")
+    prefix = "reviewbook.book.build."
+    names.update(m[len(prefix):].split(".")[0]
+                 for m in graph.find_modules_directly_imported_by(prefix + stage) if m.startswith(prefix))
+    return names
+
+
+def test_the_stages_import_only_downward():
+    checked = 0
+    for i, stage in enumerate(STAGES):
+        imported = _stage_imports(stage)
+        later = imported & set(STAGES[i:])
+        assert not later, f"build/{stage}.py imports {sorted(later)} (only {list(STAGES[:i])} and base)"
+        assert imported <= set(STAGES[:i]) | {"base"}, (stage, imported)
+        checked += 1
+    assert checked == 5
+    # the check can fail: each stage after the first does import the one before it
+    assert "plan" in _stage_imports("execute") and "execute" in _stage_imports("validate")
+
+
+def test_build_reads_as_its_stages():
+    """``runner.build()`` is at most 45 lines, defines no nested function, and calls each stage."""
+    import ast
+
+    tree = ast.parse((ROOT / "src" / "reviewbook" / "book" / "runner.py").read_text())
+    builds = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "build"]
+    assert len(builds) == 1
+    fn = builds[0]
+    assert fn.end_lineno - fn.lineno + 1 <= 45, fn.end_lineno - fn.lineno + 1
+    nested = [n.name for n in ast.walk(fn) if n is not fn
+              and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))]
+    assert not nested, nested
+    called = {n.func.value.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+    assert set(STAGES) <= called, called
