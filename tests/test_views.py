@@ -101,8 +101,8 @@ def test_tsa_figure_and_sentence(tmp_path, monkeypatch):
     serves the OIS and the TSA."""
     from reviewbook import book
 
-    monkeypatch.chdir(tmp_path)
-    sec = book.section(PKG, "ketamine_iv")
+    monkeypatch.chdir(tmp_path)  # the figures are written in the working folder; the review file is named
+    sec = book.section(PKG, "ketamine_iv", review=ROOT / "book/review.yml")
     out = repr(sec.details())
     assert "Analysis 1.4: 114 participants have accrued" in out and "more participants" in out
     assert "not conclusive" in out and "power 0.8)" in out and "for monitoring" in out

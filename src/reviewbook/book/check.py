@@ -11,7 +11,7 @@ names in its project, ``data/<package>``), a section rule that claims no
 analysis of the package is refused too, with its line; so is an outcome rule or
 summary of findings that names an analysis the package does not have.
 
-The page "Writing a review file" (``review_file.md``) documents every key.
+The page "Describing the review (review.yml)" (``review_file.md``) documents every key.
 """
 from __future__ import annotations
 
@@ -222,7 +222,7 @@ def _found(value) -> str:
 def _expected(err) -> str:
     t, msg = err["type"], err["msg"]
     if t == "extra_forbidden":
-        return "a key of the review file's schema (see the page 'Writing a review file')"
+        return "a key of the review file's schema (see the page 'Describing the review (review.yml)')"
     if t == "missing":
         return "this key (it is required)"
     if t.startswith("value_error"):

@@ -163,6 +163,15 @@ def effect_in_units(it, review, terms: Terms) -> tuple:
     from ..engine.report import fmt_effect
 
     text = fmt_effect(r.measure, r.estimate, r.ci_low, r.ci_high)
+    if ab is not None and ab.kind == "zero control risk":
+        # no events in any control arm: the events in each arm, and no absolute effect
+        # (a ratio times a risk of 0 is 0; methods page, absolute effects)
+        from ..appraisal.statements import intervention_phrase
+
+        exp, ctl = intervention_phrase(it.settings)
+        more = (f"; {ab.intervention} with {exp} against {ab.control} with {ctl}, so no risk per 1,000 "
+                "can be given")
+        return terms.words(text) + escape(more), text + more
     return terms.words(text), text
 
 

@@ -90,7 +90,7 @@ def plan(pkg, review: rv.Review) -> list:
     pages = [Page("intro", "Key findings", ROOT_PART, "notebooks/intro.ipynb", {}, "all",
                   f"(sec-intro)=\n# {_md_heading(review.short_title)}\n\n{lead}"),
              Page("methods", "Methods", ABOUT), Page("rerun", "Re-running the book", ABOUT),
-             Page("review_file", "Writing a review file", ABOUT),
+             Page("review_file", "Describing the review (review.yml)", ABOUT),
              Page("sections/study_flow", "Study flow and included studies", RESULTS, "notebooks/study_flow.ipynb",
                   {}, "studies", heading("study_flow", "Study flow and included studies", INTROS["study_flow"]))]
     # pages of benefits first, then harms (claiming order is the rules' order)

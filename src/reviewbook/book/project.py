@@ -88,7 +88,7 @@ def review_text(pkg) -> str:
     gen = generic(pkg)
     lines = [f"# The review file of {_comment(pkg.id)}: everything the book says that is specific to this review.",
              "# Check it with `reviewbook check-review review.yml`; every key is described on the book's",
-             "# page 'Writing a review file'. Text is Markdown (MyST); numbers come from the data, never typed.",
+             "# page 'Describing the review (review.yml)'. Text is Markdown (MyST); numbers come from the data, never typed.",
              f"package: {_q(pkg.id)}",
              f"title: {_q(gen.title)}",
              f"short_title: {_q(gen.short_title)}"]

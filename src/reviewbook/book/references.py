@@ -348,15 +348,19 @@ def page(n_reports: int, n_studies: int, named=()) -> str:
     then every report of the included studies the package lists."""
     keys = sorted(set(named))
     bib_filter = "cited" + (" or key in {" + ", ".join(f'"{k}"' for k in keys) + "}" if keys else "")
+    # each list one click away (a link to an entry opens its list: _static/reviewbook.js), so the
+    # page stays short on a phone
     lines = ["(sec-references)=", "# References", "", "## Methods and sources", "",
              "The methods, guidance and software this book relies on, as cited or named in the text.", "",
-             ":::{bibliography} references.bib", f":filter: {bib_filter}", ":::", "", "## Studies", ""]
+             "::::{dropdown} The methods sources, by first author", "",
+             ":::{bibliography} references.bib", f":filter: {bib_filter}", ":::", "", "::::", "", "## Studies", ""]
     if n_reports:
         study_word = "study" if n_studies == 1 else "studies"
         report_word = "report" if n_reports == 1 else "reports"
         lines += [f"The {n_reports} {report_word} of the included studies that the data package lists "
                   f"({n_studies} {study_word} of the package matched by name).", "",
-                  ":::{bibliography} studies.bib", ":all:", ":labelprefix: S", ":::"]
+                  f"::::{{dropdown}} The {n_reports} {report_word} of the included studies", "",
+                  ":::{bibliography} studies.bib", ":all:", ":labelprefix: S", ":::", "", "::::"]
     else:
         lines += ["The data package lists no reports of the included studies."]
     return "\n".join(lines) + "\n"

@@ -146,12 +146,15 @@ def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warni
     try:
         if previous:
             load_previous(previous)
-        use_project(find_project(project), out)  # the project's build folder is what is locked
+        proj = find_project(project)
+        if data is None:
+            _project_package(proj)  # a folder that is no project is refused before anything is written
+        use_project(proj, out)  # the project's build folder is what is locked
         with terminated_as_exception():
             BUILD.mkdir(parents=True, exist_ok=True)
             # one build at a time: a second waits (LOCK_TIMEOUT), then stops, so that
             # neither removes the other's staging folder or Sphinx work tree
-            with writer_lock(BUILD, "the book's build folder", log=log):
+            with writer_lock(BUILD, f"the book's build folder ({os.path.relpath(BUILD, ROOT)})", log=log):
                 build(data, review=review, jobs=jobs, force=force, previous=previous,
                       allow_warnings=allow_warnings, project=project, out=out)
     except Terminated:

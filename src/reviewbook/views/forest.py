@@ -393,16 +393,16 @@ def _tooltip(label, s, arm, study, weights, measure, level, domains, judged, nam
     """The hover text of a study row: study, arms, weight, estimate, risk of bias."""
     parts = [str(label)]
     if arm is not None:
-        for side, name in (("Experimental", s.experimental_label), ("Control", s.control_label)):
+        for side, arm_name in (("Experimental", s.experimental_label), ("Control", s.control_label)):
             n = arm.get(f"{side} N")
             if s.data_type == "Continuous":
                 mean, sd = arm.get(f"{side} mean"), arm.get(f"{side} SD")
                 if _present(n):
-                    parts.append(f"{name}: mean {fmt(mean, 1)}, SD {fmt(sd, 1)}, {fmt(n, 0)} participants")
+                    parts.append(f"{arm_name}: mean {fmt(mean, 1)}, SD {fmt(sd, 1)}, {fmt(n, 0)} participants")
             elif s.data_type == "Dichotomous":
                 ev = arm.get(f"{side} cases")
                 if _present(n):
-                    parts.append(f"{name}: {fmt(ev, 0)} of {fmt(n, 0)} with the event")
+                    parts.append(f"{arm_name}: {fmt(ev, 0)} of {fmt(n, 0)} with the event")
     if study is None:
         parts.append("not estimable")
     else:
