@@ -34,6 +34,7 @@ this module runs them in turn (:func:`build`), holds the project's paths
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
