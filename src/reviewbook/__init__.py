@@ -4,4 +4,4 @@ Engine (:mod:`effects`, :mod:`pooling`, :mod:`tau2`, :mod:`batch`) knows nothing
 files; :mod:`datapackage` reads and validates packages; views (tables, figures,
 GRADE) take results; :mod:`runner` and :mod:`cli` orchestrate.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
