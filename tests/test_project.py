@@ -265,3 +265,21 @@ def test_project_layouts(tmp_path):
     assert project(a).package("X") == a / "data" / "X"
     assert project(ROOT).review == ROOT / "book" / "review.yml"
     assert project(ROOT).build == ROOT / "book" / "_build"
+
+
+def test_check_review_and_the_loader_know_the_same_text_keys():
+    """The review file's keys are listed twice: check-review's schema (book/check.py) and the
+    loader's text keys (book/review.py, TEXT_KEYS). A key added to one and not the other makes
+    check-review refuse a file the book reads (as follow_up and data_licence once did)."""
+    import typing
+
+    from reviewbook.book import check, review as rv
+
+    fields = check.ReviewFile.model_fields
+
+    def is_text(annotation):
+        return any(a in (check.Text, check.StrictStr) for a in (typing.get_args(annotation) or (annotation,)))
+
+    text_fields = {k for k, f in fields.items() if is_text(f.annotation)}
+    assert text_fields == set(rv.TEXT_KEYS) and len(text_fields) == len(rv.TEXT_KEYS) >= 16, (
+        text_fields ^ set(rv.TEXT_KEYS))
