@@ -91,15 +91,16 @@ def test_judgements_read_no_files():
 
 
 #: The stages of the build (issue 26, item 3), in the order they run: each may import only
-#: the stages before it (and the shared ``base``), never a later one.
-STAGES = ("plan", "execute", "validate", "site", "publish")
+#: the stages before it (and the shared ``base``), never a later one.  Stage 0, ``quick``,
+#: tells a rebuild with nothing to do from the inputs' bytes before the plan reads them.
+STAGES = ("quick", "plan", "execute", "validate", "site", "publish")
 BUILD_PKG = ROOT / "src" / "reviewbook" / "book" / "build"
 
 
 def test_each_stage_of_the_build_is_a_module():
     found = sorted(p.stem for p in BUILD_PKG.glob("*.py") if p.stem in STAGES)
     assert found == sorted(STAGES), found
-    assert len(found) == 5
+    assert len(found) == 6  # quick, plan, execute, validate, site, publish
 
 
 def _stage_imports(stage: str) -> set:
@@ -134,9 +135,10 @@ def test_the_stages_import_only_downward():
         assert not later, f"build/{stage}.py imports {sorted(later)} (only {list(STAGES[:i])} and base)"
         assert imported <= set(STAGES[:i]) | {"base"}, (stage, imported)
         checked += 1
-    assert checked == 5
+    assert checked == 6  # the six stages of STAGES
     # the check can fail: each stage after the first does import the one before it
     assert "plan" in _stage_imports("execute") and "execute" in _stage_imports("validate")
+    assert "quick" in _stage_imports("plan")
 
 
 def test_build_reads_as_its_stages():

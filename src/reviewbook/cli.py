@@ -9,7 +9,7 @@ import sys
 
 from .engine.codes import ALPHA as RIS_ALPHA, MEASURES, METHODS, POWER as RIS_POWER
 from .errors import ArgumentError, InputError
-from .package.schema import MAX_NOTE_CHARS, MAX_SOURCE_CHARS
+from .package.limits import MAX_NOTE_CHARS, MAX_SOURCE_CHARS
 
 
 def _fail(message: str) -> int:
@@ -50,9 +50,9 @@ def _number(low=None, high=None, *, low_open=True, high_open=True, integer=False
     and exits 2."""
     import math
 
-    from .package.schema import NUMBER_RULE, parse_number
-
     def convert(text):
+        from .package.schema import NUMBER_RULE, parse_number  # when a number is read (pandas: not for `book`)
+
         raw = str(text).strip()
         value = parse_number(raw) if not integer else (float(raw) if raw.isascii() and raw.isdigit() else None)
         shown = raw.encode("unicode_escape").decode("ascii") if not raw.isprintable() else raw
@@ -335,6 +335,15 @@ def cmd_build_package(args) -> int:
 
 
 def cmd_book(args) -> int:
+    if not args.force and not args.previous:
+        from .book.build.quick import up_to_date
+
+        index = up_to_date(args.data, review=args.review, out=args.out, allow_warnings=args.allow_warnings,
+                           project_dir=args.project)
+        if index is not None:  # every input byte for byte as the last build read it: nothing else is read
+            print("[5/5] up to date: nothing changed since the last build (the inputs' bytes are the same)")
+            print(f"site: {index}")
+            return 0
     from .book.runner import main as run_main
 
     return run_main(args.data, review=args.review, jobs=args.jobs, force=args.force, previous=args.previous,

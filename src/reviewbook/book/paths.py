@@ -14,15 +14,14 @@ A review project is a folder (default: the current folder) holding
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources as _resources
 from pathlib import Path
 
 from ..package.load import read_any as read
 from ..package.schema import Package
-from .review import REVIEW_FILE, default_review
+from .folders import REVIEW_FILE, Project, files_under, project  # noqa: F401 - the project's names
+from .review import default_review
 from .review import load as load_review
-
 
 
 def resources() -> Path:
@@ -37,43 +36,6 @@ def resources() -> Path:
 def code_root() -> Path:
     """The folder that holds the ``reviewbook`` package (put on a subprocess's PYTHONPATH)."""
     return Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Project:
-    """A review project: its folder, review file (None: none yet) and build folder."""
-
-    root: Path
-    review: Path | None
-    build: Path
-
-    @property
-    def site(self) -> Path:
-        return self.build / "html"
-
-    def package(self, package_id: str) -> Path:
-        """Where the project keeps the package ``package_id``: ``data/<id>`` (a folder),
-        else the file ``data/<id>.zip`` (or ``.csv``, a RevMan 5 analysis table)."""
-        folder = self.root / "data" / package_id
-        for ext in (".zip", ".csv"):
-            f = folder.with_name(package_id + ext)
-            if not folder.exists() and f.is_file():
-                return f
-        return folder
-
-
-def project(root=None) -> Project:
-    """The review project in the folder ``root`` (default: the current folder):
-    ``review.yml`` there, else ``book/review.yml`` (the repository layout); the
-    build folder is ``_build`` beside the review file (``_build`` in ``root`` when
-    there is no review file)."""
-    root = Path(root if root is not None else Path.cwd()).resolve()
-    for review in (root / REVIEW_FILE, root / "book" / REVIEW_FILE):
-        if review.is_file():
-            return Project(root, review, review.parent / "_build")
-    if (root / "book").is_dir() and not (root / REVIEW_FILE).exists():
-        return Project(root, None, root / "book" / "_build")
-    return Project(root, None, root / "_build")
 
 
 def project_package() -> Path:
@@ -105,11 +67,6 @@ def resolve(path) -> Path:
 
 
 _LOADED: dict = {}
-
-
-def files_under(path: Path) -> list:
-    """Every file under the folder ``path``, sorted; ``[path]`` when it is not a folder."""
-    return sorted(q for q in path.rglob("*") if q.is_file()) if path.is_dir() else [path]
 
 
 def _signature(path: Path) -> tuple:

@@ -33,8 +33,7 @@ from ..package.patterns import check as check_pattern
 from ..package.patterns import search as search_pattern
 from ..views.tables import escape
 
-#: The review file's name in a project (or under ``book/`` in the repository layout: :mod:`.paths`).
-REVIEW_FILE = "review.yml"
+from .folders import REVIEW_FILE  # noqa: F401 - the review file's name in a project
 #: Outcome names that mark an adverse-event analysis in a package without a review file.
 HARMS_PATTERN = (r"adverse|side[- ]?effect|\bharm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
                  r"dizz|headache|sedation|drows|hallucinat")

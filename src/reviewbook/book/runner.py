@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
-from .build import execute, plan, publish, site, validate
+from .build import execute, plan, publish, quick, site, validate
 from .build.base import PAGES, RESOURCES, SOURCES, BuildError, Paths, log, sha  # noqa: F401 - the runner's names
 from .build.base import rel as _relpath
 from .build.base import tree_hash as _tree_hash
@@ -115,7 +115,7 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
     use_project(proj, out)
     where = paths()
     the_plan = plan.make(where, proj, data, review=review, previous=previous, allow_warnings=allow_warnings,
-                         force=force)
+                         force=force, options=quick.options(data, review, out, allow_warnings))
     if the_plan.up_to_date:
         log(f"[5/5] up to date: nothing changed since the last build ({time.perf_counter() - t_start:.1f} s)")
         log(f"site: {where.site / 'index.html'}")

@@ -119,10 +119,7 @@ MAX_STUDY_CHARS = 200
 MAX_NAME_CHARS = 1000
 #: Most analyses in one package (the training half's largest review has 756).
 MAX_ANALYSES = 2000
-#: Longest ``add-rows --source`` and ``--note`` text, in characters (a citation,
-#: DOI or URL; a sentence).
-MAX_SOURCE_CHARS = 2000
-MAX_NOTE_CHARS = 2000
+from .limits import MAX_NOTE_CHARS, MAX_SOURCE_CHARS  # noqa: E402,F401 - add-rows' text bounds
 
 # ------------------------------------------------------------------ numbers and years
 #: The one grammar of a number read from a file or a command line: ASCII digits, an

@@ -1,6 +1,10 @@
 """The book's build as five stages, each a module that takes and returns plain values
-(paths, the plan, the package), so that each can be run and tested alone:
+(paths, the plan, the package), so that each can be run and tested alone, after a
+stage 0 that may find there is nothing to do:
 
+0. :mod:`.quick`: a rebuild with nothing to do, told from the bytes of the last build's
+   inputs before anything is read (standard library only: the command line asks it
+   before importing the rest);
 1. :mod:`.plan`: the inputs (the data package and review file), their fingerprints, the
    plan of pages and what the cache already holds;
 2. :mod:`.execute`: the warm kernels, the cache and the notebooks run, with the side

@@ -14,6 +14,7 @@ import yaml
 from ...errors import InputError, Problem
 from ...package.load import read_any as read
 from ..paths import code_root
+from . import quick
 from .base import PAGES, RESOURCES, SOURCES, Paths, log, rel, sha, tree_hash
 
 
@@ -27,7 +28,9 @@ class Plan:
     notebook pages; keys: the cache key of each notebook page (by file); total_key: the key
     of the whole build; state: the last build's state; previous: ``--previous`` or None;
     prev_results, prev_data: the previous build's results and data package; params: the
-    parameters every notebook gets; up_to_date: nothing changed since the last build."""
+    parameters every notebook gets; up_to_date: nothing changed since the last build;
+    inputs: the record of the bytes read and the options (:func:`.quick.record`), which the
+    state of a successful build keeps, so that the next build with nothing to do is told at once."""
 
     data: Path
     nb_data: Path
@@ -43,6 +46,7 @@ class Plan:
     prev_data: object
     params: dict
     up_to_date: bool = False
+    inputs: dict | None = None
 
 
 def _code_hash(root: Path) -> str:
@@ -215,10 +219,12 @@ def read_package(paths: Paths, proj, data=None, *, allow_warnings=False):
 
 
 def make(paths: Paths, proj, data=None, *, review=None, previous=None, allow_warnings=False,
-         force=False) -> Plan:
+         force=False, options: dict | None = None) -> Plan:
     """The plan of the build of project ``proj`` (:class:`~reviewbook.book.paths.Project`)
     into ``paths``; its ``up_to_date`` is true when nothing changed since the last build
-    (and ``force`` is not set).  Raises InputError for invalid input, before anything is written."""
+    (and ``force`` is not set); ``options``: the command's options as :func:`.quick.options`
+    gives them (recorded with the inputs' bytes).  Raises InputError for invalid input,
+    before anything is written."""
     from ...package.tabular import read_bytes
     from .. import review as rv
     from ..plan import plan
@@ -252,10 +258,15 @@ def make(paths: Paths, proj, data=None, *, review=None, previous=None, allow_war
     total_key = sha(src_hash, code, review_hash, *[p.file for p in pages], *sorted(keys.values()), previous or "")
     state = json.loads(paths.state.read_text()) if paths.state.exists() else {}
     up_to_date = not force and state.get("key") == total_key and (paths.site / "index.html").exists()
+    # the bytes of every file read (a superset of what the keys cover), for the next build's stage 0;
+    # taken after the reads above: a file changed during this build is seen by the next one's plan
+    inputs = quick.record([data, *[p for p in (rvw.path, rvw.published, rvw.independent_map, rvw.independent)
+                                   if p is not None], code_root() / "reviewbook"],
+                          options if options is not None else quick.options(data, review, None, allow_warnings))
     return Plan(data=data, nb_data=nb_data, pkg=pkg, review=rvw, pages=pages, nb_pages=nb_pages, keys=keys,
                 total_key=total_key, state=state, previous=previous, prev_results=prev_results,
                 prev_data=prev_data, params={"package": rel(nb_data, paths.root), "review": review_param},
-                up_to_date=up_to_date)
+                up_to_date=up_to_date, inputs=inputs)
 
 
 def staging(paths: Paths, plan: Plan) -> tuple:

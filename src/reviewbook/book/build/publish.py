@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+from . import quick
 from .base import Paths, log
 from .execute import Ran, store
 from .plan import Plan
@@ -30,7 +31,8 @@ def publish(paths: Paths, plan: Plan, staging: Path, ran: Ran, html: Path, resul
         shutil.copy2(paths.work / "src" / "_toc.yml", paths.build / "toc.yml")  # the published site's pages (for the PDF)
         paths.state.write_text(json.dumps({"key": plan.total_key, "package": plan.pkg.id,
                                            "title": plan.review.title, "seconds": ran.seconds,
-                                           "citation": plan.review.citation}, indent=2))
+                                           "citation": plan.review.citation, quick.RECORD: plan.inputs},
+                                          indent=2))
     return paths.site / "index.html"
 
 
