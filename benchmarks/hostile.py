@@ -21,15 +21,17 @@ import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from reviewbook.book import review as rv  # noqa: E402
 from reviewbook.errors import InputError  # noqa: E402
 from reviewbook.package import datapackage as dp  # noqa: E402
+
+from hostile_inputs import billion_laughs, zip_bomb  # noqa: E402 - the tests' own hostile inputs
 
 PACKAGE = ROOT / "data" / "CD015373"
 TARGET = 1.0
@@ -57,28 +59,17 @@ def refused(fn):
 def make_cases(d: Path):
     pipe_pkg = shutil.copytree(PACKAGE, d / "pipe" / "CD015373")
     os.mkfifo(pipe_pkg / "CD015373-study-data" / "CD015373-notes.csv")
-    bomb = d / "bomb.zip"
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
-        for p in sorted(PACKAGE.rglob("*.csv")):
-            if "analysis-data" in str(p):
-                z.writestr(str(p.relative_to(PACKAGE)), p.read_bytes())
-        with z.open("study-flow.csv", "w", force_zip64=True) as f:
-            block = b"a" * (1 << 20)
-            for _ in range(512):
-                f.write(block)
-    text = 'package: X\ntitle: T\na0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    for i in range(1, 10):
-        text += f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n"
+    bomb = zip_bomb(d / "bomb.zip", PACKAGE)
     laughs = d / "laughs.yml"
-    laughs.write_text(text + "sections: *a9\n", encoding="utf-8")
+    laughs.write_text(billion_laughs(), encoding="utf-8")
 
     def pipe_in_package():
         dp.read(pipe_pkg)
 
-    def zip_bomb():
+    def read_bomb():
         dp.read(bomb)
 
-    def billion_laughs():
+    def load_laughs():
         rv.load(laughs)
 
     from reviewbook.package import patterns
@@ -89,8 +80,8 @@ def make_cases(d: Path):
         if patterns.search("(.*)*Z", name):
             raise SystemExit("'(.*)*Z' matched a name without Z")
 
-    return {"refuse a pipe in a package": refused(pipe_in_package), "refuse a zip bomb": refused(zip_bomb),
-            "refuse a billion laughs review file": refused(billion_laughs),
+    return {"refuse a pipe in a package": refused(pipe_in_package), "refuse a zip bomb": refused(read_bomb),
+            "refuse a billion laughs review file": refused(load_laughs),
             "run (.*)*Z on a 200,000-char name": catastrophic_pattern}
 
 

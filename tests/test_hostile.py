@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bookutil import CHROMIUM, browse, clean_copy, run_book
+from hostile_inputs import billion_laughs, package_members, zip_bomb
 from conftest import cli as cli_process
 from needs import no_hang
 from reviewbook import cli
@@ -291,21 +292,13 @@ def _zip(path, members):
 
 
 def _package_members():
-    return [(str(p.relative_to(PACKAGE)), p.read_bytes()) for p in sorted(PACKAGE.rglob("*.csv"))
-            if "analysis-data" in str(p)]
+    return package_members(PACKAGE)
 
 
 def test_a_zip_bomb_is_refused_before_it_expands(tmp_path):
     """512 MiB of one byte deflate to about 0.5 MB: 1000 times, above the stated ratio
     of 200 (schema.MAX_ZIP_RATIO); refused from the archive's directory, at once."""
-    bomb = tmp_path / "bomb.zip"
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in _package_members():
-            z.writestr(name, data)
-        with z.open("study-flow.csv", "w", force_zip64=True) as f:
-            block = b"a" * (1 << 20)
-            for _ in range(512):
-                f.write(block)
+    bomb = zip_bomb(tmp_path / "bomb.zip", PACKAGE)
     assert bomb.stat().st_size < 1_000_000
     inflated = 0
     read = zipfile.ZipExtFile.read
@@ -473,10 +466,7 @@ def _review(tmp_path, text, name="review.yml"):
 def test_a_billion_laughs_review_file_is_refused_at_once(tmp_path):
     """Nine levels of nine aliases stand for 9**9 (387 million) strings: refused from the
     node graph (book.review.MAX_REVIEW_NODES = 100,000) without expanding it."""
-    text = 'package: X\ntitle: T\na0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    for i in range(1, 10):
-        text += f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n"
-    text += "sections: *a9\n"
+    text = billion_laughs()
     with no_hang(), pytest.raises(InputError) as exc:
         rv.load(_review(tmp_path, text))  # expanding 387 million strings would not end
     assert str(exc.value) == ("review.yml: found aliases that expand to more than 100,000 values; expected a review "
