@@ -72,13 +72,15 @@ def test_publish_swaps_the_site_and_records_the_state(tmp_path, capsys):
     html = staging / "_site"
     html.mkdir(parents=True)
     (html / "index.html").write_text("new")
+    (html / "results.json").write_text('{"analyses": {}}')
     inputs = {"options": {}, "roots": [], "digest": "d"}
     the_plan = SimpleNamespace(total_key="k", pkg=SimpleNamespace(id="CD0"), keys={},
                                review=SimpleNamespace(title="T", citation=None), inputs=inputs)
     ran = Ran(todo=[], seconds={"intro": 1.5}, results=cf.Future(), previous=cf.Future(), exports=cf.Future())
-    index = publish.publish(where, the_plan, staging, ran, html, {"analyses": {}})
+    index = publish.publish(where, the_plan, staging, ran, html)
     assert index == where.site / "index.html" and index.read_text() == "new"
-    assert sorted(p.name for p in where.site.iterdir()) == ["index.html"]  # the old site is gone
+    assert sorted(p.name for p in where.site.iterdir()) == ["index.html", "results.json"]  # the old site is gone
+    assert (where.build / "results.json").read_text() == '{"analyses": {}}'  # the site's, beside the state
     assert not html.exists() and not where.site.with_name("html.old").exists()
     assert json.loads(where.state.read_text()) == {"key": "k", "package": "CD0", "title": "T",
                                                    "seconds": {"intro": 1.5}, "citation": None,

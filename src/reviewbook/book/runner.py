@@ -59,6 +59,7 @@ from .build.site import (_ASSET, DL, GENERATED_PAGES, Sphinx, _copy_sources, _do
 from .build.validate import _clean_metadata
 from .build.validate import validate as validate_notebook  # noqa: F401
 from .paths import code_root, files_under, resources  # noqa: F401
+from .paths import Project
 from .paths import project as find_project
 
 
@@ -107,11 +108,12 @@ def read_previous(previous=None):
 def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_warnings=False,
           project=None, out=None) -> Path:
     """Build the book of the review project in the folder ``project`` (default: the
-    current folder; :func:`~.paths.project`) into its ``_build/html`` or ``out``.
+    current folder; :func:`~.paths.project`; or the :class:`~.paths.Project` itself) into
+    its ``_build/html`` or ``out``.
     ``data``: the package (default: the project's ``data/<package>``, the package
     its review file names); ``review``: the review file (default: the project's)."""
     t_start = time.perf_counter()
-    proj = find_project(project)
+    proj = project if isinstance(project, Project) else find_project(project)
     use_project(proj, out)
     where = paths()
     the_plan = plan.make(where, proj, data, review=review, previous=previous, allow_warnings=allow_warnings,
@@ -128,8 +130,8 @@ def build(data=None, *, review=None, jobs=2, force=False, previous=None, allow_w
         site.sources(staging, the_plan, sphinx)
         ran = execute.run(where, the_plan, staging, workers, jobs, force)
         validate.notebooks(staging, ran)
-        html, results = site.make(where, the_plan, staging, ran, sphinx, sphinx_code)
-        publish.publish(where, the_plan, staging, ran, html, results)
+        html, _ = site.make(where, the_plan, staging, ran, sphinx, sphinx_code)
+        publish.publish(where, the_plan, staging, ran, html)
     finally:
         sphinx.cancel()
         if workers is not None:
@@ -157,7 +159,7 @@ def main(data=None, review=None, jobs=2, force=False, previous=None, allow_warni
             # neither removes the other's staging folder or Sphinx work tree
             with writer_lock(BUILD, f"the book's build folder ({os.path.relpath(BUILD, ROOT)})", log=log):
                 build(data, review=review, jobs=jobs, force=force, previous=previous,
-                      allow_warnings=allow_warnings, project=project, out=out)
+                      allow_warnings=allow_warnings, project=proj, out=out)
     except Terminated:
         print("error: terminated; " + ("the new site was published first" if _PUBLISHED else
                                        "the previous site is unchanged"), file=sys.stderr)

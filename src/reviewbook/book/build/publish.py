@@ -17,9 +17,10 @@ from .plan import Plan
 PUBLISHED: list = []
 
 
-def publish(paths: Paths, plan: Plan, staging: Path, ran: Ran, html: Path, results: dict) -> Path:
+def publish(paths: Paths, plan: Plan, staging: Path, ran: Ran, html: Path) -> Path:
     """Cache the executed notebooks, swap the site ``html`` into ``paths.site`` and record
-    the state of this build; returns the published site's index page."""
+    the state of this build (and the site's ``results.json`` beside it, for the next build's
+    comparison); returns the published site's index page."""
     from ...package.lock import sigterm_held
 
     store(paths, plan, staging, ran.todo)
@@ -27,7 +28,7 @@ def publish(paths: Paths, plan: Plan, staging: Path, ran: Ran, html: Path, resul
     with sigterm_held():  # the two renames of the swap, and what records them, are never cut in two
         _swap(html, paths.site)
         PUBLISHED.append(paths.site)
-        (paths.build / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+        shutil.copy2(paths.site / "results.json", paths.build / "results.json")  # written once, by site.make
         shutil.copy2(paths.work / "src" / "_toc.yml", paths.build / "toc.yml")  # the published site's pages (for the PDF)
         paths.state.write_text(json.dumps({"key": plan.total_key, "package": plan.pkg.id,
                                            "title": plan.review.title, "seconds": ran.seconds,
