@@ -25,3 +25,32 @@ if os.environ.get("REVIEWBOOK_PROFILE_SPHINX") and any("reviewbook.book.sphinx" 
         _exit(code)
 
     os._exit = _exit_dumping
+
+if os.environ.get("REVIEWBOOK_SPHINX_STAMPS") and any("reviewbook.book.sphinx" in a
+                                                       for a in getattr(sys, "orig_argv", [])):
+    # REVIEWBOOK_SPHINX_STAMPS=FILE: the Sphinx process appends the wall-clock time of each phase to FILE
+    # (its start, the application made, 'go' received, read, merged, consistency checked, written)
+    import time
+
+    _stamps = open(os.environ["REVIEWBOOK_SPHINX_STAMPS"], "a")
+
+    def _stamp(what):
+        _stamps.write(f"{time.time():.2f} {what}\n")
+        _stamps.flush()
+
+    _stamp("process started")
+    from sphinx.application import Sphinx as _Sphinx
+
+    _init, _build = _Sphinx.__init__, _Sphinx.build
+
+    def _timed_init(self, *a, **k):
+        _init(self, *a, **k)
+        _stamp("application made")
+        for event in ("env-before-read-docs", "env-updated", "env-check-consistency", "build-finished"):
+            self.connect(event, (lambda ev: lambda *x, **y: _stamp(ev))(event))
+
+    def _timed_build(self, *a, **k):
+        _stamp("go received")
+        return _build(self, *a, **k)
+
+    _Sphinx.__init__, _Sphinx.build = _timed_init, _timed_build

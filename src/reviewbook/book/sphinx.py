@@ -69,6 +69,7 @@ def build(src: Path, out: Path, doctrees: Path, jobs: int, before_build=None) ->
             app.config.latex_documents = update_latex_documents(app.config.latex_documents,
                                                                 meta["latex_doc_overrides"])
             app.connect("html-page-context", _title_as_text, priority=900)  # after the themes' handlers
+            balance_reading(app)
             if app.config["use_multitoc_numbering"]:
                 import yaml
 
@@ -84,6 +85,40 @@ def build(src: Path, out: Path, doctrees: Path, jobs: int, before_build=None) ->
         handle_exception(app, _Args, exc, sys.stderr)
         print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def balance_reading(app) -> None:
+    """Sphinx 7.4 reads in parallel by splitting the sorted names of the documents to
+    read into consecutive runs (``sphinx.util.parallel.make_chunks``), one forked process
+    per run.  The book's notebook pages sort together (``sections/...``), so one process
+    read nearly all of them while the other read the short Markdown pages and then
+    waited.  While reading, the documents are dealt instead to as many runs as processes,
+    largest source file first, each to the run with the fewest bytes so far (Graham's
+    LPT rule), so that the processes finish together.  Which documents are read, and
+    how, is unchanged; writing is split as Sphinx splits it."""
+    import os
+
+    import sphinx.builders as builders
+    from sphinx.util.build_phase import BuildPhase
+    from sphinx.util.parallel import make_chunks
+
+    def size(docname):
+        try:
+            return os.path.getsize(app.env.doc2path(docname))
+        except (OSError, KeyError, ValueError):
+            return 0
+
+    def balanced_chunks(arguments, nproc, maxbatch=10):
+        if app.phase != BuildPhase.READING or nproc < 2 or len(arguments) < 2:
+            return make_chunks(arguments, nproc, maxbatch)
+        runs, loads = [[] for _ in range(min(nproc, len(arguments)))], [0] * min(nproc, len(arguments))
+        for doc in sorted(arguments, key=lambda d: (-size(d), d)):
+            i = loads.index(min(loads))
+            runs[i].append(doc)
+            loads[i] += size(doc)
+        return runs
+
+    builders.make_chunks = balanced_chunks
 
 
 def _title_as_text(app, pagename, templatename, context, doctree) -> None:
