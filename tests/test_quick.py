@@ -30,7 +30,7 @@ def project(tmp_path):
     (root / "_build" / "html").mkdir(parents=True)
     (root / "_build" / "html" / "index.html").write_text("<html></html>")
     roots = [root / "data" / "P1", root / "review.yml", code]
-    state = {"key": "k", quick.RECORD: quick.record(roots, quick.options())}
+    state = {"key": "k", quick.RECORD: quick.record(roots, quick.options(), root)}
     (root / "_build" / "state.json").write_text(json.dumps(state))
     return root
 
@@ -43,6 +43,20 @@ def test_same_bytes_and_options_are_up_to_date(project):
     assert check(project) == project / "_build" / "html" / "index.html"
     (project / "code" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\0compiled")
     assert check(project) is not None  # compiled Python is not an input
+
+
+def test_a_copy_of_a_project_is_checked_against_its_own_files(project, tmp_path):
+    """The record names the inputs relative to the project: a copy (build folder and
+    state included) whose package differs from the original's is not up to date."""
+    import shutil
+
+    state = json.loads((project / "_build" / "state.json").read_text())
+    assert state[quick.RECORD]["roots"] == ["data/P1", "review.yml", "code"]
+    copy = Path(shutil.copytree(project, tmp_path / "copy"))
+    assert check(copy) == copy / "_build" / "html" / "index.html"
+    (copy / "data" / "P1" / "rows.csv").write_text("Study,Mean\nA 2001,30\n")
+    assert check(copy) is None
+    assert check(project) is not None  # the original is untouched
 
 
 @pytest.mark.parametrize("change", ["value", "added file", "removed file", "review file", "code", "no site",

@@ -37,29 +37,41 @@ def _skipped(path: Path) -> bool:
     return "__pycache__" in path.parts or path.suffix in (".pyc", ".pyo")
 
 
-def digest(roots) -> str:
-    """SHA-256 of the names and bytes of every file under ``roots`` (a folder stands for
-    every file under it, compiled Python left out); a missing root counts as missing."""
+def digest(roots, base: Path) -> str:
+    """SHA-256 of the names and bytes of every file under ``roots`` (paths relative to the
+    project's folder ``base``, or absolute; a folder stands for every file under it, compiled
+    Python left out); a missing root counts as missing."""
     h = hashlib.sha256()
-    for root in roots:
-        root = Path(root)
-        h.update(b"root\0" + str(root).encode() + b"\0")
+    for name in roots:
+        root = Path(base) / name
+        h.update(b"root\0" + str(name).encode() + b"\0")
         if not root.exists():
             h.update(b"missing\0")
             continue
         for f in files_under(root):
-            if _skipped(f.relative_to(root) if f != root else Path(f.name)):
+            inside = f.relative_to(root) if f != root else Path(f.name)
+            if _skipped(inside):
                 continue
-            h.update(str(f.relative_to(root) if f != root else f.name).encode() + b"\0")
+            h.update(str(inside).encode() + b"\0")
             h.update(f.read_bytes())
             h.update(b"\0")
     return h.hexdigest()
 
 
-def record(roots, opts: dict) -> dict:
-    """What ``state.json`` keeps of a build's inputs (the digest taken now)."""
-    roots = [str(Path(r)) for r in roots]
-    return {"options": opts, "roots": roots, "digest": digest(roots)}
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(base))
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def record(roots, opts: dict, base: Path) -> dict:
+    """What ``state.json`` keeps of a build's inputs (the digest taken now).  Roots inside
+    the project's folder ``base`` are kept relative to it, so that a copy of the project
+    (its build folder included) is checked against its own files, never the original's."""
+    base = Path(base).resolve()
+    rel = [_relative(r, base) for r in roots]
+    return {"options": opts, "roots": rel, "digest": digest(rel, base)}
 
 
 def up_to_date(data=None, *, review=None, out=None, allow_warnings=False, project_dir=None) -> Path | None:
@@ -81,7 +93,7 @@ def up_to_date(data=None, *, review=None, out=None, allow_warnings=False, projec
     if not index.is_file():
         return None
     try:
-        same = digest(roots) == was
+        same = digest(roots, proj.root) == was
     except OSError:
         return None
     return index if same else None
