@@ -13,6 +13,40 @@ def pytest_configure(config):
                                        "skipped without it, failed under CI (tests/needs.py)")
 
 
+#: Files whose tests are work units of their own under ``--dist loadgroup`` (each test
+#: sets up what it uses, or names its group with ``@pytest.mark.xdist_group``); every other
+#: file is one work unit, as under ``--dist loadfile`` (its tests share module fixtures or
+#: run in order on one built copy).
+SPLIT_FILES = {"test_book.py", "test_faults.py"}
+
+
+def _group(item) -> str:
+    mark = item.get_closest_marker("xdist_group")
+    return mark.args[0] if mark and mark.args else mark.kwargs.get("name", "default") if mark else item.nodeid
+
+
+def _slow_seconds(item) -> float:
+    mark = item.get_closest_marker("slow")
+    return float(mark.args[0]) if mark and mark.args else 0.0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """The work units of a run on pytest-xdist workers (``make test``: ``-n 2 --dist
+    loadgroup --no-loadscope-reorder``): a file is one unit unless it is in SPLIT_FILES;
+    tests marked ``xdist_group`` share a unit.  Units that hold ``slow`` tests go first,
+    the longest first (their measured seconds summed), so that the two workers stay busy
+    to the end instead of one finishing a long file alone; every test still runs.  The
+    order within a unit is the file's order."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and item.path.name not in SPLIT_FILES:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    cost: dict = {}
+    for item in items:
+        cost[_group(item)] = cost.get(_group(item), 0.0) + _slow_seconds(item)
+    items.sort(key=lambda item: -cost[_group(item)])  # stable: the rest keep the collection's order
+
+
 def pytest_runtest_setup(item):
     for mark in item.iter_markers("needs"):
         require(*mark.args)
@@ -27,14 +61,42 @@ def cli(*args, cwd=None, env=None, timeout=None):
                           cwd=cwd, env=env, timeout=timeout)
 
 
-@pytest.fixture(scope="session")
-def default_book(tmp_path_factory):
-    """The default book (the embedded package data/CD015373) built once per test run in a
-    clean copy of the repository: (repo, the build's CompletedProcess).  Tests read it; a
-    test or module that changes files works in its own copy (``bookutil.copy_built``)."""
+def _build_default_book(dest: Path) -> dict:
     from bookutil import clean_copy, run_book
 
-    repo = clean_copy(tmp_path_factory.mktemp("default-book"))
+    repo = clean_copy(dest)
     res = run_book(repo)
+    return {"repo": str(repo), "args": res.args, "returncode": res.returncode, "stdout": res.stdout,
+            "stderr": res.stderr}
+
+
+@pytest.fixture(scope="session")
+def default_book(tmp_path_factory, worker_id):
+    """The default book (the embedded package data/CD015373) built ONCE per test run in a
+    clean copy of the repository: (repo, the build's CompletedProcess).  Under pytest-xdist
+    the first worker to ask builds it under a file lock in the run's shared temporary
+    folder and the others read it there (pytest-xdist's documented recipe for a session
+    fixture computed once).  Tests only read it; a test that changes files or rebuilds
+    works in its own copy (``bookutil.copy_built``)."""
+    import json
+    import shutil
+    import subprocess
+
+    from filelock import FileLock
+
+    if worker_id == "master":  # no xdist: this process is the whole run
+        info = _build_default_book(tmp_path_factory.mktemp("default-book"))
+    else:
+        root = tmp_path_factory.getbasetemp().parent  # shared by the workers of this run
+        done = root / "default-book.json"
+        with FileLock(str(root / "default-book.lock")):
+            if done.is_file():
+                info = json.loads(done.read_text())
+            else:
+                shutil.rmtree(root / "default-book", ignore_errors=True)  # what a build that raised left
+                (root / "default-book").mkdir()
+                info = _build_default_book(root / "default-book")
+                done.write_text(json.dumps(info))
+    res = subprocess.CompletedProcess(info["args"], info["returncode"], info["stdout"], info["stderr"])
     assert res.returncode == 0, res.stdout + res.stderr
-    return repo, res
+    return Path(info["repo"]), res

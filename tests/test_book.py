@@ -168,6 +168,7 @@ def test_downloads_and_results(built):
     assert "nothing to compare" in html(repo, "what_changed.html")
 
 
+@pytest.mark.slow(18)
 def test_site_works_offline_in_a_browser(built):
     require("chromium")
     repo, _ = built
@@ -197,6 +198,8 @@ def audit(built):
     return audit_site(READER_PAGES, site, shots=repo / "book/_build/screenshots")
 
 
+@pytest.mark.slow(67)
+@pytest.mark.xdist_group("book-audit")
 def test_every_page_passes_axe_wcag_a_and_aa(audit):
     """axe-core (axe-playwright-python) on every page: no critical or serious violation
     of WCAG 2.0/2.1 level A or AA."""
@@ -204,6 +207,7 @@ def test_every_page_passes_axe_wcag_a_and_aa(audit):
     assert not any(bad.values()), {k: v for k, v in bad.items() if v}
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_screenshots_of_every_page_at_1280_and_390(built, audit):
     repo, _ = built
     shots = repo / "book/_build/screenshots"
@@ -213,6 +217,7 @@ def test_screenshots_of_every_page_at_1280_and_390(built, audit):
             assert png.exists() and png.stat().st_size > 5000, png
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_no_page_scrolls_sideways(audit):
     """Wide tables and figures scroll inside their own box; the page never does, as
     first shown or with every dropdown open."""
@@ -222,6 +227,7 @@ def test_no_page_scrolls_sideways(audit):
     assert not wide, wide
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_page_height_as_first_shown(audit):
     """Issue #16: as first shown (dropdowns closed) no page is taller than 15,000 CSS px at
     1280 px wide."""
@@ -229,6 +235,7 @@ def test_page_height_as_first_shown(audit):
     assert not tall, f"pages taller than {MAX_HEIGHT} px at 1280 px: {tall}"
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_no_console_error_on_any_page(audit):
     """Issue #22.5: no page logs an error to the browser's console (a script included twice
     logged "Identifier 'THEBE_JS_URL' has already been declared" on every page)."""
@@ -237,6 +244,7 @@ def test_no_console_error_on_any_page(audit):
     assert len(audit) == len(READER_PAGES)
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_page_height_on_a_phone(audit):
     """Issue #22.5: at 390 px, as first shown (dropdowns closed), no page is taller than
     15,000 CSS px."""
@@ -244,6 +252,7 @@ def test_page_height_on_a_phone(audit):
     assert not tall, tall
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_tables_that_scroll_show_their_first_data_column(audit):
     """Issue #22.5: at 390 px a table that scrolls sideways in its box shows its first data
     column without scrolling."""
@@ -251,6 +260,7 @@ def test_tables_that_scroll_show_their_first_data_column(audit):
     assert not hidden, hidden
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_forest_plot_text_is_at_least_9_css_px(audit):
     """The smallest text of every forest plot, as drawn at the content width of a
     1280 px window (font size times the figure's scale on screen)."""
@@ -260,11 +270,13 @@ def test_forest_plot_text_is_at_least_9_css_px(audit):
     assert not small, small
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_no_template_markup_on_any_page(audit):
     found = {page: [m for m in TEMPLATE_MARKUP if m in d[1280]["text"]] for page, d in audit.items()}
     assert not any(found.values()), {k: v for k, v in found.items() if v}
 
 
+@pytest.mark.xdist_group("book-audit")
 def test_no_working_notes_on_any_page(audit):
     """Words of working notes (issue #16) never reach a reader's page (case-insensitive,
     whole words)."""
@@ -600,13 +612,16 @@ def test_external_links_are_sources_a_reader_can_follow(built):
     assert "n.d." not in text_of(repo, "references.html")
 
 
-def test_rebuild_with_nothing_changed_is_up_to_date(built):
-    repo, _ = built
+def test_rebuild_with_nothing_changed_is_up_to_date(built, tmp_path):
+    """In a copy of the built repository (a rebuild takes the build's lock and may write
+    its state: the shared build is only read)."""
+    repo = copy_built(built[0], tmp_path / "repo")
     res = run_book(repo)
     assert res.returncode == 0
     assert "up to date" in res.stdout
 
 
+@pytest.mark.slow(22)
 def test_changed_value_reexecutes_only_the_notebooks_that_read_it(built, tmp_path):
     """Maier 2003 in analysis 7.2 (memantine, pain short term): experimental mean 32 -> 30,
     in a copy of the built repository (its site and cache included), so that the shared
@@ -634,15 +649,21 @@ def test_changed_value_reexecutes_only_the_notebooks_that_read_it(built, tmp_pat
     assert "Estimates that moved" in changed and "7.2" in changed and "memantine" in changed
 
 
+@pytest.mark.slow(20)
 def test_two_builds_from_the_same_inputs_are_identical(built, tmp_path):
-    repo, _ = built
+    """The shared build (a first build of a clean copy) and a forced rebuild of a copy of
+    it, in another folder: the same results, notebook outputs and figures."""
+    first_site = built[0] / "book/_build/html"
+    first = (first_site / "results.json").read_text()
+    nb_first = {p.name: _outputs(p) for p in (first_site / "downloads").glob("*.ipynb")}
+    svg_first = {p.name: p.read_bytes() for p in (first_site / "_images").glob("*.svg")}
+    # a notebook per section page and the landing page's; every analysis's figures (as test_pdf_appendix)
+    assert len(nb_first) == len(SECTIONS) + 1 and len(svg_first) > 100
+    repo = copy_built(built[0], tmp_path / "repo")
     site = repo / "book/_build/html"
-    assert run_book(repo, "--force").returncode == 0
-    first = (site / "results.json").read_text()
-    nb_first = {p.name: _outputs(p) for p in (site / "downloads").glob("*.ipynb")}
-    svg_first = {p.name: p.read_bytes() for p in (site / "_images").glob("*.svg")}
-    shutil.copytree(site, tmp_path / "first")
-    assert run_book(repo, "--force").returncode == 0
+    res = run_book(repo, "--force")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert not re.search(r"\scached\b", res.stdout)  # forced: every notebook ran again
     assert (site / "results.json").read_text() == first
     assert {p.name: _outputs(p) for p in (site / "downloads").glob("*.ipynb")} == nb_first
     assert {p.name: p.read_bytes() for p in (site / "_images").glob("*.svg")} == svg_first
@@ -769,6 +790,8 @@ def other_audit(other_book):
     return audit_site(pages, site)
 
 
+@pytest.mark.slow(52)
+@pytest.mark.xdist_group("book-other")
 def test_other_review_in_a_browser(other_audit):
     """Issue #22, done-when: on a book of a training-half review, no console error, no page
     that scrolls sideways at 390 or 1280 px, no page taller than 15,000 px at 390 px as first
@@ -786,6 +809,7 @@ def test_other_review_in_a_browser(other_audit):
     assert not problems, problems
 
 
+@pytest.mark.xdist_group("book-other")
 def test_other_review_landing_page(other_book):
     """The landing page of a book without a review description: a bottom line per
     comparison, a unit beside every mean difference, no analysis both a finding and 'says

@@ -25,10 +25,11 @@ FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def repo(default_book, tmp_path_factory):
-    """A copy of the default book's built repository, for builds that must fail."""
-    return copy_built(default_book[0], tmp_path_factory.mktemp("faults") / "repo")
+@pytest.fixture
+def repo(default_book, tmp_path):
+    """A copy of the default book's built repository for each test (builds that must fail,
+    and builds of other packages that replace its site): no test sees another's changes."""
+    return copy_built(default_book[0], tmp_path / "repo")
 
 
 def site_state(repo):
@@ -199,6 +200,7 @@ def test_notebook_that_raises(repo):
     assert res.returncode == 0, res.stderr
 
 
+@pytest.mark.slow(36)
 def test_interrupted_build_keeps_the_site(repo):
     before = site_state(repo)
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
@@ -242,6 +244,7 @@ def assert_book_about(site, pkg_ids):
         assert f"analysis {aid}" in blob or f" {aid} " in blob, aid
 
 
+@pytest.mark.slow(14)
 def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
     """Fleiss1993.zip (R meta's example export): a book about that package, with no
     ketamine text left, every analysis on the site, and what changed since the last build."""
@@ -264,6 +267,7 @@ def test_any_reviews_package_builds_a_coherent_book(repo, tmp_path):
     assert json.loads((site / "changes.json").read_text())["other_package"] is True
 
 
+@pytest.mark.slow(18)
 @pytest.mark.needs("shared")
 def test_book_from_another_reviews_imported_rows(repo, tmp_path):
     """CD001703.pub4 imported with import-rows: one page per comparison, harms where
@@ -311,6 +315,7 @@ def generated_package(tmp_path, study_name):
     return dp.write(new, tmp_path / "GEN0001")
 
 
+@pytest.mark.slow(31)
 def test_generated_package_and_markup_in_names_render_as_text(repo, tmp_path):
     evil = "<script>alert('x')</script><b>Bold</b> {ref}`x` [link](http://example.com)"
     pkg = generated_package(tmp_path, evil)
