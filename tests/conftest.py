@@ -13,16 +13,8 @@ def pytest_configure(config):
                                        "skipped without it, failed under CI (tests/needs.py)")
 
 
-#: Files whose tests are work units of their own under ``--dist loadgroup`` (each test
-#: sets up what it uses, or names its group with ``@pytest.mark.xdist_group``); every other
-#: file is one work unit, as under ``--dist loadfile`` (its tests share module fixtures or
-#: run in order on one built copy).
-SPLIT_FILES = {"test_book.py", "test_faults.py"}
-
-
-def _group(item) -> str:
-    mark = item.get_closest_marker("xdist_group")
-    return mark.args[0] if mark and mark.args else mark.kwargs.get("name", "default") if mark else item.nodeid
+def _file(item) -> str:
+    return item.nodeid.split("::")[0]
 
 
 def _slow_seconds(item) -> float:
@@ -32,19 +24,17 @@ def _slow_seconds(item) -> float:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """The work units of a run on pytest-xdist workers (``make test``: ``-n 2 --dist
-    loadgroup --no-loadscope-reorder``): a file is one unit unless it is in SPLIT_FILES;
-    tests marked ``xdist_group`` share a unit.  Units that hold ``slow`` tests go first,
-    the longest first (their measured seconds summed), so that the two workers stay busy
-    to the end instead of one finishing a long file alone; every test still runs.  The
-    order within a unit is the file's order."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None and item.path.name not in SPLIT_FILES:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    """The order of a run's work units (``make test``: ``-n 2 --dist loadfile
+    --no-loadscope-reorder``: a file is a unit, sent to a worker whole, in the order of the
+    collection): the files that hold ``slow`` tests first, the longest first (their tests'
+    measured seconds summed), so that the two workers stay busy to the end instead of one
+    finishing a long file alone.  Every test still runs; within a file the order is the
+    file's.  (``--dist loadgroup`` would group finer, but pytest-xdist 3.8 marks a group in
+    the node id, which pytest 9.2 no longer reads: pytest-dev/pytest-xdist#1386.)"""
     cost: dict = {}
     for item in items:
-        cost[_group(item)] = cost.get(_group(item), 0.0) + _slow_seconds(item)
-    items.sort(key=lambda item: -cost[_group(item)])  # stable: the rest keep the collection's order
+        cost[_file(item)] = cost.get(_file(item), 0.0) + _slow_seconds(item)
+    items.sort(key=lambda item: -cost[_file(item)])  # stable: the rest keep the collection's order
 
 
 def pytest_runtest_setup(item):
@@ -100,3 +90,10 @@ def default_book(tmp_path_factory, worker_id):
     res = subprocess.CompletedProcess(info["args"], info["returncode"], info["stdout"], info["stderr"])
     assert res.returncode == 0, res.stdout + res.stderr
     return Path(info["repo"]), res
+
+
+@pytest.fixture(scope="module")
+def built(default_book):
+    """The default book, built once per run (``default_book``): the tests of the built site
+    (tests/test_book*.py) read it and never change it."""
+    return default_book
