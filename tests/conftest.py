@@ -35,6 +35,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         cost[_file(item)] = cost.get(_file(item), 0.0) + _slow_seconds(item)
     items.sort(key=lambda item: -cost[_file(item)])  # stable: the rest keep the collection's order
+    # the first unit builds the shared default book; the second is the longest one that does
+    # not wait for it, so that the other worker starts at once
+    files = list(dict.fromkeys(_file(item) for item in items))
+    waits = {f for item in items if "default_book" in getattr(item, "fixturenames", ()) for f in [_file(item)]}
+    second = next((f for f in files[1:] if f not in waits), None)
+    if files and files[0] in waits and second is not None:
+        rank = {f: i for i, f in enumerate(files)}
+        rank[second] = 0.5
+        items.sort(key=lambda item: rank[_file(item)])
 
 
 def pytest_runtest_setup(item):
