@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def _build_default_book(dest: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def default_book(tmp_path_factory, worker_id):
+def default_book(tmp_path_factory):
     """The default book (the embedded package data/CD015373) built ONCE per test run in a
     clean copy of the repository: (repo, the build's CompletedProcess).  Under pytest-xdist
     the first worker to ask builds it under a file lock in the run's shared temporary
@@ -83,7 +84,7 @@ def default_book(tmp_path_factory, worker_id):
 
     from filelock import FileLock
 
-    if worker_id == "master":  # no xdist: this process is the whole run
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # no xdist: this process is the whole run
         info = _build_default_book(tmp_path_factory.mktemp("default-book"))
     else:
         root = tmp_path_factory.getbasetemp().parent  # shared by the workers of this run

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from needs import require
-from bookutil import CHROMIUM, browse, dates_now, rendered_math
+from bookutil import CHROMIUM, browse, copy_built, dates_now, rendered_math
 
 SECTIONS = ["study_flow", "ketamine_iv", "memantine", "other_nmda", "harms", "summary_of_findings",
             "reproduction", "independent"]
@@ -508,8 +508,10 @@ def test_pdf_appendix(built, tmp_path):
     import subprocess
     import sys
 
-    repo, _ = built
     require("chromium", "poppler")
+    # in a copy: the PDF's source page is written beside the site and removed, and the
+    # shared build is only read (another worker may be copying it)
+    repo = copy_built(built[0], tmp_path / "repo")
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     before = dates_now()
     res = subprocess.run([sys.executable, "-m", "reviewbook", "pdf"], cwd=repo, env=env, capture_output=True, text=True)
