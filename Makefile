@@ -12,7 +12,7 @@ book: setup
 	$(PY) -m reviewbook book --data "$(DATA)" $(if $(REVIEW),--review "$(REVIEW)")
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 pdf: setup
 	$(PY) -m reviewbook pdf

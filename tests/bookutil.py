@@ -169,7 +169,7 @@ _MEASURE_JS = """() => {
 }"""
 
 
-def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390)):
+def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390), axe=True, opened=True):
     """Open each page from file:// in Debian's chromium at each width (first
     as shown: dropdowns closed) and measure what a reader gets.
 
@@ -182,11 +182,13 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
     CSS px as drawn (font size times the figure's scale on screen) and the
     figure's width, and the page's scroll width; and (at the first width)
     axe-core's violations with WCAG 2 A/AA tags.
-    Screenshots of every page at every width go to ``shots`` (PNG)."""
+    Screenshots of every page at every width go to ``shots`` (PNG).  ``axe=False`` leaves
+    out axe-core and ``opened=False`` the second look with every dropdown open (no "axe",
+    "fonts" or "open_scroll_width"), for a caller that checks neither."""
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
-    axe = Axe()
+    checker = Axe() if axe else None
     out = {}
     with sync_playwright() as p:
         # file access between files: the figure documents' text can be measured
@@ -207,8 +209,8 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
                 m = page.evaluate(_MEASURE_JS)
                 entry = {"height": m["height"], "scroll_width": m["width"], "viewport": m["viewport"],
                          "text": m["text"], "wide": m["wide"], "console": list(console)}
-                if width == widths[0]:
-                    res = axe.run(page, options={"runOnly": {"type": "tag", "values": [
+                if width == widths[0] and checker is not None:
+                    res = checker.run(page, options={"runOnly": {"type": "tag", "values": [
                         "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]})
                     entry["axe"] = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:5])
                                     for v in res.response["violations"]]
@@ -216,11 +218,12 @@ def audit_site(pages, site: Path, shots: Path | None = None, widths=(1280, 390))
                     shots.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(shots / f"{rel.replace('/', '_').removesuffix('.html')}-{width}.png"),
                                     full_page=True)
-                # every detail open, as printed: the figures inside the dropdowns are drawn now
-                page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-                page.wait_for_function(_FIGURES_LOADED_JS, timeout=20000)
-                m = page.evaluate(_MEASURE_JS)
-                entry["fonts"], entry["open_scroll_width"] = m["fonts"], m["width"]
+                if opened:
+                    # every detail open, as printed: the figures inside the dropdowns are drawn now
+                    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+                    page.wait_for_function(_FIGURES_LOADED_JS, timeout=20000)
+                    m = page.evaluate(_MEASURE_JS)
+                    entry["fonts"], entry["open_scroll_width"] = m["fonts"], m["width"]
                 out.setdefault(rel, {})[width] = entry
             page.close()
         browser.close()

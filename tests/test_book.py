@@ -1,26 +1,24 @@
 """End to end: build the whole book from a clean copy of the repository and check
 what a reader gets (issues: the book; the review's own data as the default; a book
-about the package it was built from).  Also the incremental rebuild, the 'What
-changed' page, determinism and the PDF."""
+about the package it was built from), its pages in a browser and the PDF.  The
+browser audit of every page is tests/test_book_audit.py, the rebuilds and determinism
+tests/test_book_rebuilds.py, the book of another review tests/test_book_other.py: files
+of their own, so that pytest-xdist (``--dist loadfile``) runs them on both workers."""
 import json
 import os
 import re
-import shutil
 
 import pytest
 
 from needs import require
-from bookutil import (CHROMIUM, clean_copy, copy_built, dates_now, TEMPLATE_MARKUP, WORKING_NOTE_WORDS, audit_site, browse, rendered_math,
-                      run_book)
+from bookutil import CHROMIUM, browse, copy_built, dates_now, rendered_math
 
 SECTIONS = ["study_flow", "ketamine_iv", "memantine", "other_nmda", "harms", "summary_of_findings",
             "reproduction", "independent"]
-
-
-@pytest.fixture(scope="module")
-def built(default_book):
-    """The default book, built once per run (conftest.default_book)."""
-    return default_book
+READER_PAGES = ["index.html", "intro.html", "methods.html", "rerun.html", "review_file.html", "what_changed.html",
+                "glossary.html",
+                "references.html", "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
+MAX_HEIGHT = 15000  # CSS px at 1280 px wide, as first shown (issue #16)
 
 
 def html(repo, page):
@@ -168,6 +166,7 @@ def test_downloads_and_results(built):
     assert "nothing to compare" in html(repo, "what_changed.html")
 
 
+@pytest.mark.slow(20)
 def test_site_works_offline_in_a_browser(built):
     require("chromium")
     repo, _ = built
@@ -177,103 +176,6 @@ def test_site_works_offline_in_a_browser(built):
     problems = browse(pages, site)
     assert not problems, "\n".join(problems)
     assert rendered_math(site / "methods.html") >= 8  # local MathJax renders the methods' equations
-
-
-# ------------------------------------------------------------------ the reader's site in a browser (issue #16)
-
-READER_PAGES = ["index.html", "intro.html", "methods.html", "rerun.html", "review_file.html", "what_changed.html",
-                "glossary.html",
-                "references.html", "downloads.html"] + [f"sections/{s}.html" for s in SECTIONS]
-MAX_HEIGHT = 15000  # CSS px at 1280 px wide, as first shown (issue #16)
-
-
-@pytest.fixture(scope="module")
-def audit(built):
-    """Every reader page opened at 1280 and 390 px (dropdowns closed), measured and
-    checked with axe-core; screenshots in book/_build/screenshots/."""
-    require("chromium")
-    repo, _ = built
-    site = repo / "book/_build/html"
-    return audit_site(READER_PAGES, site, shots=repo / "book/_build/screenshots")
-
-
-def test_every_page_passes_axe_wcag_a_and_aa(audit):
-    """axe-core (axe-playwright-python) on every page: no critical or serious violation
-    of WCAG 2.0/2.1 level A or AA."""
-    bad = {page: [v for v in d[1280]["axe"] if v[1] in ("critical", "serious")] for page, d in audit.items()}
-    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
-
-
-def test_screenshots_of_every_page_at_1280_and_390(built, audit):
-    repo, _ = built
-    shots = repo / "book/_build/screenshots"
-    for page in READER_PAGES:
-        for width in (1280, 390):
-            png = shots / f"{page.replace('/', '_').removesuffix('.html')}-{width}.png"
-            assert png.exists() and png.stat().st_size > 5000, png
-
-
-def test_no_page_scrolls_sideways(audit):
-    """Wide tables and figures scroll inside their own box; the page never does, as
-    first shown or with every dropdown open."""
-    wide = {(page, w, state): e[key] for page, d in audit.items() for w, e in d.items()
-            for state, key in (("closed", "scroll_width"), ("open", "open_scroll_width"))
-            if e[key] > e["viewport"]}
-    assert not wide, wide
-
-
-def test_page_height_as_first_shown(audit):
-    """Issue #16: as first shown (dropdowns closed) no page is taller than 15,000 CSS px at
-    1280 px wide."""
-    tall = {page: d[1280]["height"] for page, d in audit.items() if d[1280]["height"] > MAX_HEIGHT}
-    assert not tall, f"pages taller than {MAX_HEIGHT} px at 1280 px: {tall}"
-
-
-def test_no_console_error_on_any_page(audit):
-    """Issue #22.5: no page logs an error to the browser's console (a script included twice
-    logged "Identifier 'THEBE_JS_URL' has already been declared" on every page)."""
-    errors = {(page, w): e["console"] for page, d in audit.items() for w, e in d.items() if e["console"]}
-    assert not errors, errors
-    assert len(audit) == len(READER_PAGES)
-
-
-def test_page_height_on_a_phone(audit):
-    """Issue #22.5: at 390 px, as first shown (dropdowns closed), no page is taller than
-    15,000 CSS px."""
-    tall = {page: d[390]["height"] for page, d in audit.items() if d[390]["height"] > MAX_HEIGHT}
-    assert not tall, tall
-
-
-def test_tables_that_scroll_show_their_first_data_column(audit):
-    """Issue #22.5: at 390 px a table that scrolls sideways in its box shows its first data
-    column without scrolling."""
-    hidden = {(page, t[0]) for page, d in audit.items() for t in d[390]["wide"] if not t[1]}
-    assert not hidden, hidden
-
-
-def test_forest_plot_text_is_at_least_9_css_px(audit):
-    """The smallest text of every forest plot, as drawn at the content width of a
-    1280 px window (font size times the figure's scale on screen)."""
-    sizes = {(page, f[0]): f[1] for page, d in audit.items() for f in d[1280]["fonts"] if "_forest" in f[0]}
-    assert len(sizes) >= 95 - 1  # every analysis's forest plot (1.19 too: 'Not estimable')
-    small = {k: round(v, 2) for k, v in sizes.items() if v < 9}
-    assert not small, small
-
-
-def test_no_template_markup_on_any_page(audit):
-    found = {page: [m for m in TEMPLATE_MARKUP if m in d[1280]["text"]] for page, d in audit.items()}
-    assert not any(found.values()), {k: v for k, v in found.items() if v}
-
-
-def test_no_working_notes_on_any_page(audit):
-    """Words of working notes (issue #16) never reach a reader's page (case-insensitive,
-    whole words)."""
-    found = {}
-    for page, d in audit.items():
-        hits = [w for w in WORKING_NOTE_WORDS if re.search(rf"\b{re.escape(w)}\b", d[1280]["text"], re.I)]
-        if hits:
-            found[page] = hits
-    assert not found, found
 
 
 def test_the_answer_is_on_the_first_screen(built):
@@ -600,67 +502,16 @@ def test_external_links_are_sources_a_reader_can_follow(built):
     assert "n.d." not in text_of(repo, "references.html")
 
 
-def test_rebuild_with_nothing_changed_is_up_to_date(built):
-    repo, _ = built
-    res = run_book(repo)
-    assert res.returncode == 0
-    assert "up to date" in res.stdout
-
-
-def test_changed_value_reexecutes_only_the_notebooks_that_read_it(built, tmp_path):
-    """Maier 2003 in analysis 7.2 (memantine, pain short term): experimental mean 32 -> 30,
-    in a copy of the built repository (its site and cache included), so that the shared
-    build stays as built for the tests after this one."""
-    import csv
-    import io
-
-    repo = copy_built(built[0], tmp_path / "repo")
-    path = repo / "data/CD015373/CD015373-analysis-data/CD015373-data-rows.csv"
-    table = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    h = table[0]
-    hit = [r for r in table[1:] if r[h.index("Study")] == "Maier 2003" and r[h.index("Analysis group")] == "7"
-           and r[h.index("Analysis number")] == "2"]
-    assert len(hit) == 1 and float(hit[0][h.index("Experimental mean")]) == 32
-    hit[0][h.index("Experimental mean")] = "30.0"
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(table)
-    path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
-    res = run_book(repo)
-    assert res.returncode == 0, res.stderr
-    assert re.search(r"memantine\s+executed", res.stdout)
-    for name in ("ketamine_iv", "harms", "other_nmda", "study_flow"):
-        assert re.search(rf"{name}\s+cached", res.stdout), name
-    changed = text_of(repo, "what_changed.html")
-    assert "Estimates that moved" in changed and "7.2" in changed and "memantine" in changed
-
-
-def test_two_builds_from_the_same_inputs_are_identical(built, tmp_path):
-    repo, _ = built
-    site = repo / "book/_build/html"
-    assert run_book(repo, "--force").returncode == 0
-    first = (site / "results.json").read_text()
-    nb_first = {p.name: _outputs(p) for p in (site / "downloads").glob("*.ipynb")}
-    svg_first = {p.name: p.read_bytes() for p in (site / "_images").glob("*.svg")}
-    shutil.copytree(site, tmp_path / "first")
-    assert run_book(repo, "--force").returncode == 0
-    assert (site / "results.json").read_text() == first
-    assert {p.name: _outputs(p) for p in (site / "downloads").glob("*.ipynb")} == nb_first
-    assert {p.name: p.read_bytes() for p in (site / "_images").glob("*.svg")} == svg_first
-
-
-def _outputs(path):
-    nb = json.loads(path.read_text())
-    return [(c.get("source"), c.get("outputs")) for c in nb["cells"]]
-
-
 def test_pdf_appendix(built, tmp_path):
     """The whole book as one PDF: title page (package id, date, versions), page
     numbers, every figure; rendered to PNG with pdftoppm."""
     import subprocess
     import sys
 
-    repo, _ = built
     require("chromium", "poppler")
+    # in a copy: the PDF's source page is written beside the site and removed, and the
+    # shared build is only read (another worker may be copying it)
+    repo = copy_built(built[0], tmp_path / "repo")
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     before = dates_now()
     res = subprocess.run([sys.executable, "-m", "reviewbook", "pdf"], cwd=repo, env=env, capture_output=True, text=True)
@@ -737,80 +588,3 @@ def test_editors_checklist(built):
         if a.get("parent"):
             for t in tables:
                 assert f"({aid})" not in " ".join(re.sub(r"<[^>]+>", " ", t).split()), aid
-
-
-# ------------------------------------------------------------------ a book about a review of the training half (#22)
-
-
-def _train_rows():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[2] / "shared/datasets/pairwise70/train/CD006140_pub3_data.csv"
-
-
-@pytest.fixture(scope="module")
-def other_book(tmp_path_factory):
-    """A book built from the data rows of CD006140 (training half of Pairwise70: 136 rows,
-    62 analyses in 5 comparisons, dichotomous and continuous), with no review description."""
-    rows = _train_rows()
-    require("shared")
-    repo = clean_copy(tmp_path_factory.mktemp("other"))
-    res = run_book(repo, "--data", rows)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return repo
-
-
-@pytest.fixture(scope="module")
-def other_audit(other_book):
-    require("chromium")
-    site = other_book / "book/_build/html"
-    pages = ["intro.html", "methods.html", "glossary.html", "what_changed.html", "downloads.html"] + sorted(
-        str(p.relative_to(site)) for p in (site / "sections").glob("*.html"))
-    return audit_site(pages, site)
-
-
-def test_other_review_in_a_browser(other_audit):
-    """Issue #22, done-when: on a book of a training-half review, no console error, no page
-    that scrolls sideways at 390 or 1280 px, no page taller than 15,000 px at 390 px as first
-    shown, and every table that scrolls shows its first data column."""
-    assert len(other_audit) >= 5 + 8  # the pages above and the sections (5 comparisons, harms, ...)
-    problems = []
-    for page, d in other_audit.items():
-        for w, e in d.items():
-            problems += [(page, w, "console", c) for c in e["console"]]
-            if e["scroll_width"] > e["viewport"]:
-                problems.append((page, w, "scrolls sideways", e["scroll_width"]))
-            if w == 390 and e["height"] > MAX_HEIGHT:
-                problems.append((page, w, "height", e["height"]))
-            problems += [(page, w, "first column hidden", t[0]) for t in e["wide"] if not t[1]]
-    assert not problems, problems
-
-
-def test_other_review_landing_page(other_book):
-    """The landing page of a book without a review description: a bottom line per
-    comparison, a unit beside every mean difference, no analysis both a finding and 'says
-    little', glossary links that resolve, numbers with thousands separators and no ketamine
-    text."""
-    import html as html_lib
-
-    site = other_book / "book/_build/html"
-    page = (site / "intro.html").read_text()
-    start, end = page.index('id="key-findings"'), page.index("The main comparisons and outcomes")
-    blocks = [" ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", b)).split())
-              for _, b in re.findall(r"<(li|p)\b[^>]*>(.*?)</\1>", page[start:end], re.S)]
-    assert sum(b.startswith("In short:") for b in blocks) == 5  # one per comparison of CD006140
-    for b in blocks:
-        if re.search(r"\bMD -?\d", b):
-            assert re.search(r"\d points (lower|higher)", b) and "scale" in b, b
-    findings = {a for b in blocks if not b.startswith("The evidence says little")
-                for a in re.findall(r"\(analysis (\d+\.\d+)\)", b)}
-    little = {a for b in blocks if b.startswith("The evidence says little")
-              for a in re.findall(r"analysis (\d+\.\d+):", b)}
-    assert findings and not findings & little
-    ids = set(re.findall(r'id="(term-[^"]+)"', (site / "glossary.html").read_text()))
-    links = re.findall(r'href="(?:\.\./)?glossary\.html#(term-[^"]+)"', page)
-    assert links and set(links) <= ids
-    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
-    assert "ketamine" not in text.lower() and "not named in the package" not in text
-    flow = " ".join(re.sub(r"<[^>]+>", " ", (site / "sections/study_flow.html").read_text()).split())
-    assert "The 5 comparisons" in flow and "not named in the package" not in flow

@@ -585,6 +585,7 @@ def _visible(page):
     return seen, dialogs
 
 
+@pytest.mark.slow(20)
 @pytest.mark.needs("chromium")
 def test_a_hostile_comparison_name_is_text_in_heading_navigation_and_search(hostile_site):
     """The comparison name was written raw into the heading and navigation and its
@@ -617,6 +618,7 @@ def test_the_download_zip_quotes_formulas_and_holds_no_other_file(hostile_site):
     assert list(dp.read(folder).rows["Study"][:2]) == ['=HYPERLINK("http://evil.example")', "+cmd|calc"]
 
 
+@pytest.mark.slow(15)
 @pytest.mark.needs("chromium")
 def test_a_hostile_review_file_title_is_text(hostile_site, tmp_path):
     """The book's title (navigation bar, <title>) and a section title come from a review file."""

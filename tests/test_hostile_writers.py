@@ -237,6 +237,7 @@ def two_books(tmp_path_factory):
     return repo, procs, outs
 
 
+@pytest.mark.slow(24)
 def test_two_books_at_once_both_finish_one_after_the_other(two_books):
     repo, procs, outs = two_books
     assert [p.returncode for p in procs] == [0, 0], outs
@@ -252,6 +253,7 @@ def test_two_books_at_once_both_finish_one_after_the_other(two_books):
                      "sections/summary_of_findings.html"]
 
 
+@pytest.mark.slow(10)
 def test_a_new_site_holds_only_the_files_of_its_own_build(two_books, tmp_path):
     """Rebuilt on a package whose analysis 1.2 is gone (the table of contents is the same, so Sphinx's
     work tree is kept): the earlier figure of 1.2 is not in the new site, and every image of the site
@@ -282,6 +284,7 @@ def test_a_new_site_holds_only_the_files_of_its_own_build(two_books, tmp_path):
     assert images and all(i in linked for i in images), set(images) - linked
 
 
+@pytest.mark.slow(6)
 def test_sigterm_during_book_keeps_the_site_and_leaves_no_staging_folder(two_books):
     repo, _, _ = two_books
     build = repo / "book" / "_build"

@@ -413,6 +413,7 @@ def _text(path):
     return " ".join(re.sub(r"<[^>]+>", " ", path.read_text()).split())
 
 
+@pytest.mark.slow(21)
 def test_changes_json_records_the_new_trial(updated):
     repo, _, _, _, _ = updated
     site = repo / "book/_build/html"
@@ -465,6 +466,7 @@ def test_what_changed_page_and_landing_page_after_the_update(updated):
     assert 'alt="Cumulative meta-analysis of analysis 1.4' in ket and "Madeup 2026" in ket
 
 
+@pytest.mark.slow(10)
 def test_previous_results_without_their_data_say_the_diff_is_not_available(updated):
     repo, _, _, saved, _ = updated
     res = run_book(repo, "--previous", saved / "results.json")

@@ -48,7 +48,7 @@ def _imported(tmp_path) -> Path:
     return out
 
 
-@pytest.mark.slow
+@pytest.mark.slow(45)
 @pytest.mark.needs("shared")
 def test_wheel_in_a_fresh_venv_builds_a_book_of_another_review(tmp_path):
     from bookutil import clean_copy
