@@ -53,3 +53,11 @@ def project(root=None) -> Project:
 def files_under(path: Path) -> list:
     """Every file under the folder ``path``, sorted; ``[path]`` when it is not a folder."""
     return sorted(q for q in path.rglob("*") if q.is_file()) if path.is_dir() else [path]
+
+
+def rel(path: Path, root: Path) -> str:
+    """A path relative to the project's folder ``root`` when inside it (no machine paths in the book)."""
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return str(path)

@@ -33,7 +33,7 @@ from ..package.patterns import check as check_pattern
 from ..package.patterns import search as search_pattern
 from ..views.tables import escape
 
-from .folders import REVIEW_FILE  # noqa: F401 - the review file's name in a project
+from .folders import REVIEW_FILE
 #: Outcome names that mark an adverse-event analysis in a package without a review file.
 HARMS_PATTERN = (r"adverse|side[- ]?effect|\bharm|withdraw|toleran|serious|safety|complication|nausea|vomit|"
                  r"dizz|headache|sedation|drows|hallucinat")

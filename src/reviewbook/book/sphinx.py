@@ -111,11 +111,12 @@ def balance_reading(app) -> None:
     def balanced_chunks(arguments, nproc, maxbatch=10):
         if app.phase != BuildPhase.READING or nproc < 2 or len(arguments) < 2:
             return make_chunks(arguments, nproc, maxbatch)
+        sizes = {d: size(d) for d in arguments}
         runs, loads = [[] for _ in range(min(nproc, len(arguments)))], [0] * min(nproc, len(arguments))
-        for doc in sorted(arguments, key=lambda d: (-size(d), d)):
+        for doc in sorted(arguments, key=lambda d: (-sizes[d], d)):
             i = loads.index(min(loads))
             runs[i].append(doc)
-            loads[i] += size(doc)
+            loads[i] += sizes[doc]
         return runs
 
     builders.make_chunks = balanced_chunks

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..folders import rel  # noqa: F401 - the stages' name for it
 from ..paths import files_under, resources
 
 #: The tool's own resources: notebook templates, fixed pages and ``_config.yml`` defaults.
@@ -67,11 +68,3 @@ def tree_hash(paths, root: Path) -> str:
             h.update(str(rel).encode())
             h.update(p.read_bytes())
     return h.hexdigest()
-
-
-def rel(path: Path, root: Path) -> str:
-    """A path relative to the project's folder ``root`` when inside it (no machine paths in the book)."""
-    try:
-        return str(Path(path).resolve().relative_to(root))
-    except ValueError:
-        return str(path)

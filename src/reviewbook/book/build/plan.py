@@ -229,6 +229,8 @@ def make(paths: Paths, proj, data=None, *, review=None, previous=None, allow_war
     from .. import review as rv
     from ..plan import plan
 
+    if options is None:  # as the command gave them (``data`` is resolved below)
+        options = quick.options(data, review, None, allow_warnings)
     if previous:
         load_previous(previous)  # checked before anything is done
     data, pkg, nb_data = read_package(paths, proj, data, allow_warnings=allow_warnings)
@@ -262,8 +264,7 @@ def make(paths: Paths, proj, data=None, *, review=None, previous=None, allow_war
     # taken after the reads above: a file changed during this build is seen by the next one's plan
     inputs = quick.record([data, *[p for p in (rvw.path, rvw.published, rvw.independent_map, rvw.independent)
                                    if p is not None], code_root() / "reviewbook"],
-                          options if options is not None else quick.options(data, review, None, allow_warnings),
-                          paths.root)
+                          options, paths.root)
     return Plan(data=data, nb_data=nb_data, pkg=pkg, review=rvw, pages=pages, nb_pages=nb_pages, keys=keys,
                 total_key=total_key, state=state, previous=previous, prev_results=prev_results,
                 prev_data=prev_data, params={"package": rel(nb_data, paths.root), "review": review_param},

@@ -18,7 +18,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..folders import files_under, project
+from ..folders import files_under, project, rel
 
 #: The key of the inputs' record in the build's ``state.json``.
 RECORD = "inputs"
@@ -58,20 +58,13 @@ def digest(roots, base: Path) -> str:
     return h.hexdigest()
 
 
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(base))
-    except ValueError:
-        return str(Path(path).resolve())
-
-
 def record(roots, opts: dict, base: Path) -> dict:
     """What ``state.json`` keeps of a build's inputs (the digest taken now).  Roots inside
     the project's folder ``base`` are kept relative to it, so that a copy of the project
     (its build folder included) is checked against its own files, never the original's."""
     base = Path(base).resolve()
-    rel = [_relative(r, base) for r in roots]
-    return {"options": opts, "roots": rel, "digest": digest(rel, base)}
+    names = [rel(Path(r).resolve(), base) for r in roots]  # absolute when outside the project
+    return {"options": opts, "roots": names, "digest": digest(names, base)}
 
 
 def up_to_date(data=None, *, review=None, out=None, allow_warnings=False, project_dir=None) -> Path | None:
